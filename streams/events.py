@@ -1,0 +1,243 @@
+"""Event stage: online clustering of articles into real-world events, gated on facts.
+
+An article joins the best-scoring open event only if no fact contradicts it:
+different place (country, or city when both name one), event dates further apart than
+``event_date_tolerance_days``, or event types that cannot be the same happening. Text
+similarity alone would merge look-alikes such as two SCO summits with the same leaders.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from streams import tfidf
+from streams.catalog import Catalog, CatalogEvent
+from streams.extract import Facts
+from streams.gazetteer import Place
+from streams.settings import Settings
+
+DAY = 86400.0
+COMPATIBLE_TYPES = {frozenset({"summit", "bilateral_meeting"}), frozenset({"visit", "bilateral_meeting"})}
+TYPE_MISMATCH_PENALTY = 0.1
+EXACT_DATE_SOURCES = frozenset({"explicit", "weekday", "month_day", "relative"})
+
+
+@dataclass
+class Event:
+    """An event record that grows as coverage arrives."""
+
+    id: str
+    first_seen: float
+    last_seen: float
+    catalog: CatalogEvent | None = None
+    types: Counter = field(default_factory=Counter)
+    actors: Counter = field(default_factory=Counter)
+    names: Counter = field(default_factory=Counter)
+    places: Counter = field(default_factory=Counter)
+    dates: Counter = field(default_factory=Counter)
+    entities: Counter = field(default_factory=Counter)
+    members: list[dict] = field(default_factory=list)
+    stories: set[str] = field(default_factory=set)
+    outlets: set[str] = field(default_factory=set)
+    centroid: tfidf.SparseVector = field(default_factory=dict)
+    embedding: np.ndarray | None = None
+
+    @property
+    def type(self) -> str:
+        known = [(t, n) for t, n in self.types.most_common() if t != "other"]
+        return known[0][0] if known else "other"
+
+    @property
+    def location(self) -> Place | None:
+        return self.places.most_common(1)[0][0] if self.places else None
+
+    @property
+    def exact_dates(self) -> list[date]:
+        return sorted(d for (d, how) in self.dates if how in EXACT_DATE_SOURCES)
+
+    @property
+    def date_range(self) -> tuple[date, date] | None:
+        days = self.exact_dates or sorted(d for d, _ in self.dates)
+        return (days[0], days[-1]) if days else None
+
+    @property
+    def main_date(self) -> date | None:
+        exact = Counter(d for (d, how), n in self.dates.items() for _ in range(n) if how in EXACT_DATE_SOURCES)
+        if exact:
+            return exact.most_common(1)[0][0]
+        span = self.date_range
+        return span[0] if span else None
+
+    @property
+    def date_inferred(self) -> bool:
+        """True when no member states the date outright (it came from weekdays or publication dates)."""
+        return not any(how == "explicit" for (_, how) in self.dates)
+
+    @property
+    def label(self) -> str:
+        if self.catalog is not None:
+            return self.catalog.name
+        name = self.names.most_common(1)[0][0] if self.names else self.type.replace("_", " ").capitalize()
+        parts = [name]
+        if not self.names and self.actors:
+            parts.append(" – ".join(sorted(a for a, _ in self.actors.most_common(2))))
+        if self.location is not None:
+            parts.append(self.location.label)
+        if self.main_date is not None:
+            parts.append(self.main_date.isoformat())
+        return " · ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        span = self.date_range
+        return {
+            "id": self.id, "label": self.label, "type": self.type,
+            "catalog_id": self.catalog.id if self.catalog else None,
+            "actors": [a for a, _ in self.actors.most_common(5)],
+            "location": self.location.label if self.location else None,
+            "date": self.main_date.isoformat() if self.main_date else None,
+            "date_range": [span[0].isoformat(), span[1].isoformat()] if span else None,
+            "date_inferred": self.date_inferred,
+            "first_seen": self.first_seen, "last_seen": self.last_seen,
+            "articles": [m["article"] for m in self.members], "stories": sorted(self.stories),
+            "outlets": sorted(self.outlets), "members": self.members,
+        }
+
+
+@dataclass
+class Assignment:
+    event_id: str
+    created: bool
+    score: float | None
+    matched: list[str]
+
+
+class EventIndex:
+    """Online event clustering with fact gates, a catalog and a bounded set of open events."""
+
+    def __init__(self, settings: Settings, catalog: Catalog | None = None) -> None:
+        self.settings = settings
+        self.catalog = catalog or Catalog()
+        self.vectorizer = tfidf.OnlineTfidf()
+        self.events: dict[str, Event] = {}
+        self._event_of_story: dict[str, str] = {}
+        self.window = settings.event_window_days * DAY
+
+    def assign(self, article_id: str, story_id: str, outlet: str, timestamp: float, facts: Facts,
+               text: str, embedding: np.ndarray | None = None) -> tuple[Assignment, Event]:
+        """Tag one article with an event, creating the event if none matches."""
+        vector = self.vectorizer.vector(text)
+        event, score, matched, watched = self._find(story_id, timestamp, facts, text, vector, embedding)
+        created = event is None
+        if event is None:
+            event = self._create(article_id, timestamp, watched)
+        self._update(event, article_id, story_id, outlet, timestamp, facts, vector, embedding, matched)
+        self._expire(timestamp)
+        return Assignment(event.id, created, score, matched), event
+
+    # -- matching -------------------------------------------------------------------------------
+    def _find(self, story_id: str, timestamp: float, facts: Facts, text: str, vector: tfidf.SparseVector,
+              embedding: np.ndarray | None) -> tuple[Event | None, float | None, list[str], CatalogEvent | None]:
+        if story_id in self._event_of_story and self._event_of_story[story_id] in self.events:
+            return self.events[self._event_of_story[story_id]], None, ["same story"], None
+        hit = self.catalog.match(text[:1500], facts, self.settings.event_date_tolerance_days)
+        if hit is not None:
+            watched, why = hit
+            return self.events.get(watched.id), None, why, watched
+        best, best_score, best_why = None, self.settings.event_similarity, []
+        for event in self.events.values():
+            if event.catalog is not None or not self._open(event, timestamp):
+                continue
+            conflict = _conflict(event, facts, self.settings.event_date_tolerance_days)
+            if conflict:
+                continue
+            score, why = self._score(event, facts, vector, embedding)
+            if score >= best_score:
+                best, best_score, best_why = event, score, why
+        return best, (best_score if best else None), best_why, None
+
+    def _open(self, event: Event, timestamp: float) -> bool:
+        return event.first_seen - self.window <= timestamp <= event.last_seen + self.window
+
+    def _score(self, event: Event, facts: Facts, vector: tfidf.SparseVector,
+               embedding: np.ndarray | None) -> tuple[float, list[str]]:
+        text_score = tfidf.cosine(vector, tfidf.normalise(event.centroid))
+        if embedding is not None and event.embedding is not None:
+            norm = float(np.linalg.norm(event.embedding)) or 1.0
+            text_score = 0.5 * text_score + 0.5 * max(0.0, float(embedding @ event.embedding) / norm - 0.3) / 0.7
+        names = set(facts.people[:6]) | set(facts.organisations[:4])
+        shared = sorted(n for n in names if n in event.entities)
+        entity_score = len(shared) / max(1, min(len(names), 5))
+        score = 0.75 * text_score + 0.25 * min(1.0, entity_score)
+        if facts.event_type != "other" and event.type != "other" and facts.event_type != event.type \
+                and frozenset({facts.event_type, event.type}) not in COMPATIBLE_TYPES:
+            score -= TYPE_MISMATCH_PENALTY
+        why = [f"text:{text_score:.2f}"] + [f"entity:{n}" for n in shared[:5]]
+        if facts.location is not None and facts.location == event.location:
+            why.append(f"place:{facts.location.label}")
+        if facts.event_date is not None and facts.event_date.day in event.exact_dates:
+            why.append(f"date:{facts.event_date.day.isoformat()}")
+        return score, why
+
+    # -- state ----------------------------------------------------------------------------------
+    def _create(self, article_id: str, timestamp: float, watched: CatalogEvent | None) -> Event:
+        event_id = watched.id if watched else "event-" + hashlib.sha1(article_id.encode()).hexdigest()[:12]
+        event = Event(id=event_id, first_seen=timestamp, last_seen=timestamp, catalog=watched)
+        self.events[event.id] = event
+        return event
+
+    def _update(self, event: Event, article_id: str, story_id: str, outlet: str, timestamp: float,
+                facts: Facts, vector: tfidf.SparseVector, embedding: np.ndarray | None, matched: list[str]) -> None:
+        event.first_seen = min(event.first_seen, timestamp)
+        event.last_seen = max(event.last_seen, timestamp)
+        event.types[facts.event_type] += 1
+        event.actors.update(facts.actors)
+        event.entities.update(set(facts.people[:8]) | set(facts.organisations[:5]))
+        if facts.name_hint:
+            event.names[facts.name_hint] += 1
+        if facts.location is not None:
+            event.places[facts.location] += 1
+        if facts.event_date is not None:
+            event.dates[(facts.event_date.day, facts.event_date.how)] += 1
+        event.centroid = tfidf.add_into(event.centroid, vector)
+        if embedding is not None:
+            event.embedding = embedding.astype(np.float32) if event.embedding is None \
+                else event.embedding + embedding.astype(np.float32)
+        event.members.append({"article": article_id, "story": story_id, "outlet": outlet,
+                              "event_date": facts.event_date.day.isoformat() if facts.event_date else None,
+                              "event_date_source": facts.event_date.how if facts.event_date else None,
+                              "matched": matched})
+        event.stories.add(story_id)
+        event.outlets.add(outlet)
+        self._event_of_story[story_id] = event.id
+
+    def _expire(self, timestamp: float) -> None:
+        horizon = timestamp - 4 * self.window
+        for key in [k for k, e in self.events.items() if e.last_seen < horizon and e.catalog is None]:
+            event = self.events.pop(key)
+            for story in event.stories:
+                if self._event_of_story.get(story) == key:
+                    del self._event_of_story[story]
+
+    def state_size(self) -> dict[str, int]:
+        return {"events": len(self.events), "event_stories": len(self._event_of_story)}
+
+
+def _conflict(event: Event, facts: Facts, tolerance_days: float) -> str:
+    """Why the article cannot belong to the event, or '' if nothing contradicts it."""
+    location = event.location
+    if facts.location is not None and location is not None:
+        if facts.location.country_code != location.country_code:
+            return "country"
+        if facts.location.kind == "city" and location.kind == "city" and facts.location != location:
+            return "city"
+    day = facts.event_date
+    if day is not None and day.how in EXACT_DATE_SOURCES and event.exact_dates:
+        gap = min(abs((day.day - d).days) for d in event.exact_dates)
+        if gap > tolerance_days:
+            return "date"
+    return ""

@@ -1,0 +1,90 @@
+"""Every Prometheus metric of news-streams, declared in one place.
+
+Conventions: one ``news_streams_`` prefix, base units (seconds, bytes),
+counters end in ``_total``, and labels only take values from bounded sets
+(stage names, reasons, kinds, event types, a capped set of outlets and feeds
+with an ``other`` bucket). Article ids and free-text event names never
+become label values.
+"""
+from __future__ import annotations
+
+import threading
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+PREFIX = "news_streams"
+
+STAGES = ("parse", "clean", "fingerprint", "dedup", "events", "aggregates")
+DUPLICATE_KINDS = ("exact", "near_verbatim", "paraphrase")
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def _counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
+    return Counter(f"{PREFIX}_{name}", doc, labels, registry=REGISTRY)
+
+
+def _gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
+    return Gauge(f"{PREFIX}_{name}", doc, labels, registry=REGISTRY)
+
+
+def _histogram(name: str, doc: str, labels: tuple[str, ...] = ()) -> Histogram:
+    return Histogram(f"{PREFIX}_{name}", doc, labels, registry=REGISTRY, buckets=LATENCY_BUCKETS)
+
+
+# Pipeline flow
+ARTICLES_IN = _counter("articles_in", "Articles received by a stage.", ("stage",))
+ARTICLES_OUT = _counter("articles_out", "Articles a stage passed on.", ("stage",))
+DUPLICATES = _counter("duplicates", "Articles that joined an existing story, by kind of match.", ("kind",))
+STORIES_CREATED = _counter("stories_created", "New stories started.")
+EVENTS_CREATED = _counter("events_created", "New events started, by event type.", ("event_type",))
+EVENT_ARTICLES = _counter("event_articles", "Articles tagged with an event, by catalog event id or 'other'.",
+                          ("event",))
+DEAD_LETTERS = _counter("dead_letters", "Records sent to the dead-letter topic, by reason.", ("reason",))
+REPLAYED_SKIPPED = _counter("articles_replayed", "Articles seen again (same id, same text) and not counted twice.")
+OUTLET_ARTICLES = _counter("outlet_articles", "Articles per outlet (capped label set).", ("outlet",))
+OUTLET_REWRITES = _counter("outlet_rewrites", "Articles that rewrite another outlet's story, per outlet.",
+                           ("outlet",))
+
+# Latency
+STAGE_SECONDS = _histogram("stage_duration_seconds", "Processing time of one article in a stage.", ("stage",))
+END_TO_END_SECONDS = _histogram("end_to_end_latency_seconds",
+                                "Time from publish to the raw topic until the article is tagged.")
+
+# Kafka and state
+CONSUMER_LAG = _gauge("consumer_lag_messages", "Messages behind the high watermark, per raw-topic partition.",
+                      ("topic", "partition"))
+STATE_ENTRIES = _gauge("state_entries", "Entries held in in-memory state, by kind.", ("state",))
+STATE_BYTES = _gauge("state_bytes", "Approximate bytes held in dedup/event state, by kind.", ("state",))
+REBALANCES = _counter("rebalances", "Partition assignments received by this worker.")
+ASSIGNED_PARTITIONS = _gauge("assigned_partitions", "Partitions currently assigned to this worker.")
+WORKER_UP = _gauge("worker_up", "1 while the worker is running.")
+
+# Feeds
+FEED_POLLS = _counter("feed_polls", "Feed polls, by feed and result.", ("feed", "result"))
+FEED_ENTRIES = _counter("feed_entries", "New feed entries published, by feed.", ("feed",))
+FEED_ERRORS = _counter("feed_errors", "Feed errors, by feed and kind.", ("feed", "kind"))
+FEED_FETCH_SECONDS = _histogram("feed_fetch_duration_seconds", "Time to fetch one feed or page.", ("feed",))
+
+
+class CappedLabel:
+    """Maps free values (outlets, feeds) onto at most ``cap`` label values plus 'other'."""
+
+    def __init__(self, cap: int = 50) -> None:
+        self.cap = cap
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, value: str) -> str:
+        value = (value or "unknown")[:64]
+        with self._lock:
+            if value in self._seen:
+                return value
+            if len(self._seen) < self.cap:
+                self._seen.add(value)
+                return value
+        return "other"
+
+
+OUTLET_LABEL = CappedLabel(50)
+FEED_LABEL = CappedLabel(100)

