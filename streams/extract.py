@@ -134,7 +134,8 @@ def _names(text: str) -> list[tuple[str, str]]:
                 break
         before = text[max(0, match.start() - 25):match.start()].split()
         prev = before[-1] if before else ""
-        while tokens and (tokens[0] in STOP or tokens[0] in TITLES or tokens[0] in _demonyms()):
+        while tokens and (tokens[0] in STOP or tokens[0] in TITLES or tokens[0] in _demonyms()
+                          or tokens[0] in ("of", "de", "al", "la", "da", "del", "van", "von", "bin")):
             prev = tokens.pop(0)
         while tokens and tokens[-1] in ("of", "de", "and", "al", "la", "da"):
             tokens.pop()

@@ -1,0 +1,47 @@
+"""The Faust application: ``faust -A streams.app worker`` or ``python -m streams worker``.
+
+Settings are read once from ``STREAMS_*`` environment variables (the CLI turns its
+flags into those variables before it imports this module).
+"""
+from __future__ import annotations
+
+import faust
+
+from streams.kafka_config import faust_credentials
+from streams.settings import Settings, load
+
+settings: Settings = load()
+
+app = faust.App(
+    settings.app_id,
+    broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
+    broker_credentials=faust_credentials(settings),
+    store=settings.store,
+    datadir=settings.data_dir,
+    topic_partitions=settings.partitions,
+    topic_replication_factor=settings.replication,
+    # Group joins: short sessions keep rebalances fast (Tansu answers JoinGroup after half the timeout).
+    broker_session_timeout=10,
+    broker_heartbeat_interval=1,
+    consumer_auto_offset_reset="earliest",
+    producer_acks=-1,
+    processing_guarantee="at_least_once",
+    web_port=settings.web_port,
+    web_enabled=True,
+    autodiscover=False,
+)
+
+raw_topic = app.topic(settings.topic_raw, key_type=bytes, value_type=bytes, value_serializer="raw",
+                      key_serializer="raw", partitions=settings.partitions)
+enriched_topic = app.topic(settings.topic_enriched, value_serializer="raw", key_serializer="raw",
+                           partitions=settings.partitions)
+stories_topic = app.topic(settings.topic_stories, value_serializer="raw", key_serializer="raw",
+                          partitions=settings.partitions, compacting=True)
+events_topic = app.topic(settings.topic_events, value_serializer="raw", key_serializer="raw",
+                         partitions=settings.partitions, compacting=True)
+aggregates_topic = app.topic(settings.topic_aggregates, value_serializer="raw", key_serializer="raw",
+                             partitions=settings.partitions, compacting=True)
+dead_topic = app.topic(settings.topic_dead, value_serializer="raw", key_serializer="raw",
+                       partitions=settings.partitions)
+
+from streams import agents  # noqa: E402,F401  (registers the agents on the app)

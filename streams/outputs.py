@@ -1,0 +1,110 @@
+"""Read the pipeline's output topics back (demo report, tests): aiokafka, no consumer group."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from streams.kafka_config import ssl_context
+from streams.settings import Settings
+
+
+@dataclass
+class Outputs:
+    """Latest value per key of the compacted topics, and every record of the others."""
+
+    enriched: dict[str, dict] = field(default_factory=dict)
+    stories: dict[str, dict] = field(default_factory=dict)
+    events: dict[str, dict] = field(default_factory=dict)
+    aggregates: dict[str, dict] = field(default_factory=dict)
+    dead: list[dict] = field(default_factory=list)
+    enriched_records: int = 0
+
+    def add(self, kind: str, key: bytes | None, value: bytes) -> None:
+        try:
+            record = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            record = {"unreadable": value[:200].decode("utf-8", "replace")}
+        name = key.decode("utf-8", "replace") if key else ""
+        if kind == "dead":
+            self.dead.append(record)
+        elif kind == "enriched":
+            self.enriched_records += 1
+            self.enriched[name] = record
+        else:
+            getattr(self, kind)[name] = record
+
+
+def _topics(settings: Settings) -> dict[str, str]:
+    return {settings.topic_enriched: "enriched", settings.topic_stories: "stories",
+            settings.topic_events: "events", settings.topic_aggregates: "aggregates", settings.topic_dead: "dead"}
+
+
+async def read_outputs(settings: Settings, done: Callable[[Outputs], bool], timeout: float = 120.0,
+                       settle: float = 1.0) -> Outputs:
+    """Read all output topics from the beginning until ``done(outputs)`` holds and nothing new arrived
+    for ``settle`` seconds, or until ``timeout``."""
+    kinds = _topics(settings)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+                                auto_offset_reset="earliest", security_protocol=settings.security_protocol,
+                                ssl_context=ssl_context(settings),
+                                sasl_mechanism=settings.sasl_mechanism or "PLAIN",
+                                sasl_plain_username=settings.sasl_username or None,
+                                sasl_plain_password=settings.sasl_password or None)
+    await consumer.start()
+    outputs = Outputs()
+    try:
+        deadline = time.monotonic() + timeout
+        assigned: set[TopicPartition] = set()
+        last_new = time.monotonic()
+        while time.monotonic() < deadline:
+            assigned = await _assign(consumer, kinds, assigned)
+            batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+            for tp, records in batches.items():
+                for record in records:
+                    outputs.add(kinds[tp.topic], record.key, record.value)
+                last_new = time.monotonic()
+            if done(outputs) and time.monotonic() - last_new >= settle:
+                break
+    finally:
+        await consumer.stop()
+    return outputs
+
+
+async def _assign(consumer: AIOKafkaConsumer, kinds: dict[str, str], assigned: set) -> set:
+    partitions = set()
+    for topic in kinds:
+        for p in consumer.partitions_for_topic(topic) or ():
+            partitions.add(TopicPartition(topic, p))
+    if not partitions:
+        await consumer._client.force_metadata_update()  # topics may not exist yet
+        return assigned
+    if partitions != assigned:
+        positions = {tp: await consumer.position(tp) for tp in assigned}
+        consumer.assign(sorted(partitions))
+        await consumer.seek_to_beginning(*sorted(partitions - assigned))
+        for tp, offset in positions.items():
+            consumer.seek(tp, offset)
+    return partitions
+
+
+def read_outputs_sync(settings: Settings, done: Callable[[Outputs], bool], timeout: float = 120.0) -> Outputs:
+    return asyncio.run(read_outputs(settings, done, timeout))
+
+
+def groups(outputs: Outputs, kind: str) -> list[frozenset[str]]:
+    """The article groups (stories or events) as sets of article ids, from their latest records."""
+    return [frozenset(r["articles"]) for r in getattr(outputs, kind).values() if r.get("articles")]
+
+
+def by_article(records: dict[str, dict]) -> dict[str, str]:
+    out: dict[str, str] = defaultdict(str)
+    for key, record in records.items():
+        for article in record.get("articles", ()):
+            out[article] = key
+    return dict(out)
