@@ -25,6 +25,7 @@ DAY = 86400.0
 COMPATIBLE_TYPES = {frozenset({"summit", "bilateral_meeting"}), frozenset({"visit", "bilateral_meeting"})}
 TYPE_MISMATCH_PENALTY = 0.1
 EXACT_DATE_SOURCES = frozenset({"explicit", "weekday", "month_day", "relative"})
+SURE_LOCATION_SOURCES = frozenset({"dateline", "lead"})
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Event:
     actors: Counter = field(default_factory=Counter)
     names: Counter = field(default_factory=Counter)
     places: Counter = field(default_factory=Counter)
+    sure_places: Counter = field(default_factory=Counter)
     dates: Counter = field(default_factory=Counter)
     entities: Counter = field(default_factory=Counter)
     members: list[dict] = field(default_factory=list)
@@ -54,7 +56,8 @@ class Event:
 
     @property
     def location(self) -> Place | None:
-        return self.places.most_common(1)[0][0] if self.places else None
+        places = self.sure_places or self.places
+        return places.most_common(1)[0][0] if places else None
 
     @property
     def exact_dates(self) -> list[date]:
@@ -148,7 +151,8 @@ class EventIndex:
         if hit is not None:
             watched, why = hit
             return self.events.get(watched.id), None, why, watched
-        best, best_score, best_why = None, self.settings.event_similarity, []
+        threshold = self.settings.event_similarity if embedding is not None else self.settings.event_similarity_lexical
+        best, best_score, best_why = None, threshold, []
         for event in self.events.values():
             if event.catalog is not None or not self._open(event, timestamp):
                 continue
@@ -165,18 +169,19 @@ class EventIndex:
 
     def _score(self, event: Event, facts: Facts, vector: tfidf.SparseVector,
                embedding: np.ndarray | None) -> tuple[float, list[str]]:
-        text_score = tfidf.cosine(vector, tfidf.normalise(event.centroid))
+        """Text similarity to the event's centroid (lead embedding if available, else TF-IDF),
+        lowered when the event types cannot be the same happening."""
         if embedding is not None and event.embedding is not None:
             norm = float(np.linalg.norm(event.embedding)) or 1.0
-            text_score = 0.5 * text_score + 0.5 * max(0.0, float(embedding @ event.embedding) / norm - 0.3) / 0.7
-        names = set(facts.people[:6]) | set(facts.organisations[:4])
-        shared = sorted(n for n in names if n in event.entities)
-        entity_score = len(shared) / max(1, min(len(names), 5))
-        score = 0.75 * text_score + 0.25 * min(1.0, entity_score)
+            text_score, signal = float(embedding @ event.embedding) / norm, "embedding"
+        else:
+            text_score, signal = tfidf.cosine(vector, tfidf.normalise(event.centroid)), "tfidf"
+        score = text_score
         if facts.event_type != "other" and event.type != "other" and facts.event_type != event.type \
                 and frozenset({facts.event_type, event.type}) not in COMPATIBLE_TYPES:
             score -= TYPE_MISMATCH_PENALTY
-        why = [f"text:{text_score:.2f}"] + [f"entity:{n}" for n in shared[:5]]
+        names = set(facts.people[:6]) | set(facts.organisations[:4])
+        why = [f"{signal}:{text_score:.2f}"] + [f"entity:{n}" for n in sorted(n for n in names if n in event.entities)[:5]]
         if facts.location is not None and facts.location == event.location:
             why.append(f"place:{facts.location.label}")
         if facts.event_date is not None and facts.event_date.day in event.exact_dates:
@@ -201,6 +206,8 @@ class EventIndex:
             event.names[facts.name_hint] += 1
         if facts.location is not None:
             event.places[facts.location] += 1
+            if facts.location_source in SURE_LOCATION_SOURCES:
+                event.sure_places[facts.location] += 1
         if facts.event_date is not None:
             event.dates[(facts.event_date.day, facts.event_date.how)] += 1
         event.centroid = tfidf.add_into(event.centroid, vector)
@@ -229,8 +236,8 @@ class EventIndex:
 
 def _conflict(event: Event, facts: Facts, tolerance_days: float) -> str:
     """Why the article cannot belong to the event, or '' if nothing contradicts it."""
-    location = event.location
-    if facts.location is not None and location is not None:
+    location = event.sure_places.most_common(1)[0][0] if event.sure_places else None
+    if facts.location is not None and facts.location_source in SURE_LOCATION_SOURCES and location is not None:
         if facts.location.country_code != location.country_code:
             return "country"
         if facts.location.kind == "city" and location.kind == "city" and facts.location != location:

@@ -95,6 +95,7 @@ class Facts:
     organisations: list[str] = field(default_factory=list)
     places: list[Place] = field(default_factory=list)
     location: Place | None = None
+    location_source: str = ""  # "dateline", "lead" (named in the first paragraph) or "mentions" (weak)
     event_date: EventDate | None = None
     event_type: str = "other"
     actors: list[str] = field(default_factory=list)
@@ -107,6 +108,7 @@ class Facts:
             "people": self.people, "organisations": self.organisations,
             "places": [p.label for p in self.places],
             "location": self.location.label if self.location else None,
+            "location_source": self.location_source or None,
             "event_date": self.event_date.day.isoformat() if self.event_date else None,
             "event_date_source": self.event_date.how if self.event_date else None,
             "event_date_inferred": self.event_date.inferred if self.event_date else None,
@@ -198,16 +200,29 @@ def _dateline_place(text: str) -> Place | None:
     return city
 
 
-def _lead_location(lead: str, places: list[Place]) -> Place | None:
+def _location(title: str, paragraphs: list[str], places: list[Place]) -> tuple[Place | None, str]:
+    """Where the event happened, and how sure: a dateline, a place named with "in" in the title or
+    first paragraph, or (weak, not used to keep events apart) the most mentioned city."""
+    if paragraphs:
+        dateline = _dateline_place(paragraphs[0])
+        if dateline is not None:
+            return dateline, "dateline"
+    named = _named_city(title + ". " + (paragraphs[0] if paragraphs else ""))
+    if named is not None:
+        return named, "lead"
+    cities = Counter(p for p in places if p.kind != "country")
+    if cities:
+        return cities.most_common(1)[0][0], "mentions"
+    return None, ""
+
+
+def _named_city(lead: str) -> Place | None:
     gaz = gazetteer()
-    for match in re.finditer(r"\b(?:in|at|to) (?:the [\w\s]{0,30}?(?:capital|city|town) (?:of )?)?"
+    for match in re.finditer(r"\b(?:in|at) (?:the [\w\s]{0,30}?(?:capital|city|town) (?:of )?)?"
                              r"([A-Z][\w'\-]+(?: [A-Z][\w'\-]+)?)", lead):
         place = gaz.lookup(match.group(1)) or gaz.lookup(match.group(1).split()[0])
         if place is not None and place.kind == "city":
             return place
-    cities = Counter(p for p in places if p.kind != "country")
-    if cities:
-        return cities.most_common(1)[0][0]
     return None
 
 
@@ -289,9 +304,9 @@ def extract(title: str, text: str, published: datetime | None, lead_paragraphs: 
     people, orgs, places = _classify(_names(body), body)
     people = _merge_surnames(people, body)
     kind = event_type(title, lead)
-    location = None
+    location, location_source = None, ""
     if kind not in PLACE_FREE_TYPES:
-        location = _dateline_place(text) or _lead_location(title + ". " + lead, places)
+        location, location_source = _location(title, paragraphs, places)
     event_date = resolve_date(title + ". " + lead, published)
     if event_date is None and published is not None:
         event_date = EventDate(published.date(), "published")
@@ -299,7 +314,7 @@ def extract(title: str, text: str, published: datetime | None, lead_paragraphs: 
         people=[p for p, _ in people.most_common(12)],
         organisations=[o for o, _ in orgs.most_common(8)],
         places=list(dict.fromkeys(places)),
-        location=location, event_date=event_date, event_type=kind,
+        location=location, location_source=location_source, event_date=event_date, event_type=kind,
         actors=[p for p, _ in people.most_common(3)],
         name_hint=_name_hint(title + ". " + lead, orgs) if kind == "summit" else "",
         quotes=quotes(text), numbers=numbers(text))

@@ -55,8 +55,11 @@ class Settings:
     paraphrase_support_cosine: float = field(default=0.75, metadata={"help": "lower cosine accepted with shared quotes"})
     story_window_hours: float = field(default=72.0, metadata={"help": "publication-time window for story matching"})
     # Events
-    event_similarity: float = field(default=0.30, metadata={"help": "minimum text+entity score to join an event"})
-    event_window_days: float = field(default=5.0, metadata={"help": "how long an event stays open for new articles"})
+    event_similarity: float = field(default=0.65, metadata={
+        "help": "minimum lead-embedding cosine to an event's centroid to join it (calibrated on SemEval-2022 en-en)"})
+    event_similarity_lexical: float = field(default=0.15, metadata={
+        "help": "the same for TF-IDF cosine, used when semantic is off (calibrated on SemEval-2022 en-en)"})
+    event_window_days: float = field(default=7.0, metadata={"help": "how long an event stays open for new articles"})
     event_date_tolerance_days: float = field(default=1.0, metadata={"help": "max gap between event dates that match"})
     catalog: str = field(default="", metadata={"help": "YAML event catalog (optional)"})
     # Aggregates

@@ -24,9 +24,11 @@ file name and open it).
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import logging
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -45,7 +47,7 @@ from streams import metrics
 from streams.settings import Settings
 from streams.sources.base import RawRecord, article_id
 from streams.sources.fetch import (
-    FetchError, Fetcher, FetchLimits, MalformedFeed, XMLUnsafe, host_of, media_type, normalize_hosts,
+    FetchError, Fetcher, FetchLimits, MalformedFeed, XMLUnsafe, host_of, normalize_hosts,
 )
 from streams.sources.pages import fetch_page, iso8601, normalize_url, page_article_id
 
@@ -241,26 +243,25 @@ def check_xml_safe(body: bytes, url: str = "", headers: dict[str, str] | None = 
             raise XMLUnsafe(f"XML with a <!{found}> declaration is refused", url=url)
 
 
+_MARKUP_DECLARATION = re.compile(r"<!(?:(--)|(\[CDATA\[)|\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST))", re.IGNORECASE)
+
+
 def _declaration(text: str) -> str | None:
-    """First ``<!DOCTYPE``/``<!ENTITY`` outside comments and CDATA (linear scan)."""
+    """First ``<!DOCTYPE``/``<!ENTITY``/... outside comments and CDATA (linear time)."""
+    missing: set[str] = set()  # a terminator not found after one point is not found after any later one
     i = 0
-    while True:
-        j = text.find("<!", i)
-        if j < 0:
-            return None
-        if text.startswith("<!--", j):
-            end = text.find("-->", j + 4)
-            i = end + 3 if end >= 0 else j + 4  # unterminated: keep scanning (stricter)
-            continue
-        if text.startswith("<![CDATA[", j):
-            end = text.find("]]>", j + 9)
-            i = end + 3 if end >= 0 else j + 9
-            continue
-        word = text[j + 2:j + 16].lstrip().upper()
-        for name in ("DOCTYPE", "ENTITY", "ELEMENT", "ATTLIST"):
-            if word.startswith(name):
-                return name
-        i = j + 2
+    while (match := _MARKUP_DECLARATION.search(text, i)) is not None:
+        comment, cdata, declaration = match.groups()
+        if declaration:
+            return declaration.upper()
+        closer = "-->" if comment else "]]>"
+        end = -1 if closer in missing else text.find(closer, match.end())
+        if end < 0:
+            missing.add(closer)  # unterminated: keep scanning what follows (stricter)
+            i = match.end()
+        else:
+            i = end + len(closer)
+    return None
 
 
 def check_feed_type(kind: str, url: str) -> None:
@@ -310,6 +311,8 @@ def html_to_text(value: str, kind: str = "text/html") -> str:
             elif element.tag in _BLOCKS:
                 element.tail = "\n\n" + (element.tail or "")
         value = root.text_content()
+    elif "html" in kind:
+        value = html.unescape(value)
     lines = [" ".join(line.split()) for line in value.splitlines()]
     text, blank = [], False
     for line in lines:
@@ -355,7 +358,8 @@ class SeenStore:
     """Entry keys (GUIDs, URLs) -> first-seen time, plus per-feed HTTP validators.
 
     One JSON file in the state dir, rewritten atomically (temp file + fsync +
-    rename), holding at most ``max_entries`` keys (oldest dropped first).
+    rename), holding at most ``max_entries`` keys; the keys dropped first are
+    those not listed by any feed for the longest time.
     A corrupt file is moved aside and the store starts empty: entries then get
     published again with the same ids, which downstream state absorbs."""
 
@@ -405,12 +409,17 @@ class SeenStore:
             return len(self._seen)
 
     def add(self, keys: Iterable[str], when: float | None = None) -> None:
+        """Remember new keys; keys already known keep their first-seen time but move to the
+        young end, so entries still listed by a feed are the last to be forgotten."""
         when = time.time() if when is None else when
         with self._lock:
             for key in keys:
-                if key not in self._seen:
+                first = self._seen.pop(key, None)
+                if first is None:
                     self._seen[key] = when
                     self._dirty = True
+                else:
+                    self._seen[key] = first  # reordering alone does not force a write
             overflow = len(self._seen) - self.max_entries
             if overflow > 0:  # dicts keep insertion order = first-seen order
                 for key in list(self._seen)[:overflow]:
@@ -500,7 +509,7 @@ class FeedSource:
         deferred = False
         this_poll: set[str] = set()
         for entry in reversed(parsed.entries[:feed.max_entries]):  # feeds list newest first
-            record, keys, retry = self._record(entry, response.url)
+            record, keys, retry = self._record(entry, this_poll)
             if retry:
                 deferred = True
                 continue
@@ -513,7 +522,7 @@ class FeedSource:
         if deferred:
             self._validators = None
 
-    def _record(self, entry: Any, base_url: str) -> tuple[RawRecord | None, list[str], bool]:
+    def _record(self, entry: Any, this_poll: set[str]) -> tuple[RawRecord | None, list[str], bool]:
         """(record or None to skip, seen keys, retry later)."""
         feed = self.feed
         guid = (entry.get("id") or entry.get("guid") or "").strip()
@@ -528,8 +537,8 @@ class FeedSource:
         text = _entry_text(entry)
         if not keys:  # neither GUID nor link: the content is the identity
             keys.append(SeenStore.key("entry", hashlib.sha256(f"{feed.url}\x1f{title}\x1f{text}".encode()).hexdigest()))
-        if any(key in self.seen for key in keys):
-            return None, [], False
+        if any(key in self.seen or key in this_poll for key in keys):
+            return None, keys, False  # committed again: keeps it young in the bounded store
         author = (entry.get("author") or "").strip() or None
         published = _entry_published(entry)
         url = entry_url
@@ -543,7 +552,7 @@ class FeedSource:
                 if not text and exc.retryable:
                     return None, keys, True
             else:
-                if page.text:
+                if len(page.text) > len(text):
                     text = page.text
                     title = title or page.title
                     author = author or page.author
@@ -559,7 +568,8 @@ class FeedSource:
                 keys.append(canonical_key)
             ident = page_article_id(url)
         else:
-            ident = article_id({"url": f"feed:{feed.url}#{guid}" if guid else "", "title": title, "text": text})
+            ident = (article_id({"url": f"feed:{feed.url}#{guid}"}) if guid
+                     else article_id({"url": f"feed:{feed.url}", "title": title, "text": text}))
         if not title and not text:
             return None, keys, False
         record: RawRecord = {"id": ident, "title": title, "text": text, "source": feed.name,
@@ -628,6 +638,7 @@ class FeedPoller:
         for source in sources:
             self._next_due[source.feed.url] = now + source.feed.interval_s
         futures = {self._pool.submit(self._collect, source): source for source in sources}
+        sent_ids: set[str] = set()  # feeds polled in parallel may both carry one article
         for future in as_completed(futures):
             source = futures[future]
             records, error = future.result()
@@ -642,6 +653,7 @@ class FeedPoller:
             metrics.FEED_POLLS.labels(source.label, source.status).inc()
             if source.status == "not_modified":
                 report.not_modified += 1
+            records = [r for r in records if r["id"] not in sent_ids]
             try:
                 for record in records:
                     self.publisher.send(record)
@@ -652,6 +664,7 @@ class FeedPoller:
                 log.error("feed %s: publishing %d records failed: %s", source.name, len(records), exc)
                 continue
             source.commit()
+            sent_ids.update(r["id"] for r in records)
             report.published += len(records)
             if records:
                 metrics.FEED_ENTRIES.labels(source.label).inc(len(records))
@@ -680,7 +693,12 @@ class FeedPoller:
         return total
 
     def save(self) -> None:
-        self.seen.save()
+        """Persist the seen-store; a failed write is logged (entries may then be re-published
+        after a restart, with the same ids) and retried at the next poll."""
+        try:
+            self.seen.save()
+        except OSError as exc:
+            log.error("cannot write feed state %s: %s", self.seen.path, exc)
         metrics.STATE_ENTRIES.labels("feed_seen").set(len(self.seen))
 
     def close(self) -> None:
@@ -690,14 +708,17 @@ class FeedPoller:
 
 # --------------------------------------------------------------------------- entry point
 
-def run_feeds(settings: Settings, config_path: str, once: bool = False, state_dir: str | None = None) -> int:
+def run_feeds(settings: Settings, config_path: str, once: bool = False, state_dir: str | None = None,
+              *, metrics_port: int | None = None) -> int:
     """``python -m streams feeds --config feeds.yaml [--once]``.
 
     State goes to ``state_dir``, else the config's ``state_dir``, else
-    ``<settings.data_dir>/feeds``. Returns 0 when done (after SIGINT/SIGTERM,
-    or after one round with ``once`` in which every feed was polled and
-    published), 1 when Kafka is unreachable or, with ``once``, any feed failed
-    (the others are still published), 2 on a bad config."""
+    ``<settings.data_dir>/feeds``. With ``metrics_port`` the poller serves
+    ``/metrics`` (the ``streams.metrics`` registry) on that port while it runs.
+    Returns 0 when done (after SIGINT/SIGTERM, or after one round with ``once``
+    in which every feed was polled and published), 1 when Kafka is unreachable
+    or, with ``once``, any feed failed (the others are still published),
+    2 on a bad config or a metrics port that cannot be bound."""
     from streams import publish
 
     try:
@@ -706,20 +727,34 @@ def run_feeds(settings: Settings, config_path: str, once: bool = False, state_di
         print(f"error: {exc}", file=sys.stderr)
         return 2
     state = Path(state_dir or config.state_dir or Path(settings.data_dir) / "feeds")
+    exporter = None
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        try:
+            exporter, _ = start_http_server(metrics_port, registry=metrics.REGISTRY)
+        except OSError as exc:
+            print(f"error: cannot serve metrics on port {metrics_port}: {exc}", file=sys.stderr)
+            return 2
     try:
-        publisher = publish.Publisher(settings)
-    except publish.PublishError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    stop = threading.Event()
-    restore = _install_stop_handlers(stop)
-    poller = FeedPoller(config, publisher, state)
-    try:
-        report = poller.run(once=once, stop=stop)
+        try:
+            publisher = publish.Publisher(settings)
+        except publish.PublishError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        stop = threading.Event()
+        restore = _install_stop_handlers(stop)
+        poller = FeedPoller(config, publisher, state)
+        try:
+            report = poller.run(once=once, stop=stop)
+        finally:
+            restore()
+            poller.close()
+            publisher.close()
     finally:
-        restore()
-        poller.close()
-        publisher.close()
+        if exporter is not None:
+            exporter.shutdown()
+            exporter.server_close()
     log.info("feeds: polled %d, published %d, not modified %d, errors %d",
              report.polled, report.published, report.not_modified, len(report.errors))
     if once and not report.ok:

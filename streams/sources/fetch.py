@@ -3,9 +3,10 @@
 What a fetch guarantees, whatever the server does:
 
 * **Time**: every socket operation has a timeout (``timeout_s``) and the whole
-  request — connect, headers, body, every redirect hop — has a hard deadline
-  (``deadline_s``). A watchdog shuts the socket down when the deadline passes,
-  so a server that dribbles one byte a second (slow-loris) cannot hold a poller.
+  request — connect, TLS handshake, headers, body, every redirect hop — has a
+  hard deadline (``deadline_s``). A watchdog shuts the connection down when the
+  deadline passes, so a server that dribbles one byte a second (slow-loris)
+  cannot hold a poller, not even in its header block.
   DNS resolution is the one step a deadline cannot interrupt (``getaddrinfo``).
 * **Size**: a body larger than ``max_bytes`` is refused from its
   ``Content-Length`` or, without one, as soon as the running total passes the
@@ -57,12 +58,19 @@ class FetchError(Exception):
     """A fetch (or the parsing of what was fetched) failed; ``kind`` labels metrics."""
 
     kind = "fetch"
-    retryable = False
+    transient = False  # retried by default?
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+    def __init__(self, message: str, *, url: str = "", status: int | None = None,
+                 retryable: bool | None = None) -> None:
         super().__init__(message)
         self.url = url
         self.status = status
+        self._retryable = retryable
+
+    @property
+    def retryable(self) -> bool:
+        """Worth another attempt (5xx/429, a socket timeout, a refused connection)."""
+        return self.transient if self._retryable is None else self._retryable
 
     def __str__(self) -> str:
         base = super().__str__()
@@ -70,8 +78,11 @@ class FetchError(Exception):
 
 
 class FetchTimeout(FetchError):
+    """A socket operation timed out (retried) or the request deadline passed (not retried:
+    a server that dribbles bytes will do it again)."""
+
     kind = "timeout"
-    retryable = True
+    transient = True
 
 
 class TooLarge(FetchError):
@@ -90,7 +101,7 @@ class HTTPStatusError(FetchError):
     kind = "http_status"
 
     @property
-    def retryable(self) -> bool:  # type: ignore[override]
+    def transient(self) -> bool:  # type: ignore[override]
         return self.status in RETRY_STATUSES
 
 
@@ -108,7 +119,7 @@ class XMLUnsafe(FetchError):
 
 class ConnectionFailed(FetchError):
     kind = "connection"
-    retryable = True
+    transient = True
 
 
 ERROR_KINDS = ("timeout", "too_large", "redirect_loop", "host_not_allowed", "http_status",
@@ -234,7 +245,12 @@ class HostGate:
 # --------------------------------------------------------------------------- the fetcher
 
 class _Deadline:
-    """Shuts a socket down when the request deadline passes (defeats slow-loris)."""
+    """Shuts a connection down when the request deadline passes (defeats slow-loris).
+
+    The watchdog holds a duplicate of the socket's file descriptor: shutting that
+    down ends the connection under a plain or a TLS socket alike, and wakes up a
+    ``recv`` blocked in another thread, without touching the socket objects the
+    reading thread uses."""
 
     def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
         self._clock = clock
@@ -250,12 +266,12 @@ class _Deadline:
     def check(self, url: str) -> None:
         if self.expired or self.remaining() <= 0:
             self.expired = True
-            raise FetchTimeout("deadline exceeded", url=url)
+            raise FetchTimeout("deadline exceeded", url=url, retryable=False)
 
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
             self._cancel()
-            self._sock = sock
+            self._sock = sock.dup()
             self._timer = threading.Timer(max(0.0, self.remaining()), self._fire)
             self._timer.daemon = True
             self._timer.start()
@@ -273,11 +289,24 @@ class _Deadline:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._sock = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
     def done(self) -> None:
         with self._lock:
             self._cancel()
+
+    def connector(self) -> Callable[..., socket.socket]:
+        """A ``socket.create_connection`` that arms the watchdog as soon as TCP is up,
+        so a TLS handshake is under the deadline too."""
+
+        def connect(address, timeout=socket.getdefaulttimeout(), source_address=None, **kwargs):
+            sock = socket.create_connection(address, timeout, source_address, **kwargs)
+            self.watch(sock)
+            return sock
+
+        return connect
 
 
 ContentTypeCheck = Callable[[str, str], None]
@@ -380,20 +409,21 @@ class Fetcher:
                 parts.hostname, parts.port, timeout=op_timeout, context=self._ssl)
         else:
             conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=op_timeout)
+        conn._create_connection = deadline.connector()  # type: ignore[attr-defined]
         try:
             try:
                 conn.connect()
                 sock = conn.sock
-                deadline.watch(sock)
                 conn.request("GET", target, headers=headers)
                 response = conn.getresponse()
             except FetchError:
                 raise
             except (socket.timeout, TimeoutError):
-                raise FetchTimeout("deadline exceeded" if deadline.expired else "timed out", url=url) from None
+                raise FetchTimeout("deadline exceeded" if deadline.expired else "timed out", url=url,
+                                   retryable=not deadline.expired) from None
             except (OSError, http.client.HTTPException) as exc:
                 if deadline.expired:
-                    raise FetchTimeout("deadline exceeded", url=url) from None
+                    raise FetchTimeout("deadline exceeded", url=url, retryable=False) from None
                 raise ConnectionFailed(f"{type(exc).__name__}: {exc}", url=url) from None
 
             resp_headers = {k.lower(): v for k, v in response.getheaders()}
@@ -443,15 +473,16 @@ class Fetcher:
         except FetchError:
             raise
         except (socket.timeout, TimeoutError):
-            raise FetchTimeout("deadline exceeded" if deadline.expired else "read timed out", url=url) from None
+            raise FetchTimeout("deadline exceeded" if deadline.expired else "read timed out", url=url,
+                               retryable=not deadline.expired) from None
         except zlib.error as exc:
             raise ConnectionFailed(f"bad gzip body: {exc}", url=url) from None
         except (OSError, http.client.HTTPException) as exc:
             if deadline.expired:
-                raise FetchTimeout("deadline exceeded", url=url) from None
+                raise FetchTimeout("deadline exceeded", url=url, retryable=False) from None
             raise ConnectionFailed(f"{type(exc).__name__}: {exc}", url=url) from None
         if deadline.expired:  # the watchdog closed the socket: what we have is truncated
-            raise FetchTimeout("deadline exceeded", url=url)
+            raise FetchTimeout("deadline exceeded", url=url, retryable=False)
         return b"".join(chunks)
 
 

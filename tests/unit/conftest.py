@@ -1,0 +1,38 @@
+"""Shared helpers for the unit tests: the seed articles and the plain-Python pipeline (no Kafka)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from streams.model import Article, parse_article
+from streams.pipeline import Pipeline, Result
+from streams.settings import Settings
+from streams.sources.files import DirectorySource
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "seeds"
+CATALOG = SEEDS / "catalog.yaml"
+
+ASTANA_REUTERS = "000_a94de5377cbfe687"
+ASTANA_GUARDIAN = "001_52bc99c834f615cc"
+SAMARKAND = "002_2bab8afb75e512c1"
+CALL = "003_ea497608403e14fb"
+BEIJING = "004_8019c449f466b57c"
+SEED_IDS = (ASTANA_REUTERS, ASTANA_GUARDIAN, SAMARKAND, CALL, BEIJING)
+
+
+def lexical_settings(**changes) -> Settings:
+    """Defaults with the sentence-embedding model off (fast; lexical dedup only)."""
+    return Settings().replace(semantic=False, **changes)
+
+
+def seed_articles() -> list[Article]:
+    """The five seeds as validated articles, in file order, with the sidecar metadata merged."""
+    return [parse_article(record) for record in DirectorySource(SEEDS).records()]
+
+
+def run_seeds(settings: Settings | None = None, articles: list[Article] | None = None) -> tuple[Pipeline, dict[str, Result]]:
+    """A fresh pipeline that has processed ``articles`` (default: the seeds) in one batch."""
+    pipeline = Pipeline(settings or lexical_settings())
+    articles = seed_articles() if articles is None else articles
+    results = pipeline.process_batch(articles)
+    return pipeline, {a.id: r for a, r in zip(articles, results)}
