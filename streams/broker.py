@@ -90,7 +90,7 @@ class EmbeddedBroker:
         self.stop()
 
 
-def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:
+def ensure_topics(settings: Settings, timeout: float | None = None) -> None:
     """Create the pipeline's topics if missing (the replayer may run before any worker)."""
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -98,10 +98,11 @@ def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:
     names = [settings.topic_raw, settings.topic_enriched, settings.topic_stories, settings.topic_events,
              settings.topic_aggregates, settings.topic_dead]
     compacted = {settings.topic_stories, settings.topic_events, settings.topic_aggregates}
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (settings.connect_timeout_s if timeout is None else timeout)
     while True:
         try:
-            admin = KafkaAdminClient(request_timeout_ms=10000, **kafka_python_config(settings))
+            admin = KafkaAdminClient(request_timeout_ms=10000, **kafka_python_config(settings),
+                                     api_version_auto_timeout_ms=int(min(10, settings.connect_timeout_s) * 1000))
             break
         except KafkaError as exc:
             if time.monotonic() > deadline:

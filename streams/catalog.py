@@ -71,6 +71,17 @@ def _date(value, where: str) -> date | None:
         raise CatalogError(f"{where}: not an ISO date: {value!r}") from None
 
 
+def _strings(value, where: str) -> tuple[str, ...]:
+    """A list of strings; a single string is a list of one (not of its letters)."""
+    if value in (None, ""):
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return tuple(str(v) for v in value)
+    raise CatalogError(f"{where}: expected a list of strings, got {value!r}")
+
+
 def load_catalog(path: str | Path | None) -> Catalog:
     """Read a catalog file; an empty path means no catalog."""
     if not path:
@@ -80,7 +91,9 @@ def load_catalog(path: str | Path | None) -> Catalog:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise CatalogError(f"cannot read event catalog {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
+    except UnicodeDecodeError:
+        raise CatalogError(f"event catalog {path} is not UTF-8 text") from None
+    except (yaml.YAMLError, ValueError) as exc:
         raise CatalogError(f"event catalog {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     items = data.get("events") if isinstance(data, dict) else None
     if not isinstance(items, list):
@@ -91,8 +104,8 @@ def load_catalog(path: str | Path | None) -> Catalog:
         if not isinstance(item, dict) or not item.get("id") or not item.get("name"):
             raise CatalogError(f"{where} needs at least 'id' and 'name'")
         events.append(CatalogEvent(
-            id=str(item["id"]), name=str(item["name"]), aliases=tuple(item.get("aliases") or ()),
-            actors=tuple(item.get("actors") or ()), place=str(item.get("place") or ""),
+            id=str(item["id"]), name=str(item["name"]), aliases=_strings(item.get("aliases"), where),
+            actors=_strings(item.get("actors"), where), place=str(item.get("place") or ""),
             date_from=_date(item.get("date_from"), where), date_to=_date(item.get("date_to"), where),
-            keywords=tuple(item.get("keywords") or ()), type=str(item.get("type") or "")))
+            keywords=_strings(item.get("keywords"), where), type=str(item.get("type") or "")))
     return Catalog(events)

@@ -137,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command != "worker":  # connection retries are reported once, as our own error line
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

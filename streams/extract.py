@@ -21,6 +21,7 @@ MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
+MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))  # whole words only: not "dec" in "decades"
 TITLES = frozenset("""President Prime Minister Chancellor King Queen Prince Princess Pope Mr Mrs Ms Dr Sen Senator
 Rep Gov Governor Mayor Secretary General Gen Judge Justice Chief Leader Premier Minister Speaker Sheikh
 Ambassador Spokesman Spokeswoman Officer Sheriff Director CEO Chairman Commander Lt Col Sgt Vice Foreign
@@ -231,9 +232,9 @@ def resolve_date(text: str, published: datetime | None) -> EventDate | None:
     pub = published.date() if published else None
     for match in re.finditer(
             r"\b(?:(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)?|"
-            r"(?P<md>(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.? (?P<d>\d{1,2})"
-            r"(?:st|nd|rd|th)?(?:,? (?P<y>\d{4}))?)|(?P<dm>(?P<d2>\d{1,2}) (?P<mon2>jan|feb|mar|apr|may|jun|jul|aug|"
-            r"sept?|oct|nov|dec)[a-z]* ?(?P<y2>\d{4})?)|(?P<iso>(?P<iy>\d{4})-(?P<im>\d\d)-(?P<id>\d\d))|"
+            r"(?P<md>(?P<mon>" + MONTH_WORDS + r")\.? (?P<d>\d{1,2})"
+            r"(?:st|nd|rd|th)?(?:,? (?P<y>\d{4}))?)|(?P<dm>(?P<d2>\d{1,2}) (?P<mon2>" + MONTH_WORDS + r")\b\.?"
+            r"(?: (?P<y2>\d{4}))?)|(?P<iso>(?P<iy>\d{4})-(?P<im>\d\d)-(?P<id>\d\d))|"
             r"(?P<rel>yesterday|today|tonight|last night|this morning))\b", text, re.IGNORECASE):
         found = _resolve_match(match, pub)
         if found is not None:
@@ -258,7 +259,7 @@ def _resolve_match(match: re.Match, pub: date | None) -> EventDate | None:
         month_word = match.group("mon") or match.group("mon2")
         day = int(match.group("d") or match.group("d2"))
         year = match.group("y") or match.group("y2")
-        month = MONTHS[month_word.lower()[:4] if month_word.lower().startswith("sept") else month_word.lower()[:3]]
+        month = MONTHS[month_word.lower()]
         if month_word.lower() == "may" and match.group("md") and not year and day > 31:
             return None
         if year:

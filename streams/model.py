@@ -59,11 +59,11 @@ def parse_date(value: Any) -> tuple[datetime | None, str]:
         return None, f"date is {type(value).__name__}, not text"
     try:
         parsed = date_parser.parse(value)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.astimezone(timezone.utc), ""
     except (ValueError, OverflowError) as exc:
         return None, f"unreadable date {value[:40]!r} ({exc.__class__.__name__})"
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc), ""
 
 
 def parse_raw(value: bytes | str | None, max_bytes: int = 2_000_000) -> Article:

@@ -87,11 +87,21 @@ class Pipeline:
         return self.process_batch([article])[0]
 
     def process_batch(self, articles: Sequence[Article]) -> list[Result | BadRecord]:
-        """Process articles in order; the embedding model runs once for the whole batch.
+        """Process articles in order; the embedding model runs once per run of distinct ids.
 
         A replay (known id, same text) returns the earlier decision and changes nothing;
         a known id with different text comes back as ``BadRecord('id_conflict')``.
         """
+        results: list[Result | BadRecord] = []
+        run: list[Article] = []
+        for article in articles:
+            if any(article.id == other.id for other in run):  # a repeat must see the first one placed
+                results += self._process_distinct(run)
+                run = []
+            run.append(article)
+        return results + self._process_distinct(run)
+
+    def _process_distinct(self, articles: Sequence[Article]) -> list[Result | BadRecord]:
         fresh, out = [], []
         for article in articles:
             known = self._seen.get(article.id)

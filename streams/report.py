@@ -68,8 +68,7 @@ def _aggregate_lines(aggregates: list[dict]) -> list[str]:
     lines.append("  per outlet:")
     for a in (a for a in aggregates if a["kind"] == "outlet"):
         delay = f", median delay {a['median_delay_s']}s" if a["median_delay_s"] is not None else ""
-        start = datetime.fromtimestamp(a["start"], timezone.utc).strftime("%Y-%m-%d %H:%M")
-        lines.append(f"    {a['size_s']}s window from {start} UTC: {a['articles']} articles, rewrite share {a['rewrite_share']:.2f}{delay}")
+        lines.append(f"    {a['key']}: {a['articles']} articles, rewrite share {a['rewrite_share']:.2f}{delay}")
     windows = [a for a in aggregates if a["kind"] == "window"]
     lines.append(f"  windows ({len(windows)}):")
     for a in windows[-6:]:

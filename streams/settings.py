@@ -32,6 +32,7 @@ class Settings:
     ssl_certfile: str = field(default="", metadata={"help": "client certificate for TLS"})
     ssl_keyfile: str = field(default="", metadata={"help": "client key for TLS"})
     ssl_password: str = field(default="", metadata={"help": "password of the client key (never printed)"})
+    connect_timeout_s: float = field(default=30.0, metadata={"help": "how long the replayer waits for Kafka"})
     # Faust app and topics
     app_id: str = field(default="news-streams", metadata={"help": "Faust app id / consumer group"})
     topic_raw: str = field(default="articles-raw", metadata={"help": "raw articles in"})

@@ -47,7 +47,9 @@ class OnlineTfidf:
             self.docs += 1
             for b in buckets:
                 self.df[b] += 1
-        weights = {b: (1 + math.log(c)) * math.log((1 + self.docs) / (1 + self.df[b])) for b, c in buckets.items()}
+        # Smoothed idf (+1): the first documents of a stream still get usable vectors.
+        weights = {b: (1 + math.log(c)) * (1 + math.log((1 + self.docs) / (1 + self.df[b])))
+                   for b, c in buckets.items()}
         top = sorted(weights.items(), key=lambda kv: -kv[1])[:TERMS_KEPT]
         return normalise(dict(top))
 

@@ -35,6 +35,9 @@ class DirectorySource:
             if file.name == METADATA_FILE or file.suffix not in (".txt", ".json"):
                 continue
             record = self._read(file)
+            if "_raw" in record:
+                yield record
+                continue
             record.setdefault("id", file.stem)
             for key, value in metadata.get(record["id"], {}).items():
                 record.setdefault(key, value)
@@ -54,7 +57,12 @@ class DirectorySource:
     def _read(file: Path) -> RawRecord:
         raw = file.read_text(encoding="utf-8", errors="replace")
         if file.suffix == ".json":
-            return dict(orjson.loads(raw))
+            try:
+                record = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                record = None
+            # Not an object: passed on as raw bytes so the worker dead-letters it with a reason.
+            return dict(record) if isinstance(record, dict) else {"_raw": file.read_bytes()}
         title, _, body = raw.strip().partition("\n")
         return {"title": title.strip(), "text": body.strip()}
 

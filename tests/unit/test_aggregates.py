@@ -21,10 +21,19 @@ def one(result, kind: str) -> dict:
     return record
 
 
+TOPICS = [
+    ("Wildfire forces evacuations near mountain villages", "Firefighters battled a wildfire as dry winds spread flames."),
+    ("Central bank raises interest rates again", "The bank lifted borrowing costs to curb stubborn inflation."),
+    ("Football club sacks manager after defeat", "The club dismissed its coach following a heavy league loss."),
+    ("Scientists sequence genome of ancient wheat", "Researchers decoded grain DNA found in archaeological digs."),
+    ("Parliament passes new data privacy law", "Lawmakers approved rules limiting how firms share user data."),
+    ("Ferry capsizes in storm off island coast", "Rescuers searched rough seas after the vessel overturned."),
+]
+
+
 def item(n: int, at: datetime, source: str = "wire.example") -> Article:
-    return Article(id=f"item-{n}", title=f"Unrelated headline number {n}",
-                   text=f"Report {n}: something different happened in town {n} and officials commented.",
-                   source=source, published=at)
+    title, text = TOPICS[n % len(TOPICS)]
+    return Article(id=f"item-{n}", title=title, text=text, source=source, published=at)
 
 
 @pytest.fixture(scope="module")

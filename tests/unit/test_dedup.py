@@ -142,9 +142,6 @@ def test_same_id_with_different_text_is_an_id_conflict():
     assert len(pipeline.stories) == 1 and len(pipeline.stories.stories) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Pipeline.process_batch checks replays only against ids seen in earlier "
-                                       "batches, so a second copy of an id inside the same batch is placed again "
-                                       "(kind 'exact', duplicate_of itself; the story lists the article twice)")
 def test_replay_inside_one_batch_is_a_replay():
     pipeline = Pipeline(lexical_settings())
     first, again = pipeline.process_batch([reuters(), reuters()])
@@ -152,8 +149,6 @@ def test_replay_inside_one_batch_is_a_replay():
     assert [m["article"] for m in first.story.members] == [ASTANA_REUTERS]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: same id + different text inside one batch is not detected as "
-                                       "id_conflict; the second article even joins story 'story-<id>' as kind 'new'")
 def test_id_conflict_inside_one_batch():
     pipeline = Pipeline(lexical_settings())
     other = replace(reuters(), text="A completely different report about something else entirely.")

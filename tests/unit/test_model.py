@@ -91,9 +91,6 @@ def test_non_text_date_keeps_the_article_with_date_error():
     assert article.published is None and "int" in article.date_error
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: parse_date only guards date_parser.parse(); a UTC offset outside "
-                                       "+-24h makes parsed.astimezone() raise a bare ValueError, so parse_raw "
-                                       "raises neither an Article nor BadRecord (the agent only catches BadRecord)")
 def test_out_of_range_utc_offset_is_a_date_error_not_a_crash():
     article = parse_raw(orjson.dumps({**GOOD, "published": "2024-07-04T11:20:00+99:00"}))
     assert article.published is None and article.date_error

@@ -52,9 +52,6 @@ def test_bad_metadata_is_a_source_error(tmp_path):
         list(DirectorySource(tmp_path).records())
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: DirectorySource._read calls orjson.loads on *.json files without a "
-                                       "guard, so one malformed file raises orjson.JSONDecodeError (not SourceError, "
-                                       "and not passed through like JsonlSource does); the CLI then prints a traceback")
 def test_malformed_json_file_in_directory_is_reported_not_a_crash(tmp_path):
     (tmp_path / "broken.json").write_text('{"title": "x", "text": ')
     try:
