@@ -101,8 +101,7 @@ def ensure_topics(settings: Settings, timeout: float | None = None) -> None:
     deadline = time.monotonic() + (settings.connect_timeout_s if timeout is None else timeout)
     while True:
         try:
-            admin = KafkaAdminClient(request_timeout_ms=10000, **kafka_python_config(settings),
-                                     api_version_auto_timeout_ms=int(min(10, settings.connect_timeout_s) * 1000))
+            admin = KafkaAdminClient(request_timeout_ms=10000, **kafka_python_config(settings))
             break
         except KafkaError as exc:
             if time.monotonic() > deadline:
