@@ -79,7 +79,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_feeds(args: argparse.Namespace) -> int:
     from streams.sources.feeds import run_feeds
 
-    return run_feeds(_settings(args), args.config, once=args.once, state_dir=args.state_dir)
+    return run_feeds(_settings(args), args.config, once=args.once, state_dir=args.state_dir,
+                     metrics_port=args.metrics_port)
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     feeds.add_argument("--config", required=True)
     feeds.add_argument("--once", action="store_true", help="poll every feed once and exit")
     feeds.add_argument("--state-dir", help="where seen entries are remembered")
+    feeds.add_argument("--metrics-port", type=int, help="serve the feed metrics on this port")
     feeds.set_defaults(func=cmd_feeds)
 
     show = sub.add_parser("settings", help="print the effective settings (secrets masked)")
@@ -134,8 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PASS_THROUGH = {"eval": cmd_eval, "bench": cmd_bench}
+"""Commands with their own parser: every argument after the name goes to them unchanged
+(argparse.REMAINDER drops leading options such as ``bench --micro``)."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in PASS_THROUGH:
+        args = argparse.Namespace(command=argv[0], func=PASS_THROUGH[argv[0]], rest=argv[1:], set=[])
+    else:
+        args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command != "worker":  # connection retries are reported once, as our own error line
         logging.getLogger("kafka").setLevel(logging.CRITICAL)
