@@ -33,7 +33,7 @@ class Publisher:
         self.topic = self.topic or self.settings.topic_raw
         try:
             self._producer = KafkaProducer(
-                acks="all", linger_ms=20, batch_size=262144, retries=5,
+                acks="all", enable_idempotence=True, linger_ms=20, batch_size=262144, retries=5,
                 max_request_size=max(1_048_576, self.settings.max_record_bytes * 2),
                 request_timeout_ms=30000, max_block_ms=15000,
                 **kafka_python_config(self.settings))
