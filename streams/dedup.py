@@ -38,6 +38,16 @@ class Fingerprint:
     quotes: list[str]
     entities: list[str]
     numbers: list[str]
+    quote_norms: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.quotes and not self.quote_norms:
+            self.quote_norms = ev.normalise_quotes(self.quotes)
+
+    @property
+    def quote_keys(self) -> set[str]:
+        """First three words of each quote: a cheap blocking key for the lexical paraphrase rule."""
+        return {" ".join(q.split()[:3]) for q in self.quote_norms}
 
 
 @dataclass
@@ -49,7 +59,7 @@ class Decision:
     duplicate_of: str | None = None
     jaccard: float | None = None
     cosine: float | None = None
-    evidence: ev.Evidence = field(default_factory=ev.Evidence)
+    evidence: ev.Evidence | None = field(default_factory=ev.Evidence)
 
     @property
     def is_duplicate(self) -> bool:
@@ -58,7 +68,7 @@ class Decision:
     def as_dict(self) -> dict[str, Any]:
         return {"story_id": self.story_id, "kind": self.kind, "duplicate_of": self.duplicate_of,
                 "similarity": {"jaccard_5shingle": _round(self.jaccard), "lead_cosine": _round(self.cosine)},
-                "evidence": self.evidence.as_dict()}
+                "evidence": (self.evidence or ev.Evidence()).as_dict()}
 
 
 def _round(value: float | None) -> float | None:
@@ -105,6 +115,7 @@ class StoryIndex:
         self._story_of: dict[str, str] = {}
         self.stories: dict[str, Story] = {}
         self._expiry: list[tuple[float, str]] = []
+        self._by_quote: dict[str, set[str]] = {}
         self.watermark = 0.0
 
     def __len__(self) -> int:
@@ -127,7 +138,7 @@ class StoryIndex:
 
     def compare(self, a: Fingerprint, b: Fingerprint) -> Decision:
         """The decision rule applied to one pair (used by the pair evaluation)."""
-        return self._judge(a, b) or Decision(story_id="", kind="new",
+        return self._judge(a, b, explain=True) or Decision(story_id="", kind="new",
                                                jaccard=estimated_jaccard(a.minhash, b.minhash),
                                                cosine=_cosine(a, b))
 
@@ -141,14 +152,17 @@ class StoryIndex:
         if best is None:
             return Decision(story_id=f"story-{fp.article_id}", kind="new")
         best.story_id = self._story_of[best.duplicate_of]
+        if best.evidence is None:
+            best.evidence = _evidence(fp, self._held[best.duplicate_of])
         return best
 
     def _candidates(self, fp: Fingerprint) -> list[str]:
         found: dict[str, None] = {}
         if fp.exact in self._exact:
             found[self._exact[fp.exact]] = None
-        for key in self._lsh.query(fp.minhash):
-            found[key] = None
+        near = [k for k in self._lsh.query(fp.minhash) if k in self._held]
+        near.sort(key=lambda k: -estimated_jaccard(fp.minhash, self._held[k].minhash))
+        found.update(dict.fromkeys(near[:EVIDENCE_CANDIDATES]))
         if fp.embedding is not None and self._vectors is not None:
             for key, _ in self._vectors.search(fp.embedding, self.settings.paraphrase_support_cosine,
                                                EVIDENCE_CANDIDATES):
@@ -158,31 +172,36 @@ class StoryIndex:
         return [k for k in found if k in self._held and abs(self._held[k].timestamp - fp.timestamp) <= self.window]
 
     def _lexical_candidates(self, fp: Fingerprint) -> list[str]:
-        """Without embeddings: recent articles sharing a quote prefix (cheap blocking)."""
-        keys = {" ".join(q.lower().split()[:3]) for q in fp.quotes}
-        return [k for k, other in self._held.items()
-                if keys & {" ".join(q.lower().split()[:3]) for q in other.quotes}][:50]
+        """Without embeddings: held articles sharing a quote prefix, most shared prefixes first."""
+        counts: dict[str, int] = {}
+        for key in fp.quote_keys:
+            for other in self._by_quote.get(key, ()):
+                counts[other] = counts.get(other, 0) + 1
+        return sorted(counts, key=lambda k: -counts[k])[:EVIDENCE_CANDIDATES]
 
-    def _judge(self, a: Fingerprint, b: Fingerprint) -> Decision | None:
+    def _judge(self, a: Fingerprint, b: Fingerprint, explain: bool = False) -> Decision | None:
+        """Kind of match between ``a`` and ``b`` or None. Evidence (the costly part) is computed only
+        where the rule needs it; ``_decide`` fills it in for the winning match."""
         s = self.settings
         jaccard = estimated_jaccard(a.minhash, b.minhash)
         cosine = _cosine(a, b)
-        evidence = ev.collect(a.quotes, b.quotes, a.entities, b.entities, a.numbers, b.numbers)
+        evidence = None
         kind = None
         if a.exact == b.exact:
             kind = "exact"
         elif jaccard >= s.near_copy_jaccard:
             kind = "near_verbatim"
-        elif cosine is not None:
-            if cosine >= s.paraphrase_cosine or (cosine >= s.paraphrase_support_cosine
-                                                 and len(evidence.quotes) >= 2 and len(evidence.entities) >= 2):
-                kind = "paraphrase"
-        elif len(evidence.quotes) >= 3 and len(evidence.entities) >= 3:
+        elif cosine is not None and cosine >= s.paraphrase_cosine:
             kind = "paraphrase"
+        elif cosine is None or cosine >= s.paraphrase_support_cosine:
+            evidence = _evidence(a, b)
+            quotes, names = (2, 2) if cosine is not None else (3, 3)
+            if len(evidence.quotes) >= quotes and len(evidence.entities) >= names:
+                kind = "paraphrase"
         if kind is None:
             return None
         return Decision(story_id="", kind=kind, duplicate_of=b.article_id, jaccard=jaccard, cosine=cosine,
-                        evidence=evidence)
+                        evidence=evidence if evidence is not None else _evidence(a, b) if explain else None)
 
     # -- state ----------------------------------------------------------------------------------
     def _hold(self, fp: Fingerprint, story_id: str) -> None:
@@ -190,6 +209,9 @@ class StoryIndex:
         self._story_of[fp.article_id] = story_id
         self._exact.setdefault(fp.exact, fp.article_id)
         self._lsh.insert(fp.article_id, fp.minhash, check_duplication=False)
+        if fp.embedding is None:
+            for key in fp.quote_keys:
+                self._by_quote.setdefault(key, set()).add(fp.article_id)
         if fp.embedding is not None:
             if self._vectors is None:
                 self._vectors = VectorStore(len(fp.embedding))
@@ -209,6 +231,12 @@ class StoryIndex:
                 self._vectors.remove(key)
             if self._exact.get(fp.exact) == key:
                 del self._exact[fp.exact]
+            for quote_key in fp.quote_keys:
+                holders = self._by_quote.get(quote_key)
+                if holders is not None:
+                    holders.discard(key)
+                    if not holders:
+                        del self._by_quote[quote_key]
             story_id = self._story_of.pop(key)
             story = self.stories.get(story_id)
             if story is not None and story.last_time < horizon:
@@ -217,6 +245,10 @@ class StoryIndex:
     def state_size(self) -> dict[str, int]:
         return {"dedup_articles": len(self._held), "stories": len(self.stories),
                 "vector_bytes": self._vectors.nbytes if self._vectors else 0}
+
+
+def _evidence(a: Fingerprint, b: Fingerprint) -> ev.Evidence:
+    return ev.collect(a.quotes, b.quotes, a.entities, b.entities, a.numbers, b.numbers, a.quote_norms, b.quote_norms)
 
 
 def _cosine(a: Fingerprint, b: Fingerprint) -> float | None:

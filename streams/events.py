@@ -47,6 +47,7 @@ class Event:
     stories: set[str] = field(default_factory=set)
     outlets: set[str] = field(default_factory=set)
     centroid: tfidf.SparseVector = field(default_factory=dict)
+    unit_centroid: tfidf.SparseVector = field(default_factory=dict)
     embedding: np.ndarray | None = None
 
     @property
@@ -175,7 +176,7 @@ class EventIndex:
             norm = float(np.linalg.norm(event.embedding)) or 1.0
             text_score, signal = float(embedding @ event.embedding) / norm, "embedding"
         else:
-            text_score, signal = tfidf.cosine(vector, tfidf.normalise(event.centroid)), "tfidf"
+            text_score, signal = tfidf.cosine(vector, event.unit_centroid), "tfidf"
         score = text_score
         if facts.event_type != "other" and event.type != "other" and facts.event_type != event.type \
                 and frozenset({facts.event_type, event.type}) not in COMPATIBLE_TYPES:
@@ -211,6 +212,7 @@ class EventIndex:
         if facts.event_date is not None:
             event.dates[(facts.event_date.day, facts.event_date.how)] += 1
         event.centroid = tfidf.add_into(event.centroid, vector)
+        event.unit_centroid = tfidf.normalise(event.centroid)
         if embedding is not None:
             event.embedding = embedding.astype(np.float32) if event.embedding is None \
                 else event.embedding + embedding.astype(np.float32)
