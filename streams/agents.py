@@ -105,7 +105,10 @@ async def report_state() -> None:
             metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
     if pipeline is not None:
         for name, size in pipeline.state_size().items():
-            metrics.STATE_ENTRIES.labels(name).set(size)
+            if name.endswith("_bytes"):
+                metrics.STATE_BYTES.labels(name.removesuffix("_bytes")).set(size)
+            else:
+                metrics.STATE_ENTRIES.labels(name).set(size)
 
 
 @app.on_partitions_assigned.connect
