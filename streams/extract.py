@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta
 
-from streams.gazetteer import Place, gazetteer
+from streams.gazetteer import DEMONYMS, Place, gazetteer
 
 WEEKDAYS = {"monday": MO, "tuesday": TU, "wednesday": WE, "thursday": TH, "friday": FR, "saturday": SA,
             "sunday": SU}
@@ -137,7 +137,7 @@ def _names(text: str) -> list[tuple[str, str]]:
                 break
         before = text[max(0, match.start() - 25):match.start()].split()
         prev = before[-1] if before else ""
-        while tokens and (tokens[0] in STOP or tokens[0] in TITLES or tokens[0] in _demonyms()
+        while tokens and (tokens[0] in STOP or tokens[0] in TITLES or tokens[0] in DEMONYMS
                           or tokens[0] in ("of", "de", "al", "la", "da", "del", "van", "von", "bin")):
             prev = tokens.pop(0)
         while tokens and tokens[-1] in ("of", "de", "and", "al", "la", "da"):
@@ -145,11 +145,6 @@ def _names(text: str) -> list[tuple[str, str]]:
         if tokens:
             found.append((prev, " ".join(tokens).rstrip(".'’")))
     return found
-
-
-def _demonyms() -> dict:
-    from streams.gazetteer import DEMONYMS
-    return DEMONYMS
 
 
 def _classify(names: list[tuple[str, str]], text: str) -> tuple[Counter, Counter, list[Place]]:
