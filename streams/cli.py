@@ -34,8 +34,7 @@ def _settings(args: argparse.Namespace, **extra: Any):
 
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    for name, value in settings.__dict__.items():  # streams.app reads the environment
-        os.environ[f"STREAMS_{name.upper()}"] = str(value)
+    os.environ.update(settings.as_env())  # streams.app reads the environment
     from streams.app import app
 
     sys.argv = ["streams", "worker", "--loglevel", args.loglevel]

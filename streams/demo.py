@@ -32,9 +32,7 @@ class Worker:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMS_")}
-        for name, value in self.settings.__dict__.items():
-            env[f"STREAMS_{name.upper()}"] = str(value)
-        return env
+        return {**env, **self.settings.as_env()}
 
     def start(self) -> "Worker":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -96,15 +95,3 @@ async def _assign(consumer: AIOKafkaConsumer, kinds: dict[str, str], assigned: s
 def read_outputs_sync(settings: Settings, done: Callable[[Outputs], bool], timeout: float = 120.0) -> Outputs:
     return asyncio.run(read_outputs(settings, done, timeout))
 
-
-def groups(outputs: Outputs, kind: str) -> list[frozenset[str]]:
-    """The article groups (stories or events) as sets of article ids, from their latest records."""
-    return [frozenset(r["articles"]) for r in getattr(outputs, kind).values() if r.get("articles")]
-
-
-def by_article(records: dict[str, dict]) -> dict[str, str]:
-    out: dict[str, str] = defaultdict(str)
-    for key, record in records.items():
-        for article in record.get("articles", ()):
-            out[article] = key
-    return dict(out)

@@ -103,6 +103,10 @@ class Settings:
             return ()
         return values if all(v > 0 for v in values) else ()
 
+    def as_env(self) -> dict[str, str]:
+        """The settings as ``STREAMS_*`` variables (what ``load`` reads back), e.g. for a worker process."""
+        return {f"{ENV_PREFIX}{name.upper()}": str(value) for name, value in dataclasses.asdict(self).items()}
+
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
 
