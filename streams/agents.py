@@ -1,41 +1,68 @@
-"""Faust agents: thin glue between the topics and :class:`streams.pipeline.Pipeline`."""
+"""Faust agents: thin glue between the topics and the three stages of :mod:`streams.pipeline`.
+
+    articles-raw ──prepare──> articles-keyed (by candidate key) ──match──> articles-resolve (1 partition)
+                     └──────── registration ─────────────────────────────────────┘        │
+                                                                                    resolve
+                            articles-enriched, stories, events, aggregates, articles-dead <┘
+"""
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import orjson
 from prometheus_client import start_http_server
 
 from streams import metrics
-from streams.app import aggregates_topic, app, dead_topic, enriched_topic, events_topic, raw_topic, settings, \
-    stories_topic
+from streams.app import aggregates_topic, app, dead_topic, enriched_topic, events_topic, keyed_topic, raw_topic, \
+    resolve_topic, settings, stories_topic
+from streams.dedup import Fingerprint
 from streams.model import Article, BadRecord, parse_raw
-from streams.pipeline import Pipeline, Result
+from streams.pipeline import Matcher, Preparer, Resolver, Result, StageClock
+from streams.rebuild import Progress, fold_partition
 
 log = logging.getLogger(__name__)
 BATCH = 32
 BATCH_WITHIN_S = 0.2
-pipeline: Pipeline | None = None
 
 
-def _pipeline() -> Pipeline:
-    global pipeline
-    if pipeline is None:
-        pipeline = Pipeline(settings)
-    return pipeline
+class Stages:
+    """The worker's stage objects, created on first use (the model loads only where articles are prepared)."""
+
+    def __init__(self) -> None:
+        self._preparer: Preparer | None = None
+        self.matcher = Matcher(settings, StageClock())
+        self.resolver = Resolver(settings, StageClock())
+        self.progress = Progress()
+
+    @property
+    def preparer(self) -> Preparer:
+        if self._preparer is None:
+            self._preparer = Preparer(settings, clock=StageClock())
+        return self._preparer
+
+    def state_size(self) -> dict[str, int]:
+        return {**self.matcher.state_size(), **self.resolver.state_size()}
 
 
+stages = Stages()
+
+
+async def in_executor(func: Callable, *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(None, func, *args)
+
+
+# -- stage 1: prepare ------------------------------------------------------------------------------
 @app.agent(raw_topic)
-async def process(stream) -> None:
-    """raw articles -> enriched articles, stories, events, aggregates (or a dead letter)."""
+async def prepare(stream) -> None:
+    """raw articles -> a registration on the resolve topic and the fingerprint on each key's partition."""
     async for events in stream.take_events(BATCH, within=BATCH_WITHIN_S):
-        await handle_batch([(e.message.key, e.message.value) for e in events])
+        await prepare_batch([(e.message.key, e.message.value) for e in events])
 
 
-async def handle_batch(messages: list[tuple[bytes | None, bytes | None]]) -> None:
+async def prepare_batch(messages: list[tuple[bytes | None, bytes | None]]) -> None:
     articles: list[Article] = []
     for key, value in messages:
         metrics.ARTICLES_IN.labels("parse").inc()
@@ -46,13 +73,109 @@ async def handle_batch(messages: list[tuple[bytes | None, bytes | None]]) -> Non
     if not articles:
         return
     metrics.ARTICLES_OUT.labels("parse").inc(len(articles))
-    metrics.ARTICLES_IN.labels("dedup").inc(len(articles))
-    results = await asyncio.get_running_loop().run_in_executor(None, _pipeline().process_batch, articles)
-    for article, result in zip(articles, results):
-        if isinstance(result, BadRecord):
-            await dead_letter(article.id.encode(), None, result)
-        else:
-            await emit(result)
+    prepared_all = await in_executor(stages.preparer.prepare, articles)
+    metrics.ARTICLES_IN.labels("dedup").inc(len(prepared_all))
+    for prepared in prepared_all:
+        key = prepared.article.id.encode()
+        routes = prepared.routes(settings.partitions)
+        await resolve_topic.send(key=key, value=orjson.dumps(prepared.registration(sorted(routes))))
+        for partition, keys in routes.items():
+            await keyed_topic.send(key=key, value=orjson.dumps(prepared.keyed(keys)), partition=partition)
+
+
+# -- stage 2: match --------------------------------------------------------------------------------
+@app.agent(keyed_topic)
+async def match(stream) -> None:
+    """fingerprints on the partition owning some of their keys -> verdicts against the held ones."""
+    async for events in stream.take_events(BATCH, within=BATCH_WITHIN_S):
+        records = []
+        for e in events:
+            partition = e.message.partition
+            if await ready(e.message.topic, partition, e.message.offset, lambda: _fold_keyed(partition)):
+                records.append((e.message.partition, e.message.key, e.message.value))
+        for key, value, out in await in_executor(_match_all, records):
+            if isinstance(out, BadRecord):
+                await dead_letter(key, value, out)
+            else:
+                await resolve_topic.send(key=key, value=orjson.dumps(out))
+
+
+def _match_all(records: list[tuple[int, bytes, bytes]]) -> list[tuple[bytes, bytes, Any]]:
+    out = []
+    for partition, key, value in records:
+        try:
+            out.append((key, value, stages.matcher.handle(partition, orjson.loads(value))))
+        except (ValueError, KeyError, TypeError) as exc:
+            out.append((key, value, BadRecord("bad_internal_record", f"keyed record: {exc}")))
+    return out
+
+
+def _fold_keyed(partition: int) -> Callable[[list[bytes]], Awaitable[None]]:
+    async def fold(values: list[bytes]) -> None:
+        for value in values:
+            record = orjson.loads(value)
+            stages.matcher.hold(partition, Fingerprint.from_wire(record["fp"]), record["keys"])
+    stages.matcher.drop(partition)
+    return fold
+
+
+# -- stage 3: resolve ------------------------------------------------------------------------------
+@app.agent(resolve_topic)
+async def resolve(stream) -> None:
+    """registrations and verdicts, in one order -> stories, events, aggregates, enriched articles."""
+    async for events in stream.take_events(BATCH, within=BATCH_WITHIN_S):
+        records = []
+        for e in events:
+            if await ready(e.message.topic, e.message.partition, e.message.offset, _fold_resolve):
+                records.append((e.message.key, e.message.value))
+        for key, value, out in await in_executor(_resolve_all, records):
+            if isinstance(out, BadRecord):
+                await dead_letter(key, value, out)
+            else:
+                await emit(out)
+
+
+def _resolve_all(records: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes, Any]]:
+    out: list[tuple[bytes, bytes, Any]] = []
+    for key, value in records:
+        try:
+            out += [(key, value, result) for result in stages.resolver.handle(orjson.loads(value))]
+        except (ValueError, KeyError, TypeError) as exc:
+            out.append((key, value, BadRecord("bad_internal_record", f"resolve record: {exc}")))
+    return out
+
+
+def _fold_resolve() -> Callable[[list[bytes]], Awaitable[None]]:
+    stages.resolver = Resolver(settings, StageClock())
+    stages.resolver.clock.observe = False
+
+    def fold_all(values: list[bytes]) -> None:
+        for value in values:
+            try:
+                stages.resolver.handle(orjson.loads(value))
+            except (ValueError, KeyError, TypeError):
+                pass  # dead-lettered when it was first processed
+
+    async def fold(values: list[bytes]) -> None:
+        await in_executor(fold_all, values)
+    return fold
+
+
+# -- shared ----------------------------------------------------------------------------------------
+async def ready(topic: str, partition: int, offset: int,
+                make_fold: Callable[[], Callable[[list[bytes]], Awaitable[None]]]) -> bool:
+    """Whether to process this record: rebuild the partition's state first if this worker has not got it,
+    skip records already folded into it (redelivered after a rebalance)."""
+    verdict = stages.progress.verdict(topic, partition, offset)
+    if verdict == "skip":
+        return False
+    if verdict == "rebuild":
+        log.info("taking over %s[%d] at offset %d: rebuilding its state", topic, partition, offset)
+        await fold_partition(settings, topic, partition, offset, make_fold())
+        if topic == settings.topic_resolve:
+            stages.resolver.clock.observe = True
+    stages.progress.done(topic, partition, offset)
+    return True
 
 
 async def emit(result: Result) -> None:
@@ -61,6 +184,8 @@ async def emit(result: Result) -> None:
     metrics.ARTICLES_OUT.labels("dedup").inc()
     if result.replayed:
         return
+    for merged in result.merged_stories:
+        await stories_topic.send(key=merged.encode(), value=None)
     await stories_topic.send(key=result.story.id.encode(), value=orjson.dumps(result.story.as_dict()))
     await events_topic.send(key=result.event.id.encode(), value=orjson.dumps(result.event.as_dict()))
     metrics.ARTICLES_OUT.labels("events").inc()
@@ -89,12 +214,15 @@ async def serve_metrics() -> None:
     metrics.WORKER_UP.set(1)
 
 
+INPUT_TOPICS = (settings.topic_raw, settings.topic_keyed, settings.topic_resolve)
+
+
 @app.timer(interval=5.0)
 async def report_state() -> None:
     """Consumer lag per partition (from fetch high watermarks) and state sizes."""
     consumer = app.consumer
     for tp in consumer.assignment():
-        if tp.topic != raw_topic.get_topic_name():
+        if tp.topic not in INPUT_TOPICS:
             continue
         try:
             highwater = consumer.highwater(tp)
@@ -103,12 +231,11 @@ async def report_state() -> None:
             continue
         if highwater is not None and position is not None:
             metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
-    if pipeline is not None:
-        for name, size in pipeline.state_size().items():
-            if name.endswith("_bytes"):
-                metrics.STATE_BYTES.labels(name.removesuffix("_bytes")).set(size)
-            else:
-                metrics.STATE_ENTRIES.labels(name).set(size)
+    for name, size in stages.state_size().items():
+        if name.endswith("_bytes"):
+            metrics.STATE_BYTES.labels(name.removesuffix("_bytes")).set(size)
+        else:
+            metrics.STATE_ENTRIES.labels(name).set(size)
 
 
 @app.on_partitions_assigned.connect

@@ -41,6 +41,9 @@ events_topic = app.topic(settings.topic_events, value_serializer="raw", key_seri
                          partitions=settings.partitions, compacting=True)
 aggregates_topic = app.topic(settings.topic_aggregates, value_serializer="raw", key_serializer="raw",
                              partitions=settings.partitions, compacting=True)
+keyed_topic = app.topic(settings.topic_keyed, value_serializer="raw", key_serializer="raw",
+                        partitions=settings.partitions)
+resolve_topic = app.topic(settings.topic_resolve, value_serializer="raw", key_serializer="raw", partitions=1)
 dead_topic = app.topic(settings.topic_dead, value_serializer="raw", key_serializer="raw",
                        partitions=settings.partitions)
 

@@ -11,6 +11,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from streams.kafka_config import kafka_python_config
 from streams.settings import Settings
@@ -90,23 +91,53 @@ class EmbeddedBroker:
         self.stop()
 
 
-def ensure_topics(settings: Settings, timeout: float | None = None) -> None:
-    """Create the pipeline's topics if missing (the replayer may run before any worker)."""
-    from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import KafkaError, TopicAlreadyExistsError
+def connect_admin(settings: Settings, timeout: float | None = None,
+                  on_wait: Callable[[str], None] | None = None) -> Any:
+    """A kafka-python admin client, retrying until the broker answers or ``timeout`` (default
+    ``connect_timeout_s``) has passed. ``on_wait`` is told once, in one line, that we are waiting.
+
+    Raises ``BrokerError`` (one line, no traceback) when the broker never answers.
+    """
+    from kafka.admin import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    timeout = settings.connect_timeout_s if timeout is None else timeout
+    start = time.monotonic()
+    deadline = start + timeout
+    told = False
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            # bootstrap_timeout_ms bounds one attempt (kafka-python's default is 30 s).
+            admin = KafkaAdminClient(request_timeout_ms=10000,
+                                     bootstrap_timeout_ms=int(1000 * min(2.0, max(0.5, remaining))),
+                                     **kafka_python_config(settings))
+        except KafkaError as exc:
+            if time.monotonic() >= deadline:
+                raise BrokerError(f"cannot reach Kafka at {settings.bootstrap} after {timeout:.0f}s "
+                                  f"({exc.__class__.__name__})") from None
+            if on_wait is not None and not told:
+                on_wait(f"waiting for Kafka at {settings.bootstrap} (up to {timeout:.0f}s; "
+                        f"connect_timeout_s)")
+                told = True
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+            continue
+        if told and on_wait is not None:
+            on_wait(f"Kafka at {settings.bootstrap} answered after {time.monotonic() - start:.0f}s")
+        return admin
+
+
+def ensure_topics(settings: Settings, timeout: float | None = None,
+                  on_wait: Callable[[str], None] | None = None) -> None:
+    """Create the pipeline's topics if missing (the replayer may run before any worker, and a
+    memory-only broker that restarted has none)."""
+    from kafka.admin import NewTopic
+    from kafka.errors import TopicAlreadyExistsError
 
     names = [settings.topic_raw, settings.topic_enriched, settings.topic_stories, settings.topic_events,
              settings.topic_aggregates, settings.topic_dead]
     compacted = {settings.topic_stories, settings.topic_events, settings.topic_aggregates}
-    deadline = time.monotonic() + (settings.connect_timeout_s if timeout is None else timeout)
-    while True:
-        try:
-            admin = KafkaAdminClient(request_timeout_ms=10000, **kafka_python_config(settings))
-            break
-        except KafkaError as exc:
-            if time.monotonic() > deadline:
-                raise BrokerError(f"cannot reach Kafka at {settings.bootstrap}: {exc}") from None
-            time.sleep(0.5)
+    admin = connect_admin(settings, timeout, on_wait)
     try:
         existing = set(admin.list_topics())
         new = [NewTopic(name, settings.partitions, settings.replication,

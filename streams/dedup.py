@@ -1,5 +1,13 @@
 """Dedup stage: does an article start a new story or join an existing one, and why.
 
+Split in two so that it scales across workers (see streams/keys.py):
+- ``MatchIndex`` (one per partition of the keyed topic) holds the fingerprints whose candidate keys that
+  partition owns and judges each arriving article against the held ones sharing a key: the pair rule
+  depends on the two articles only, so every pair is judged the same wherever it meets;
+- ``StoryBook`` (one, fed by every partition's verdicts) joins articles linked by a verdict into stories:
+  stories are the connected components of the "same story" links inside the window, which does not
+  depend on the order the verdicts arrive in.
+
 Three signals, cheapest first:
 - exact: same normalised text;
 - near-verbatim: MinHash-estimated 5-shingle Jaccard >= ``near_copy_jaccard`` (LSH finds candidates);
@@ -9,20 +17,31 @@ Only articles published within ``story_window_hours`` of each other are compared
 """
 from __future__ import annotations
 
+import base64
 import heapq
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import LeanMinHash
 
 from streams import evidence as ev
-from streams.fingerprint import NUM_PERM, estimated_jaccard
+from streams.fingerprint import estimated_jaccard
+from streams.keys import candidate_keys
 from streams.settings import Settings
-from streams.vectors import VectorStore
 
 KIND_RANK = {"exact": 3, "near_verbatim": 2, "paraphrase": 1}
 EVIDENCE_CANDIDATES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """An article as a story member: who published it when."""
+
+    article_id: str
+    outlet: str
+    timestamp: float
 
 
 @dataclass(slots=True)
@@ -45,6 +64,26 @@ class Fingerprint:
             self.quote_norms = ev.normalise_quotes(self.quotes)
 
     @property
+    def member(self) -> Member:
+        return Member(self.article_id, self.outlet, self.timestamp)
+
+    def to_wire(self) -> dict[str, Any]:
+        """A JSON-ready form for the keyed topic (hash values and float16 vector as base64)."""
+        return {"id": self.article_id, "outlet": self.outlet, "ts": self.timestamp, "exact": self.exact,
+                "seed": int(self.minhash.seed), "scheme": self.minhash.scheme, "minhash": _b64(self.minhash.hashvalues.astype(np.uint64)),
+                "embedding": None if self.embedding is None else _b64(self.embedding.astype(np.float16)),
+                "quotes": self.quotes, "entities": self.entities, "numbers": self.numbers}
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> "Fingerprint":
+        hashvalues = np.frombuffer(base64.b64decode(data["minhash"]), dtype=np.uint64)
+        embedding = data.get("embedding")
+        return cls(data["id"], data["outlet"], float(data["ts"]), data["exact"],
+                   LeanMinHash(seed=data["seed"], hashvalues=hashvalues, scheme=data["scheme"]),
+                   None if embedding is None else np.frombuffer(base64.b64decode(embedding), dtype=np.float16),
+                   data["quotes"], data["entities"], data["numbers"])
+
+    @property
     def quote_keys(self) -> set[str]:
         """First three words of each quote: a cheap blocking key for the lexical paraphrase rule."""
         return {" ".join(q.split()[:3]) for q in self.quote_norms}
@@ -65,10 +104,23 @@ class Decision:
     def is_duplicate(self) -> bool:
         return self.kind != "new"
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Decision":
+        """Inverse of :meth:`as_dict` (figures come back rounded to three decimals)."""
+        evidence = data.get("evidence")
+        return cls(story_id=data.get("story_id") or "", kind=data["kind"], duplicate_of=data.get("duplicate_of"),
+                   jaccard=data["similarity"]["jaccard_5shingle"], cosine=data["similarity"]["lead_cosine"],
+                   evidence=None if evidence is None else ev.Evidence(
+                       evidence["shared_quotes"], evidence["shared_entities"], evidence["shared_numbers"]))
+
     def as_dict(self) -> dict[str, Any]:
         return {"story_id": self.story_id, "kind": self.kind, "duplicate_of": self.duplicate_of,
                 "similarity": {"jaccard_5shingle": _round(self.jaccard), "lead_cosine": _round(self.cosine)},
                 "evidence": (self.evidence or ev.Evidence()).as_dict()}
+
+
+def _b64(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
 
 
 def _round(value: float | None) -> float | None:
@@ -86,7 +138,7 @@ class Story:
     members: list[dict] = field(default_factory=list)
     last_time: float = 0.0
 
-    def add(self, fp: Fingerprint, decision: Decision) -> None:
+    def add(self, fp: Member, decision: Decision) -> None:
         self.members.append({"article": fp.article_id, "outlet": fp.outlet, "time": fp.timestamp,
                              **{k: v for k, v in decision.as_dict().items() if k != "story_id"}})
         self.last_time = max(self.last_time, fp.timestamp)
@@ -102,149 +154,241 @@ class Story:
                 "outlets": self.outlets, "members": self.members}
 
 
-class StoryIndex:
-    """Online story clustering over a sliding publication-time window."""
+def judge(a: Fingerprint, b: Fingerprint, settings: Settings, explain: bool = False) -> Decision | None:
+    """Kind of match between ``a`` and ``b`` or None; depends on the two articles only.
+
+    Evidence (the costly part) is computed only where the rule needs it, or when ``explain``."""
+    s = settings
+    jaccard = estimated_jaccard(a.minhash, b.minhash)
+    cosine = _cosine(a, b)
+    evidence = None
+    kind = None
+    if a.exact == b.exact:
+        kind = "exact"
+    elif jaccard >= s.near_copy_jaccard:
+        kind = "near_verbatim"
+    elif cosine is not None and cosine >= s.paraphrase_cosine:
+        kind = "paraphrase"
+    elif cosine is None or cosine >= s.paraphrase_support_cosine:
+        evidence = _evidence(a, b)
+        quotes, names = (2, 2) if cosine is not None else (3, 3)
+        if len(evidence.quotes) >= quotes and len(evidence.entities) >= names:
+            kind = "paraphrase"
+    if kind is None:
+        return None
+    return Decision(story_id="", kind=kind, duplicate_of=b.article_id, jaccard=jaccard, cosine=cosine,
+                    evidence=evidence if evidence is not None else _evidence(a, b) if explain else None)
+
+
+def keys_of(fp: Fingerprint, settings: Settings) -> list[str]:
+    """Every candidate key of a fingerprint (streams/keys.py)."""
+    return candidate_keys(fp.exact, fp.minhash.hashvalues, fp.embedding, fp.quote_keys, settings.near_copy_jaccard)
+
+
+@dataclass(slots=True)
+class Link:
+    """A verdict: ``article`` is the same story as ``decision.duplicate_of``."""
+
+    article: str
+    timestamp: float
+    decision: Decision
+
+
+class MatchIndex:
+    """The fingerprints held by one partition of the keyed topic, indexed by the keys it owns."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.window = settings.story_window_hours * 3600
-        self._lsh = MinHashLSH(threshold=settings.near_copy_jaccard, num_perm=NUM_PERM)
-        self._held: dict[str, Fingerprint] = {}
-        self._exact: dict[str, str] = {}
-        self._vectors: VectorStore | None = None
-        self._story_of: dict[str, str] = {}
-        self.stories: dict[str, Story] = {}
+        self._held: dict[str, tuple[Fingerprint, list[str]]] = {}
+        self._by_key: dict[str, set[str]] = defaultdict(set)
         self._expiry: list[tuple[float, str]] = []
-        self._by_quote: dict[str, set[str]] = {}
         self.watermark = 0.0
 
     def __len__(self) -> int:
         return len(self._held)
 
-    def story_of(self, article_id: str) -> str | None:
-        return self._story_of.get(article_id)
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self._held
 
-    def add(self, fp: Fingerprint) -> tuple[Decision, Story]:
-        """Place one article; the caller has already skipped replays of known ids."""
-        decision = self._decide(fp)
-        story = self.stories.get(decision.story_id)
-        if story is None:
-            story = Story(decision.story_id, fp.article_id, fp.outlet, fp.timestamp)
-            self.stories[story.id] = story
-        story.add(fp, decision)
-        self._hold(fp, decision.story_id)
-        self._expire(fp.timestamp)
-        return decision, story
+    def match(self, fp: Fingerprint, keys: list[str]) -> list[Link]:
+        """Verdicts of ``fp`` against the held articles sharing a key, best first; then hold ``fp``.
 
-    def compare(self, a: Fingerprint, b: Fingerprint) -> Decision:
-        """The decision rule applied to one pair (used by the pair evaluation)."""
-        return self._judge(a, b, explain=True) or Decision(story_id="", kind="new",
-                                               jaccard=estimated_jaccard(a.minhash, b.minhash),
-                                               cosine=_cosine(a, b))
+        An id already held is not judged again (a replay, or a redelivery after a crash)."""
+        if fp.article_id in self._held:
+            return []
+        links = [Link(fp.article_id, fp.timestamp, d) for d in self._judge_candidates(fp, keys)]
+        self.hold(fp, keys)
+        return links
 
-    # -- decision -------------------------------------------------------------------------------
-    def _decide(self, fp: Fingerprint) -> Decision:
-        best: Decision | None = None
-        for other in self._candidates(fp):
-            decision = self._judge(fp, self._held[other])
-            if decision and (best is None or _rank(decision) > _rank(best)):
-                best = decision
-        if best is None:
-            return Decision(story_id=f"story-{fp.article_id}", kind="new")
-        best.story_id = self._story_of[best.duplicate_of]
-        if best.evidence is None:
-            best.evidence = _evidence(fp, self._held[best.duplicate_of])
-        return best
-
-    def _candidates(self, fp: Fingerprint) -> list[str]:
+    def _judge_candidates(self, fp: Fingerprint, keys: list[str]) -> list[Decision]:
         found: dict[str, None] = {}
-        if fp.exact in self._exact:
-            found[self._exact[fp.exact]] = None
-        near = [k for k in self._lsh.query(fp.minhash) if k in self._held]
-        near.sort(key=lambda k: -estimated_jaccard(fp.minhash, self._held[k].minhash))
-        found.update(dict.fromkeys(near[:EVIDENCE_CANDIDATES]))
-        if fp.embedding is not None and self._vectors is not None:
-            for key, _ in self._vectors.search(fp.embedding, self.settings.paraphrase_support_cosine,
-                                               EVIDENCE_CANDIDATES):
-                found[key] = None
-        elif fp.embedding is None:
-            found.update(dict.fromkeys(self._lexical_candidates(fp)))
-        return [k for k in found if k in self._held and abs(self._held[k].timestamp - fp.timestamp) <= self.window]
+        for key in keys:
+            found.update(dict.fromkeys(self._by_key.get(key, ())))
+        decisions = []
+        for other in found:
+            held = self._held[other][0]
+            if abs(held.timestamp - fp.timestamp) <= self.window:
+                decision = judge(fp, held, self.settings)
+                if decision is not None:
+                    decisions.append(decision)
+        decisions.sort(key=_rank, reverse=True)
+        for decision in decisions[:EVIDENCE_CANDIDATES]:
+            if decision.evidence is None:
+                decision.evidence = _evidence(fp, self._held[decision.duplicate_of][0])
+        return decisions
 
-    def _lexical_candidates(self, fp: Fingerprint) -> list[str]:
-        """Without embeddings: held articles sharing a quote prefix, most shared prefixes first."""
-        counts: dict[str, int] = {}
-        for key in fp.quote_keys:
-            for other in self._by_quote.get(key, ()):
-                counts[other] = counts.get(other, 0) + 1
-        return sorted(counts, key=lambda k: -counts[k])[:EVIDENCE_CANDIDATES]
-
-    def _judge(self, a: Fingerprint, b: Fingerprint, explain: bool = False) -> Decision | None:
-        """Kind of match between ``a`` and ``b`` or None. Evidence (the costly part) is computed only
-        where the rule needs it; ``_decide`` fills it in for the winning match."""
-        s = self.settings
-        jaccard = estimated_jaccard(a.minhash, b.minhash)
-        cosine = _cosine(a, b)
-        evidence = None
-        kind = None
-        if a.exact == b.exact:
-            kind = "exact"
-        elif jaccard >= s.near_copy_jaccard:
-            kind = "near_verbatim"
-        elif cosine is not None and cosine >= s.paraphrase_cosine:
-            kind = "paraphrase"
-        elif cosine is None or cosine >= s.paraphrase_support_cosine:
-            evidence = _evidence(a, b)
-            quotes, names = (2, 2) if cosine is not None else (3, 3)
-            if len(evidence.quotes) >= quotes and len(evidence.entities) >= names:
-                kind = "paraphrase"
-        if kind is None:
-            return None
-        return Decision(story_id="", kind=kind, duplicate_of=b.article_id, jaccard=jaccard, cosine=cosine,
-                        evidence=evidence if evidence is not None else _evidence(a, b) if explain else None)
-
-    # -- state ----------------------------------------------------------------------------------
-    def _hold(self, fp: Fingerprint, story_id: str) -> None:
-        self._held[fp.article_id] = fp
-        self._story_of[fp.article_id] = story_id
-        self._exact.setdefault(fp.exact, fp.article_id)
-        self._lsh.insert(fp.article_id, fp.minhash, check_duplication=False)
-        if fp.embedding is None:
-            for key in fp.quote_keys:
-                self._by_quote.setdefault(key, set()).add(fp.article_id)
-        if fp.embedding is not None:
-            if self._vectors is None:
-                self._vectors = VectorStore(len(fp.embedding))
-            self._vectors.add(fp.article_id, fp.embedding)
+    def hold(self, fp: Fingerprint, keys: list[str]) -> None:
+        """Keep ``fp`` inside the window (also used to rebuild the index from the topic)."""
+        if fp.article_id in self._held:
+            return
+        self._held[fp.article_id] = (fp, keys)
+        for key in keys:
+            self._by_key[key].add(fp.article_id)
         heapq.heappush(self._expiry, (fp.timestamp, fp.article_id))
+        self._expire(fp.timestamp)
 
     def _expire(self, timestamp: float) -> None:
         self.watermark = max(self.watermark, timestamp)
         horizon = self.watermark - self.window
         while self._expiry and self._expiry[0][0] < horizon:
-            _, key = heapq.heappop(self._expiry)
-            fp = self._held.pop(key, None)
-            if fp is None:
-                continue
-            self._lsh.remove(key)
-            if self._vectors is not None:
-                self._vectors.remove(key)
-            if self._exact.get(fp.exact) == key:
-                del self._exact[fp.exact]
-            for quote_key in fp.quote_keys:
-                holders = self._by_quote.get(quote_key)
+            _, article_id = heapq.heappop(self._expiry)
+            held = self._held.pop(article_id, None)
+            for key in held[1] if held else ():
+                holders = self._by_key.get(key)
                 if holders is not None:
-                    holders.discard(key)
+                    holders.discard(article_id)
                     if not holders:
-                        del self._by_quote[quote_key]
-            story_id = self._story_of.pop(key)
-            story = self.stories.get(story_id)
-            if story is not None and story.last_time < horizon:
-                del self.stories[story_id]
+                        del self._by_key[key]
 
     def state_size(self) -> dict[str, int]:
-        return {"dedup_articles": len(self._held), "stories": len(self.stories),
-                "vector_bytes": self._vectors.nbytes if self._vectors else 0}
+        vectors = sum(fp.embedding.nbytes for fp, _ in self._held.values() if fp.embedding is not None)
+        return {"dedup_articles": len(self._held), "dedup_keys": len(self._by_key), "vector_bytes": vectors}
+
+
+class StoryBook:
+    """Stories as connected components of the verdicts, with the story records.
+
+    A story keeps the id it was created with; when an article links two stories the older one absorbs
+    the other (``merged`` tells the caller which story records to retract)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.window = settings.story_window_hours * 3600
+        self.stories: dict[str, Story] = {}
+        self._story_of: dict[str, str] = {}
+        self._pending: dict[str, list[Link]] = defaultdict(list)  # links to articles not placed yet
+        self._created: dict[str, int] = {}
+        self._expiry: list[tuple[float, str]] = []
+        self.watermark = 0.0
+
+    def __len__(self) -> int:
+        return len(self._story_of)
+
+    def story_of(self, article_id: str) -> str | None:
+        return self._story_of.get(article_id)
+
+    def place(self, member: Member, links: list[Link]) -> tuple[Decision, Story, list[str]]:
+        """Place one article given its verdicts against earlier-held articles.
+
+        Returns the article's decision (its best verdict), its story, and the ids of stories merged away."""
+        placed = [lk for lk in links if lk.decision.duplicate_of in self._story_of]
+        for link in links:
+            if link.decision.duplicate_of not in self._story_of:
+                self._pending[link.decision.duplicate_of].append(link)
+        placed += [_reverse(lk, member) for lk in self._pending.pop(member.article_id, [])
+                   if lk.article in self._story_of]
+        placed.sort(key=lambda lk: _rank(lk.decision), reverse=True)
+        decision = placed[0].decision if placed else Decision(story_id="", kind="new")
+        stories = {self._story_of[lk.decision.duplicate_of] for lk in placed}
+        story = self._survivor(stories, member)
+        merged = [s for s in stories if s != story.id]
+        for old in merged:
+            self._absorb(story, self.stories.pop(old))
+        decision.story_id = story.id
+        story.add(member, decision)
+        self._story_of[member.article_id] = story.id
+        heapq.heappush(self._expiry, (member.timestamp, member.article_id))
+        self._expire(member.timestamp)
+        return decision, story, merged
+
+    def _survivor(self, stories: set[str], member: Member) -> Story:
+        if not stories:
+            story = Story(f"story-{member.article_id}", member.article_id, member.outlet, member.timestamp)
+            self.stories[story.id] = story
+            self._created[story.id] = len(self._created)
+            return story
+        return self.stories[min(stories, key=lambda s: self._created[s])]
+
+    def _absorb(self, story: Story, other: Story) -> None:
+        for m in other.members:
+            self._story_of[m["article"]] = story.id
+        story.members += other.members
+        story.last_time = max(story.last_time, other.last_time)
+        if other.canonical_time < story.canonical_time:
+            story.canonical, story.canonical_outlet, story.canonical_time = \
+                other.canonical, other.canonical_outlet, other.canonical_time
+        self._created.pop(other.id, None)
+
+    def _expire(self, timestamp: float) -> None:
+        self.watermark = max(self.watermark, timestamp)
+        horizon = self.watermark - self.window
+        while self._expiry and self._expiry[0][0] < horizon:
+            _, article_id = heapq.heappop(self._expiry)
+            self._pending.pop(article_id, None)
+            story_id = self._story_of.pop(article_id, None)
+            story = self.stories.get(story_id) if story_id else None
+            if story is not None and story.last_time < horizon:
+                del self.stories[story.id]
+                self._created.pop(story.id, None)
+
+    def state_size(self) -> dict[str, int]:
+        return {"stories": len(self.stories), "story_articles": len(self._story_of)}
+
+
+class StoryIndex:
+    """Match and place in one process (one partition): the evaluation, benchmark and tests use it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.matches = MatchIndex(settings)
+        self.book = StoryBook(settings)
+
+    @property
+    def stories(self) -> dict[str, Story]:
+        return self.book.stories
+
+    def __len__(self) -> int:
+        return len(self.matches)
+
+    def story_of(self, article_id: str) -> str | None:
+        return self.book.story_of(article_id)
+
+    def add(self, fp: Fingerprint) -> tuple[Decision, Story]:
+        decision, story, _ = self.book.place(fp.member, self.matches.match(fp, keys_of(fp, self.settings)))
+        return decision, story
+
+    def compare(self, a: Fingerprint, b: Fingerprint) -> Decision:
+        """The decision rule applied to one pair (used by the pair evaluation)."""
+        return judge(a, b, self.settings, explain=True) or Decision(
+            story_id="", kind="new", jaccard=estimated_jaccard(a.minhash, b.minhash), cosine=_cosine(a, b))
+
+    def state_size(self) -> dict[str, int]:
+        return {**self.matches.state_size(), **self.book.state_size()}
+
+
+def _reverse(link: Link, member: Member) -> Link:
+    """A verdict seen from its other side: ``member`` arrived after ``link.article`` linked to it."""
+    d = link.decision
+    return Link(member.article_id, member.timestamp,
+                Decision(story_id="", kind=d.kind, duplicate_of=link.article, jaccard=d.jaccard, cosine=d.cosine,
+                         evidence=_swap(d.evidence)))
+
+
+def _swap(evidence: ev.Evidence | None) -> ev.Evidence | None:
+    if evidence is None:
+        return None
+    return ev.Evidence([{"a": q["b"], "b": q["a"], "score": q["score"]} for q in evidence.quotes],
+                       evidence.entities, evidence.numbers)
 
 
 def _evidence(a: Fingerprint, b: Fingerprint) -> ev.Evidence:

@@ -12,13 +12,15 @@ from dateutil import parser as date_parser
 from streams.sources.base import article_id
 
 MAX_TITLE_CHARS = 1000
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class BadRecord(ValueError):
     """A raw record that cannot become an article; ``reason`` is a short, bounded code."""
 
     REASONS = ("not_json", "bad_encoding", "wrong_shape", "missing_title", "empty_body", "too_large",
-               "id_conflict")
+               "id_conflict", "bad_internal_record")
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
@@ -74,10 +76,17 @@ def parse_raw(value: bytes | str | None, max_bytes: int = 2_000_000) -> Article:
         value = value.encode("utf-8", "surrogatepass")
     if len(value) > max_bytes:
         raise BadRecord("too_large", f"{len(value)} bytes > {max_bytes}")
+    if value.startswith(UTF8_BOM):  # a UTF-8 byte order mark is still UTF-8: accept it
+        value = value[len(UTF8_BOM):]
+    if value.startswith(UTF16_BOMS):
+        raise BadRecord("bad_encoding", "UTF-16 (byte order mark), expected UTF-8")
     try:
         value.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRecord("bad_encoding", f"not UTF-8 at byte {exc.start}") from None
+    nul = value.find(b"\x00")
+    if nul >= 0:  # valid UTF-8, but JSON never holds a raw NUL: UTF-16/32 without a BOM, or binary
+        raise BadRecord("bad_encoding", f"NUL byte at {nul} (UTF-16/32 or binary?), expected UTF-8")
     try:
         record = orjson.loads(value)
     except orjson.JSONDecodeError as exc:

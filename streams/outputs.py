@@ -24,7 +24,11 @@ class Outputs:
     dead: list[dict] = field(default_factory=list)
     enriched_records: int = 0
 
-    def add(self, kind: str, key: bytes | None, value: bytes) -> None:
+    def add(self, kind: str, key: bytes | None, value: bytes | None) -> None:
+        if value is None:  # a tombstone: the record was retracted (a story merged into another)
+            if kind in ("stories", "events", "aggregates"):
+                getattr(self, kind).pop(key.decode("utf-8", "replace") if key else "", None)
+            return
         try:
             record = orjson.loads(value)
         except orjson.JSONDecodeError:

@@ -1,6 +1,10 @@
-"""The whole article pipeline as plain Python: clean -> fingerprint -> dedup -> events -> aggregates.
+"""The article pipeline as plain Python, in three stages that the Faust agents run on three topics:
 
-The Faust agents, the evaluation commands and the benchmark all call this one object,
+1. ``Preparer`` (any worker, any partition): clean -> fingerprint -> embed -> extract, and the candidate keys;
+2. ``Matcher`` (per partition of the keyed topic): verdicts against the held articles sharing a key;
+3. ``Resolver`` (one partition): stories from the verdicts, events, aggregates, replays.
+
+``Pipeline`` chains the three in one process for the evaluation, the benchmark and the unit tests,
 so what is measured is what runs in production.
 """
 from __future__ import annotations
@@ -16,21 +20,137 @@ from streams import metrics
 from streams.aggregates import Aggregator
 from streams.catalog import load_catalog
 from streams.clean import Cleaner, lead
-from streams.dedup import Decision, Fingerprint, Story, StoryIndex
+from streams.dedup import Decision, Fingerprint, Link, MatchIndex, Member, Story, StoryBook, judge, keys_of
 from streams.events import Assignment, Event, EventIndex
 from streams.extract import Facts, extract
-from streams.fingerprint import exact_key, minhash, words
+from streams.fingerprint import estimated_jaccard, exact_key, minhash, words
+from streams.keys import route
 from streams.model import Article, BadRecord
 from streams.semantic import Embedder, shared_embedder
 from streams.settings import Settings
+from streams import wire
 
 SEEN_IDS_KEPT = 500_000
 
 
-def _text_key(article: Article) -> str:
+def text_key(article: Article) -> str:
     """Fingerprint of the raw title and text: tells a replay from an id reused for other text."""
     return hashlib.blake2b((article.title + "\x1f" + article.text).encode("utf-8", "replace"),
                            digest_size=10).hexdigest()
+
+
+class StageClock:
+    """Seconds spent per stage (for the benchmark) and the stage-duration histogram."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter = Counter()
+        self.observe = True  # off while a stage's state is rebuilt from its topic
+
+    @contextmanager
+    def __call__(self, name: str, count: int = 1) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - start
+        self.seconds[name] += elapsed
+        if self.observe and count:
+            metrics.STAGE_SECONDS.labels(name).observe(elapsed / count)
+
+
+@dataclass
+class Prepared:
+    """An article after the per-article work, ready to be matched and placed."""
+
+    article: Article
+    cleaned: str
+    fingerprint: Fingerprint
+    facts: Facts
+    keys: list[str]
+    text_key: str
+
+    def routes(self, partitions: int) -> dict[int, list[str]]:
+        return route(self.keys, partitions)
+
+    def registration(self, partitions: list[int]) -> dict[str, Any]:
+        """The resolve-topic record announcing the article and the keyed partitions that will report on it."""
+        return {"type": "article", "article": wire.article_to_wire(self.article), "text_key": self.text_key,
+                "cleaned": self.cleaned, "facts": wire.encode(self.facts),
+                "embedding": wire.vector_to_wire(self.fingerprint.embedding), "partitions": partitions}
+
+    def keyed(self, keys: list[str]) -> dict[str, Any]:
+        """The keyed-topic record for one partition: the fingerprint and the keys that partition owns."""
+        return {"fp": self.fingerprint.to_wire(), "keys": keys, "text_key": self.text_key}
+
+
+def report(article_id: str, text_key_: str, timestamp: float, partition: int, links: list[Link]) -> dict[str, Any]:
+    """The resolve-topic record with one keyed partition's verdicts on an article."""
+    return {"type": "report", "id": article_id, "text_key": text_key_, "ts": timestamp, "partition": partition,
+            "links": [link.decision.as_dict() for link in links]}
+
+
+class Preparer:
+    """Stage 1: the costly per-article work, with no state, so any worker can do it."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, clock: StageClock | None = None):
+        self.settings = settings
+        self.embedder = embedder if embedder is not None else (shared_embedder() if settings.semantic else None)
+        self.cleaner = Cleaner()
+        self.clock = clock or StageClock()
+
+    def prepare(self, articles: Sequence[Article]) -> list[Prepared]:
+        if not articles:
+            return []
+        with self.clock("clean", len(articles)):
+            cleaned = [self.cleaner.clean(a.text, a.source) for a in articles]
+        with self.clock("fingerprint", len(articles)):
+            tokens = [words(text) for text in cleaned]
+            sketches = [minhash(t) for t in tokens]
+            vectors = [None] * len(articles)
+            if self.embedder is not None:
+                vectors = list(self.embedder.encode([lead(a.title, c) for a, c in zip(articles, cleaned)]))
+        with self.clock("extract", len(articles)):
+            facts = [extract(a.title, c, a.published) for a, c in zip(articles, cleaned)]
+        out = []
+        for a, c, t, s, v, f in zip(articles, cleaned, tokens, sketches, vectors, facts):
+            fp = Fingerprint(a.id, a.source, a.timestamp, exact_key(t), s, v, f.quotes,
+                             f.people + f.organisations, f.numbers)
+            out.append(Prepared(a, c, fp, f, keys_of(fp, self.settings), text_key(a)))
+        return out
+
+
+class Matcher:
+    """Stage 2: one ``MatchIndex`` per keyed partition this worker owns."""
+
+    def __init__(self, settings: Settings, clock: StageClock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or StageClock()
+        self.indexes: dict[int, MatchIndex] = {}
+
+    def match(self, partition: int, fp: Fingerprint, keys: list[str]) -> list[Link]:
+        with self.clock("dedup"):
+            return self._index(partition).match(fp, keys)
+
+    def hold(self, partition: int, fp: Fingerprint, keys: list[str]) -> None:
+        """Rebuild: hold without judging (the verdicts were sent before)."""
+        self._index(partition).hold(fp, keys)
+
+    def handle(self, partition: int, record: dict[str, Any]) -> dict[str, Any]:
+        fp = Fingerprint.from_wire(record["fp"])
+        links = self.match(partition, fp, record["keys"])
+        return report(fp.article_id, record["text_key"], fp.timestamp, partition, links)
+
+    def drop(self, partition: int) -> None:
+        self.indexes.pop(partition, None)
+
+    def _index(self, partition: int) -> MatchIndex:
+        if partition not in self.indexes:
+            self.indexes[partition] = MatchIndex(self.settings)
+        return self.indexes[partition]
+
+    def state_size(self) -> dict[str, int]:
+        sizes: Counter = Counter()
+        for index in self.indexes.values():
+            sizes.update(index.state_size())
+        return dict(sizes)
 
 
 @dataclass
@@ -47,6 +167,7 @@ class Result:
     replayed: bool = False
     story_id: str = ""
     event_ids: list[str] = field(default_factory=list)
+    merged_stories: list[str] = field(default_factory=list)
 
     @property
     def duplicate_kind(self) -> str | None:
@@ -63,6 +184,134 @@ class Result:
 
 
 @dataclass
+class Pending:
+    """An article the resolver has heard of but cannot place yet: it waits for every partition's report."""
+
+    registration: dict[str, Any] | None = None
+    reports: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
+    first_seen: float = 0.0
+
+    def complete(self) -> bool:
+        reg = self.registration
+        return reg is not None and all((reg["text_key"], p) in self.reports for p in reg["partitions"])
+
+
+class Resolver:
+    """Stage 3: turns registrations and reports (in the order of the resolve topic) into placed articles."""
+
+    def __init__(self, settings: Settings, clock: StageClock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or StageClock()
+        self.book = StoryBook(settings)
+        self.events = EventIndex(settings, load_catalog(settings.catalog))
+        self.aggregator = Aggregator(settings.window_seconds, settings.top_events)
+        self.pending: dict[str, Pending] = {}
+        self._seen: OrderedDict[str, tuple[str, str, list[str]]] = OrderedDict()
+
+    # -- the resolve topic ----------------------------------------------------------------------
+    def handle(self, record: dict[str, Any]) -> list[Result | BadRecord]:
+        """One resolve-topic record in; the articles it completes (or a dead letter) out."""
+        article_id = record.get("id") or record["article"]["id"]
+        known = self._seen.get(article_id)
+        if record["type"] == "report":
+            if known is None:
+                self._pending(article_id).reports[(record["text_key"], record["partition"])] = record["links"]
+                return self._settle(article_id)
+            return []
+        article = wire.article_from_wire(record["article"])
+        if known is not None:
+            return [self._replayed(article, record["text_key"], known)]
+        pending = self._pending(article_id)
+        if pending.registration is not None:
+            if pending.registration["text_key"] != record["text_key"]:
+                return [BadRecord("id_conflict", f"id {article_id} was already used for a different text")]
+            return []
+        pending.registration = record
+        return self._settle(article_id)
+
+    def _pending(self, article_id: str) -> Pending:
+        if article_id not in self.pending:
+            self.pending[article_id] = Pending(first_seen=time.time())
+        return self.pending[article_id]
+
+    def _settle(self, article_id: str) -> list[Result | BadRecord]:
+        pending = self.pending[article_id]
+        if not pending.complete():
+            return []
+        del self.pending[article_id]
+        reg = pending.registration
+        article = wire.article_from_wire(reg["article"])
+        links = [Link(article.id, article.timestamp, Decision.from_dict(d))
+                 for p in reg["partitions"] for d in pending.reports[(reg["text_key"], p)]]
+        return [self.place(article, reg["text_key"], reg["cleaned"], wire.decode(reg["facts"]),
+                           wire.vector_from_wire(reg["embedding"]), links)]
+
+    # -- placing --------------------------------------------------------------------------------
+    def known(self, article: Article) -> Result | BadRecord | None:
+        """The earlier outcome for an id already placed (a replay), a conflict, or None."""
+        known = self._seen.get(article.id)
+        return None if known is None else self._replayed(article, text_key(article), known)
+
+    def place(self, article: Article, text_key_: str, cleaned: str, facts: Facts, embedding: Any,
+              links: list[Link]) -> Result:
+        member = Member(article.id, article.source, article.timestamp)
+        with self.clock("dedup"):
+            decision, story, merged = self.book.place(member, _best_first(links))
+        with self.clock("events"):
+            assignment, event = self.events.assign(article.id, story.id, article.source, article.timestamp,
+                                                   facts, article.title + ". " + cleaned, embedding)
+        with self.clock("aggregates"):
+            records = self.aggregator.update(article.source, article.timestamp, decision, story, assignment, event)
+        self._remember(article.id, text_key_, story.id, [event.id])
+        if self.clock.observe:
+            self._count(article, decision, story, assignment, event)
+        return Result(article=article, facts=facts, decision=decision, story=story, assignment=assignment,
+                      event=event, aggregates=records, story_id=story.id, event_ids=[event.id],
+                      merged_stories=merged)
+
+    def _replayed(self, article: Article, key: str, known: tuple[str, str, list[str]]) -> Result | BadRecord:
+        seen_key, story_id, event_ids = known
+        if seen_key != key:
+            return BadRecord("id_conflict", f"id {article.id} was already used for a different text")
+        if self.clock.observe:
+            metrics.REPLAYED_SKIPPED.inc()
+        return Result(article=article, replayed=True, story_id=story_id, event_ids=event_ids)
+
+    def _remember(self, article_id: str, key: str, story_id: str, event_ids: list[str]) -> None:
+        self._seen[article_id] = (key, story_id, event_ids)
+        if len(self._seen) > SEEN_IDS_KEPT:
+            self._seen.popitem(last=False)
+
+    def _count(self, article: Article, decision: Decision, story: Story, assignment: Assignment,
+               event: Event) -> None:
+        outlet = metrics.OUTLET_LABEL(article.source)
+        metrics.OUTLET_ARTICLES.labels(outlet).inc()
+        if decision.is_duplicate:
+            metrics.DUPLICATES.labels(decision.kind).inc()
+            if story.canonical_outlet != article.source:
+                metrics.OUTLET_REWRITES.labels(outlet).inc()
+        else:
+            metrics.STORIES_CREATED.inc()
+        if assignment.created:
+            metrics.EVENTS_CREATED.labels(event.type).inc()
+        metrics.EVENT_ARTICLES.labels(event.catalog.id if event.catalog else "other").inc()
+
+    def state_size(self) -> dict[str, int]:
+        return {**self.book.state_size(), **self.events.state_size(), **self.aggregator.state_size(),
+                "seen_ids": len(self._seen), "pending": len(self.pending)}
+
+
+def _best_first(links: list[Link]) -> list[Link]:
+    """Several partitions may report the same pair: keep one verdict per other article."""
+    best: dict[str, Link] = {}
+    for link in links:
+        other = link.decision.duplicate_of or ""
+        if other not in best or link.decision.evidence and not best[other].decision.evidence:
+            best[other] = link
+    return list(best.values())
+
+
+@dataclass
 class PairScore:
     similarity: float
     same_story: bool
@@ -70,25 +319,34 @@ class PairScore:
 
 
 class Pipeline:
-    """Stateful, single-threaded article processor. Not thread-safe; one per worker."""
+    """The three stages in one process with one keyed partition. Not thread-safe."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder if embedder is not None else (shared_embedder() if settings.semantic else None)
-        self.cleaner = Cleaner()
-        self.stories = StoryIndex(settings)
-        self.events = EventIndex(settings, load_catalog(settings.catalog))
-        self.aggregator = Aggregator(settings.window_seconds, settings.top_events)
-        self.seconds: Counter = Counter()  # cumulative seconds per stage, for the benchmark
-        self._seen: OrderedDict[str, tuple[str, str, list[str]]] = OrderedDict()
+        self.clock = StageClock()
+        self.preparer = Preparer(settings, embedder, self.clock)
+        self.matcher = Matcher(settings, self.clock)
+        self.resolver = Resolver(settings, self.clock)
 
-    @contextmanager
-    def _stage(self, name: str, count: int = 1) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        elapsed = time.perf_counter() - start
-        self.seconds[name] += elapsed
-        metrics.STAGE_SECONDS.labels(name).observe(elapsed / count)
+    @property
+    def seconds(self) -> Counter:
+        return self.clock.seconds
+
+    @property
+    def embedder(self) -> Embedder | None:
+        return self.preparer.embedder
+
+    @property
+    def stories(self) -> StoryBook:
+        return self.resolver.book
+
+    @property
+    def events(self) -> EventIndex:
+        return self.resolver.events
+
+    @property
+    def aggregator(self) -> Aggregator:
+        return self.resolver.aggregator
 
     def process(self, article: Article) -> Result:
         return self.process_batch([article])[0]
@@ -109,84 +367,33 @@ class Pipeline:
         return results + self._process_distinct(run)
 
     def _process_distinct(self, articles: Sequence[Article]) -> list[Result | BadRecord]:
-        fresh, out = [], []
-        for article in articles:
-            known = self._seen.get(article.id)
-            out.append(known)
-            if known is None:
-                fresh.append(article)
-        prepared = iter(self._prepare(fresh))
+        known = [self.resolver.known(a) for a in articles]
+        prepared = iter(self.preparer.prepare([a for a, k in zip(articles, known) if k is None]))
         results: list[Result | BadRecord] = []
-        for article, known in zip(articles, out):
-            if known is not None:
-                results.append(self._replayed(article, known))
+        for article, earlier in zip(articles, known):
+            if earlier is not None:
+                results.append(earlier)
                 continue
-            cleaned, fp, facts = next(prepared)
-            results.append(self._place(article, cleaned, fp, facts))
+            p = next(prepared)
+            links = self.matcher.match(0, p.fingerprint, p.keys)
+            results.append(self.resolver.place(article, p.text_key, p.cleaned, p.facts, p.fingerprint.embedding,
+                                               links))
         return results
-
-    def _replayed(self, article: Article, known: tuple[str, str, list[str]]) -> Result | BadRecord:
-        text_key, story_id, event_ids = known
-        if text_key != _text_key(article):
-            return BadRecord("id_conflict", f"id {article.id} was already used for a different text")
-        metrics.REPLAYED_SKIPPED.inc()
-        return Result(article=article, replayed=True, story_id=story_id, event_ids=event_ids)
-
-    def _prepare(self, articles: Sequence[Article]) -> list[tuple[str, Fingerprint, Facts]]:
-        if not articles:
-            return []
-        with self._stage("clean", len(articles)):
-            cleaned = [self.cleaner.clean(a.text, a.source) for a in articles]
-        with self._stage("fingerprint", len(articles)):
-            tokens = [words(text) for text in cleaned]
-            sketches = [minhash(t) for t in tokens]
-            vectors = [None] * len(articles)
-            if self.embedder is not None:
-                vectors = list(self.embedder.encode([lead(a.title, c) for a, c in zip(articles, cleaned)]))
-        with self._stage("extract", len(articles)):
-            facts = [extract(a.title, c, a.published) for a, c in zip(articles, cleaned)]
-        return [(c, Fingerprint(a.id, a.source, a.timestamp, exact_key(t), s, v, f.quotes,
-                                f.people + f.organisations, f.numbers), f)
-                for a, c, t, s, v, f in zip(articles, cleaned, tokens, sketches, vectors, facts)]
-
-    def _place(self, article: Article, cleaned: str, fp: Fingerprint, facts: Facts) -> Result:
-        with self._stage("dedup"):
-            decision, story = self.stories.add(fp)
-        with self._stage("events"):
-            assignment, event = self.events.assign(article.id, story.id, article.source, article.timestamp,
-                                                   facts, article.title + ". " + cleaned, fp.embedding)
-        with self._stage("aggregates"):
-            records = self.aggregator.update(article.source, article.timestamp, decision, story, assignment, event)
-        self._remember(article, story.id, [event.id])
-        self._count(article, decision, assignment, event)
-        return Result(article=article, facts=facts, decision=decision, story=story, assignment=assignment,
-                      event=event, aggregates=records, story_id=story.id, event_ids=[event.id])
-
-    def _remember(self, article: Article, story_id: str, event_ids: list[str]) -> None:
-        self._seen[article.id] = (_text_key(article), story_id, event_ids)
-        if len(self._seen) > SEEN_IDS_KEPT:
-            self._seen.popitem(last=False)
-
-    def _count(self, article: Article, decision: Decision, assignment: Assignment, event: Event) -> None:
-        outlet = metrics.OUTLET_LABEL(article.source)
-        metrics.OUTLET_ARTICLES.labels(outlet).inc()
-        if decision.is_duplicate:
-            metrics.DUPLICATES.labels(decision.kind).inc()
-            if self.stories.stories[decision.story_id].canonical_outlet != article.source:
-                metrics.OUTLET_REWRITES.labels(outlet).inc()
-        else:
-            metrics.STORIES_CREATED.inc()
-        if assignment.created:
-            metrics.EVENTS_CREATED.labels(event.type).inc()
-        metrics.EVENT_ARTICLES.labels(event.catalog.id if event.catalog else "other").inc()
 
     def compare(self, a: Article, b: Article) -> PairScore:
         """Dedup's decision rule on one pair of articles (for the pair evaluation)."""
-        (_, fa, _), (_, fb, _) = self._prepare([a, b])
-        decision = self.stories.compare(fa, fb)
+        pa, pb = self.preparer.prepare([a, b])
+        decision = judge(pa.fingerprint, pb.fingerprint, self.settings, explain=True) or Decision(
+            story_id="", kind="new", jaccard=estimated_jaccard(pa.fingerprint.minhash, pb.fingerprint.minhash),
+            cosine=_cosine_or_none(pa.fingerprint, pb.fingerprint))
         similarity = decision.cosine if decision.cosine is not None else (decision.jaccard or 0.0)
         return PairScore(similarity=similarity, same_story=decision.is_duplicate, decision=decision)
 
     def state_size(self) -> dict[str, int]:
-        return {**self.stories.state_size(), **self.events.state_size(), **self.aggregator.state_size(),
-                "seen_ids": len(self._seen)}
+        return {**self.matcher.state_size(), **self.resolver.state_size()}
+
+
+def _cosine_or_none(a: Fingerprint, b: Fingerprint) -> float | None:
+    if a.embedding is None or b.embedding is None:
+        return None
+    return float(a.embedding.astype("float32") @ b.embedding.astype("float32"))

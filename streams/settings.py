@@ -41,6 +41,10 @@ class Settings:
     topic_events: str = field(default="events", metadata={"help": "compacted event records"})
     topic_aggregates: str = field(default="aggregates", metadata={"help": "aggregate records"})
     topic_dead: str = field(default="articles-dead", metadata={"help": "dead letters with reason"})
+    topic_keyed: str = field(default="articles-keyed", metadata={
+        "help": "internal: prepared articles routed by candidate key (where duplicates meet)"})
+    topic_resolve: str = field(default="articles-resolve", metadata={
+        "help": "internal, one partition: articles and match verdicts, in the order stories are resolved"})
     partitions: int = field(default=4, metadata={"help": "partitions of the topics the app creates"})
     replication: int = field(default=1, metadata={"help": "replication factor of created topics"})
     store: str = field(default="memory://", metadata={"help": "Faust table store: memory:// or rocksdb://"})
@@ -56,11 +60,20 @@ class Settings:
     paraphrase_support_cosine: float = field(default=0.75, metadata={"help": "lower cosine accepted with shared quotes"})
     story_window_hours: float = field(default=72.0, metadata={"help": "publication-time window for story matching"})
     # Events
-    event_similarity: float = field(default=0.65, metadata={
-        "help": "minimum lead-embedding cosine to an event's centroid to join it (calibrated on SemEval-2022 en-en)"})
-    event_similarity_lexical: float = field(default=0.15, metadata={
-        "help": "the same for TF-IDF cosine, used when semantic is off (calibrated on SemEval-2022 en-en)"})
-    event_window_days: float = field(default=7.0, metadata={"help": "how long an event stays open for new articles"})
+    event_similarity: float = field(default=0.53, metadata={
+        "help": "lead-embedding cosine to an active event's centroid to join it: the F1-optimal cut for "
+                "'same or related story' (Overall <= 2) on SemEval-2022 en-en pairs"})
+    event_similarity_lexical: float = field(default=0.11, metadata={
+        "help": "the same for TF-IDF cosine, used when semantic is off (same calibration)"})
+    event_similarity_strong: float = field(default=0.65, metadata={
+        "help": "cosine that also joins a dormant event or one whose date or city disagrees (storylines "
+                "only): the F1-optimal cut for 'same event' (Overall <= 1.5) on SemEval-2022 en-en"})
+    event_similarity_strong_lexical: float = field(default=0.15, metadata={
+        "help": "the same for TF-IDF cosine when semantic is off (same calibration)"})
+    event_window_days: float = field(default=7.0, metadata={
+        "help": "an event is active while its last article is at most this old; later, strong similarity only"})
+    event_retention_days: float = field(default=365.0, metadata={
+        "help": "how long after its last article a dormant event is kept and can still be joined"})
     event_date_tolerance_days: float = field(default=1.0, metadata={"help": "max gap between event dates that match"})
     catalog: str = field(default="", metadata={"help": "YAML event catalog (optional)"})
     # Aggregates
