@@ -345,7 +345,8 @@ def _unique_settings(base: Settings, partitions: int) -> Settings:
     return base.replace(app_id=f"news-streams-bench-{tag}", topic_raw=f"bench-raw-{tag}",
                         topic_enriched=f"bench-enriched-{tag}", topic_stories=f"bench-stories-{tag}",
                         topic_events=f"bench-events-{tag}", topic_aggregates=f"bench-aggregates-{tag}",
-                        topic_dead=f"bench-dead-{tag}", partitions=partitions)
+                        topic_dead=f"bench-dead-{tag}", topic_keyed=f"bench-keyed-{tag}",
+                        topic_resolve=f"bench-resolve-{tag}", partitions=partitions)
 
 
 def _ports(count: int) -> list[int]:
