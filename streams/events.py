@@ -1,9 +1,15 @@
 """Event stage: online clustering of articles into real-world events, gated on facts.
 
-An article joins the best-scoring open event only if no fact contradicts it:
-different place (country, or city when both name one), event dates further apart than
-``event_date_tolerance_days``, or event types that cannot be the same happening. Text
-similarity alone would merge look-alikes such as two SCO summits with the same leaders.
+An article joins the best-scoring event whose text similarity clears a threshold, unless a
+*sure* fact contradicts it. Sure facts are a place from a dateline or named in the lead
+(different country, or city when both name one) and, for events that recur with the same
+actors (summits, calls, visits, meetings), event dates further apart than
+``event_date_tolerance_days``. Weaker evidence only raises the bar: an event last covered more
+than ``event_window_days`` ago (dormant, kept for ``event_retention_days``), or a date that
+disagrees for a storyline type (attack, disaster, ...), needs the *strong* similarity
+(``event_similarity_strong``) -- coverage of one story runs for weeks and its later articles
+date their own developments. Text similarity alone would merge look-alikes such as two SCO
+summits with the same leaders, which is why place and date gates stay hard for those.
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ COMPATIBLE_TYPES = {frozenset({"summit", "bilateral_meeting"}), frozenset({"visi
 TYPE_MISMATCH_PENALTY = 0.1
 EXACT_DATE_SOURCES = frozenset({"explicit", "weekday", "month_day", "relative"})
 SURE_LOCATION_SOURCES = frozenset({"dateline", "lead"})
+RECURRING_TYPES = frozenset({"summit", "call", "visit", "bilateral_meeting"})
 
 
 @dataclass
@@ -130,6 +137,7 @@ class EventIndex:
         self.events: dict[str, Event] = {}
         self._event_of_story: dict[str, str] = {}
         self.window = settings.event_window_days * DAY
+        self.retention = max(settings.event_retention_days * DAY, self.window)
 
     def assign(self, article_id: str, story_id: str, outlet: str, timestamp: float, facts: Facts,
                text: str, embedding: np.ndarray | None = None) -> tuple[Assignment, Event]:
@@ -152,21 +160,32 @@ class EventIndex:
         if hit is not None:
             watched, why = hit
             return self.events.get(watched.id), None, why, watched
-        threshold = self.settings.event_similarity if embedding is not None else self.settings.event_similarity_lexical
+        semantic = embedding is not None
+        threshold = self.settings.event_similarity if semantic else self.settings.event_similarity_lexical
+        strong = max(threshold, self.settings.event_similarity_strong if semantic
+                     else self.settings.event_similarity_strong_lexical)
         best, best_score, best_why = None, threshold, []
         for event in self.events.values():
-            if event.catalog is not None or not self._open(event, timestamp):
+            if event.catalog is not None or not self._retained(event, timestamp):
                 continue
-            conflict = _conflict(event, facts, self.settings.event_date_tolerance_days)
-            if conflict:
+            conflict, hard = _conflict(event, facts, self.settings.event_date_tolerance_days,
+                                       self.settings.event_window_days)
+            if hard:
                 continue
             score, why = self._score(event, facts, vector, embedding)
-            if score >= best_score:
-                best, best_score, best_why = event, score, why
+            # A dormant event or a disagreeing (soft) date asks for the strong similarity.
+            needed = strong if conflict or not self._open(event, timestamp) else threshold
+            if score >= needed and (best is None or score >= best_score):
+                best, best_score, best_why = event, score, why + ([f"despite:{conflict}"] if conflict else [])
         return best, (best_score if best else None), best_why, None
 
     def _open(self, event: Event, timestamp: float) -> bool:
+        """Active: covered within ``event_window_days`` of this article (either side)."""
         return event.first_seen - self.window <= timestamp <= event.last_seen + self.window
+
+    def _retained(self, event: Event, timestamp: float) -> bool:
+        """Still joinable (with the strong similarity when not active): within ``event_retention_days``."""
+        return event.first_seen - self.retention <= timestamp <= event.last_seen + self.retention
 
     def _score(self, event: Event, facts: Facts, vector: tfidf.SparseVector,
                embedding: np.ndarray | None) -> tuple[float, list[str]]:
@@ -179,7 +198,8 @@ class EventIndex:
             text_score, signal = tfidf.cosine(vector, event.unit_centroid), "tfidf"
         score = text_score
         if facts.event_type != "other" and event.type != "other" and facts.event_type != event.type \
-                and frozenset({facts.event_type, event.type}) not in COMPATIBLE_TYPES:
+                and frozenset({facts.event_type, event.type}) not in COMPATIBLE_TYPES \
+                and (facts.event_type in RECURRING_TYPES or event.type in RECURRING_TYPES):
             score -= TYPE_MISMATCH_PENALTY
         names = set(facts.people[:6]) | set(facts.organisations[:4])
         why = [f"{signal}:{text_score:.2f}"] + [f"entity:{n}" for n in sorted(n for n in names if n in event.entities)[:5]]
@@ -225,7 +245,7 @@ class EventIndex:
         self._event_of_story[story_id] = event.id
 
     def _expire(self, timestamp: float) -> None:
-        horizon = timestamp - 4 * self.window
+        horizon = timestamp - self.retention
         for key in [k for k, e in self.events.items() if e.last_seen < horizon and e.catalog is None]:
             event = self.events.pop(key)
             for story in event.stories:
@@ -236,17 +256,22 @@ class EventIndex:
         return {"events": len(self.events), "event_stories": len(self._event_of_story)}
 
 
-def _conflict(event: Event, facts: Facts, tolerance_days: float) -> str:
-    """Why the article cannot belong to the event, or '' if nothing contradicts it."""
+def _conflict(event: Event, facts: Facts, tolerance_days: float, window_days: float = 0.0) -> tuple[str, bool]:
+    """Why the article may not belong to the event ('' if nothing contradicts it), and whether
+    that is hard (sure facts: never joined) or soft (only a strong text similarity joins)."""
+    # Summits, calls and visits recur with the same actors and words: their city and date decide.
+    # A storyline (attack, crash, leak...) is covered for weeks from several places, each article
+    # dating its own news: there a city or date that disagrees only raises the bar.
+    recurring = facts.event_type in RECURRING_TYPES and event.type in RECURRING_TYPES
     location = event.sure_places.most_common(1)[0][0] if event.sure_places else None
     if facts.location is not None and facts.location_source in SURE_LOCATION_SOURCES and location is not None:
         if facts.location.country_code != location.country_code:
-            return "country"
+            return "country", recurring
         if facts.location.kind == "city" and location.kind == "city" and facts.location != location:
-            return "city"
+            return "city", recurring
     day = facts.event_date
     if day is not None and day.how in EXACT_DATE_SOURCES and event.exact_dates:
         gap = min(abs((day.day - d).days) for d in event.exact_dates)
-        if gap > tolerance_days:
-            return "date"
-    return ""
+        if gap > (tolerance_days if recurring else max(tolerance_days, window_days)):
+            return "date", recurring
+    return "", False

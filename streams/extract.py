@@ -57,7 +57,7 @@ EVENT_TYPES: dict[str, tuple[tuple[str, float], ...]] = {
              (r"\bvideo ?(link|conference)\b", 4)),
     "visit": ((r"\bstate visit\b", 5), (r"\bvisit(s|ed|ing)? to\b", 2), (r"\barriv(es|ed|ing) in\b", 2),
               (r"\btrip to\b", 1), (r"\bred[- ]carpet\b", 1)),
-    "bilateral_meeting": ((r"\bmet\b", 1), (r"\bheld talks\b", 1.5), (r"\btalks with\b", 1),
+    "bilateral_meeting": ((r"\bmet\b", 1), (r"\b(?:hold|holds|held|holding) talks\b", 1.5), (r"\btalks with\b", 1),
                           (r"\bmeeting with\b", 1)),
     "attack": ((r"\b(shooting|gunman|gunmen|shot dead|opened fire)\b", 3), (r"\b(bomb|bombing|explosion|blast)\b", 3),
                (r"\b(terror|terrorist|attack(er|ers)?)\b", 2), (r"\bstabbing\b", 3)),
@@ -76,8 +76,9 @@ PLACE_FREE_TYPES = frozenset({"call"})
 
 @dataclass(frozen=True)
 class EventDate:
-    """An event date and how it was found: explicit, weekday/relative (inferred from the publication
-    date), month (month precision) or published (no date in the lead; the publication date)."""
+    """An event date and how it was found: explicit, weekday/relative/month_day (inferred from the
+    publication date), past (only a date well before publication: background) or published (no date
+    in the lead; the publication date)."""
 
     day: date
     how: str
@@ -216,25 +217,63 @@ def _named_city(lead: str) -> Place | None:
     gaz = gazetteer()
     for match in re.finditer(r"\b(?:in|at) (?:the [\w\s]{0,30}?(?:capital|city|town) (?:of )?)?"
                              r"([A-Z][\w'\-]+(?: [A-Z][\w'\-]+)?)", lead):
-        place = gaz.lookup(match.group(1)) or gaz.lookup(match.group(1).split()[0])
+        words = match.group(1).split()
+        place = gaz.lookup(match.group(1))
+        if place is None and (len(words) == 1 or words[1] not in NOT_PERSON_WORDS):  # not "Mandalay Bay"
+            place = gaz.lookup(_possessive(words[0]))
         if place is not None and place.kind == "city":
             return place
     return None
 
 
+DATE_EXPRESSION = re.compile(
+    r"\b(?:(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)?|"
+    r"(?P<md>(?P<mon>" + MONTH_WORDS + r")\.? (?P<d>\d{1,2})"
+    r"(?:st|nd|rd|th)?(?:,? (?P<y>\d{4}))?)|(?P<dm>(?P<d2>\d{1,2}) (?P<mon2>" + MONTH_WORDS + r")\b\.?"
+    r"(?: (?P<y2>\d{4}))?)|(?P<iso>(?P<iy>\d{4})-(?P<im>\d\d)-(?P<id>\d\d))|"
+    r"(?P<rel>yesterday|today|tonight|last night|this morning))\b", re.IGNORECASE)
+RECENT_DAYS = 7
+"""A lead date more than this many days before publication is background, not the reported event."""
+CAPTION = re.compile(r"^\s*(?:FILE\s*[-–—:]\s*)?In this\b[^\n]{0,80}?\bphoto\b.*?\.(?=\s+[A-Z(\"“]|\s*$)\s*"
+                     r"(?:\([^)]*Photo[^)]*\)\s*)?", re.IGNORECASE | re.DOTALL)
+
+
+def _possessive(word: str) -> str:
+    """ "Beijing's" -> "Beijing"."""
+    return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
 def resolve_date(text: str, published: datetime | None) -> EventDate | None:
     """First date expression of ``text``, resolved against the publication date."""
     pub = published.date() if published else None
-    for match in re.finditer(
-            r"\b(?:(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)?|"
-            r"(?P<md>(?P<mon>" + MONTH_WORDS + r")\.? (?P<d>\d{1,2})"
-            r"(?:st|nd|rd|th)?(?:,? (?P<y>\d{4}))?)|(?P<dm>(?P<d2>\d{1,2}) (?P<mon2>" + MONTH_WORDS + r")\b\.?"
-            r"(?: (?P<y2>\d{4}))?)|(?P<iso>(?P<iy>\d{4})-(?P<im>\d\d)-(?P<id>\d\d))|"
-            r"(?P<rel>yesterday|today|tonight|last night|this morning))\b", text, re.IGNORECASE):
+    for match in DATE_EXPRESSION.finditer(text):
         found = _resolve_match(match, pub)
         if found is not None:
             return found
     return None
+
+
+def event_date_of(text: str, published: datetime | None) -> EventDate | None:
+    """The date of the reported event: the first date expression of ``text`` that is not more
+    than ``RECENT_DAYS`` before publication. Older dates are background ("last year's summit on
+    Dec. 31, 2016"): without a recent one the first of them is returned marked ``past`` (not a
+    date to tell events apart)."""
+    pub = published.date() if published else None
+    background = None
+    for match in DATE_EXPRESSION.finditer(text):
+        found = _resolve_match(match, pub)
+        if found is None:
+            continue
+        if pub is None or found.day >= pub - timedelta(days=RECENT_DAYS):
+            return found
+        background = background or found
+    return EventDate(background.day, "past", background.text) if background else None
+
+
+def strip_caption(paragraph: str) -> str:
+    """A paragraph without a leading photo caption ("FILE - In this Dec. 20, 2015, file photo,
+    ... ."): captions date and place an old picture, not the reported event."""
+    return CAPTION.sub("", paragraph, count=1)
 
 
 def _resolve_match(match: re.Match, pub: date | None) -> EventDate | None:
@@ -294,7 +333,7 @@ def _name_hint(lead: str, orgs: Counter) -> str:
 
 def extract(title: str, text: str, published: datetime | None, lead_paragraphs: int = 2) -> Facts:
     """All facts of one article. ``text`` is the cleaned body (paragraphs split by blank lines)."""
-    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    paragraphs = [p for p in (strip_caption(p) for p in text.split("\n\n")) if p.strip()]
     lead = " ".join(paragraphs[:lead_paragraphs])
     body = (title + ".\n" + text).replace("U.S.", "US").replace("U.K.", "UK").replace("U.N.", "UN")
     people, orgs, places = _classify(_names(body), body)
@@ -303,7 +342,7 @@ def extract(title: str, text: str, published: datetime | None, lead_paragraphs: 
     location, location_source = None, ""
     if kind not in PLACE_FREE_TYPES:
         location, location_source = _location(title, paragraphs, places)
-    event_date = resolve_date(title + ". " + lead, published)
+    event_date = event_date_of(title + ". " + lead, published)
     if event_date is None and published is not None:
         event_date = EventDate(published.date(), "published")
     return Facts(
