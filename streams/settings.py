@@ -66,8 +66,8 @@ class Settings:
     event_similarity_lexical: float = field(default=0.11, metadata={
         "help": "the same for TF-IDF cosine, used when semantic is off (same calibration)"})
     event_similarity_strong: float = field(default=0.65, metadata={
-        "help": "cosine that also joins a dormant event or one whose date or city disagrees (storylines "
-                "only): the F1-optimal cut for 'same event' (Overall <= 1.5) on SemEval-2022 en-en"})
+        "help": "cosine that also joins a dormant event, or one whose date, city or dateline country disagrees "
+                "(storylines only): the F1-optimal cut for 'same event' (Overall <= 1.5) on SemEval-2022 en-en"})
     event_similarity_strong_lexical: float = field(default=0.15, metadata={
         "help": "the same for TF-IDF cosine when semantic is off (same calibration)"})
     event_window_days: float = field(default=7.0, metadata={
