@@ -18,7 +18,6 @@ from prometheus_client import start_http_server
 from streams import metrics
 from streams.app import aggregates_topic, app, dead_topic, enriched_topic, events_topic, keyed_topic, raw_topic, \
     resolve_topic, settings, stories_topic
-from streams.dedup import Fingerprint
 from streams.model import Article, BadRecord, parse_raw
 from streams.pipeline import Matcher, Preparer, Resolver, Result, StageClock
 from streams.rebuild import Progress, fold_partition
@@ -26,6 +25,8 @@ from streams.rebuild import Progress, fold_partition
 log = logging.getLogger(__name__)
 BATCH = 32
 BATCH_WITHIN_S = 0.2
+RESOLVE_PARTITION = 0
+"""Everything for the resolver goes to one partition, whatever the topic was created with."""
 
 
 class Stages:
@@ -33,9 +34,10 @@ class Stages:
 
     def __init__(self) -> None:
         self._preparer: Preparer | None = None
-        self.matcher = Matcher(settings, StageClock())
-        self.resolver = Resolver(settings, StageClock())
+        self.matcher = Matcher(settings, StageClock(), sources=settings.partitions)
+        self.resolver = Resolver(settings, StageClock(), sources=settings.partitions)
         self.progress = Progress()
+        self.marks: dict[int, float] = {}  # newest publication time per raw partition this worker read
 
     @property
     def preparer(self) -> Preparer:
@@ -59,17 +61,21 @@ async def in_executor(func: Callable, *args: Any) -> Any:
 async def prepare(stream) -> None:
     """raw articles -> a registration on the resolve topic and the fingerprint on each key's partition."""
     async for events in stream.take_events(BATCH, within=BATCH_WITHIN_S):
-        await prepare_batch([(e.message.key, e.message.value) for e in events])
+        await prepare_batch([(e.message.key, e.message.value, e.message.partition) for e in events])
 
 
-async def prepare_batch(messages: list[tuple[bytes | None, bytes | None]]) -> None:
+async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int]]) -> None:
     articles: list[Article] = []
-    for key, value in messages:
+    sources: dict[str, int] = {}
+    for key, value, partition in messages:
         metrics.ARTICLES_IN.labels("parse").inc()
         try:
-            articles.append(parse_raw(value, settings.max_record_bytes))
+            article = parse_raw(value, settings.max_record_bytes)
         except BadRecord as bad:
             await dead_letter(key, value, bad)
+            continue
+        articles.append(article)
+        sources[article.id] = partition
     if not articles:
         return
     metrics.ARTICLES_OUT.labels("parse").inc(len(articles))
@@ -77,10 +83,18 @@ async def prepare_batch(messages: list[tuple[bytes | None, bytes | None]]) -> No
     metrics.ARTICLES_IN.labels("dedup").inc(len(prepared_all))
     for prepared in prepared_all:
         key = prepared.article.id.encode()
+        mark = _mark(sources[prepared.article.id], prepared.article.timestamp)
         routes = prepared.routes(settings.partitions)
-        await resolve_topic.send(key=key, value=orjson.dumps(prepared.registration(sorted(routes))))
+        await resolve_topic.send(key=key, value=orjson.dumps(prepared.registration(sorted(routes), mark)),
+                                 partition=RESOLVE_PARTITION)
         for partition, keys in routes.items():
-            await keyed_topic.send(key=key, value=orjson.dumps(prepared.keyed(keys)), partition=partition)
+            await keyed_topic.send(key=key, value=orjson.dumps(prepared.keyed(keys, mark)), partition=partition)
+
+
+def _mark(source: int, timestamp: float) -> tuple[int, float]:
+    """Event-time progress of a raw partition, sent along so later stages can expire state safely."""
+    stages.marks[source] = max(stages.marks.get(source, timestamp), timestamp)
+    return source, stages.marks[source]
 
 
 # -- stage 2: match --------------------------------------------------------------------------------
@@ -97,7 +111,7 @@ async def match(stream) -> None:
             if isinstance(out, BadRecord):
                 await dead_letter(key, value, out)
             else:
-                await resolve_topic.send(key=key, value=orjson.dumps(out))
+                await resolve_topic.send(key=key, value=orjson.dumps(out), partition=RESOLVE_PARTITION)
 
 
 def _match_all(records: list[tuple[int, bytes, bytes]]) -> list[tuple[bytes, bytes, Any]]:
@@ -113,8 +127,7 @@ def _match_all(records: list[tuple[int, bytes, bytes]]) -> list[tuple[bytes, byt
 def _fold_keyed(partition: int) -> Callable[[list[bytes]], Awaitable[None]]:
     async def fold(values: list[bytes]) -> None:
         for value in values:
-            record = orjson.loads(value)
-            stages.matcher.hold(partition, Fingerprint.from_wire(record["fp"]), record["keys"])
+            stages.matcher.hold(partition, orjson.loads(value))
     stages.matcher.drop(partition)
     return fold
 
@@ -146,7 +159,7 @@ def _resolve_all(records: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes,
 
 
 def _fold_resolve() -> Callable[[list[bytes]], Awaitable[None]]:
-    stages.resolver = Resolver(settings, StageClock())
+    stages.resolver = Resolver(settings, StageClock(), sources=settings.partitions)
     stages.resolver.clock.observe = False
 
     def fold_all(values: list[bytes]) -> None:

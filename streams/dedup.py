@@ -194,16 +194,48 @@ class Link:
     decision: Decision
 
 
-class MatchIndex:
-    """The fingerprints held by one partition of the keyed topic, indexed by the keys it owns."""
+Mark = tuple[int, float]
+"""(raw partition, newest publication time that partition has reached): event-time progress of a source."""
 
-    def __init__(self, settings: Settings) -> None:
+
+class Watermark:
+    """How far in publication time every raw partition has got: the newest time all of them passed.
+
+    State older than this minus window and lateness can go. Taking the minimum over the raw
+    partitions (as Flink does) keeps expiry independent of which worker runs ahead during a fast
+    replay; ``max_skew`` stops one idle partition from holding state forever."""
+
+    def __init__(self, sources: int, max_skew: float) -> None:
+        self.sources = sources
+        self.max_skew = max_skew
+        self.marks: dict[int, float] = {}
+
+    def see(self, mark: Mark) -> float:
+        source, when = mark
+        self.marks[source] = max(self.marks.get(source, when), when)
+        return self.value
+
+    @property
+    def value(self) -> float:
+        if not self.marks:
+            return 0.0
+        low = min(self.marks.values()) if len(self.marks) >= self.sources else 0.0
+        return max(low, max(self.marks.values()) - self.max_skew)
+
+
+class MatchIndex:
+    """The fingerprints held by one partition of the keyed topic, indexed by the keys it owns.
+
+    ``sources``: how many raw partitions feed it (see ``Watermark``)."""
+
+    def __init__(self, settings: Settings, sources: int = 1) -> None:
         self.settings = settings
         self.window = settings.story_window_hours * 3600
+        self.keep = self.window + settings.late_hours * 3600
         self._held: dict[str, tuple[Fingerprint, list[str]]] = {}
         self._by_key: dict[str, set[str]] = defaultdict(set)
         self._expiry: list[tuple[float, str]] = []
-        self.watermark = 0.0
+        self.watermark = Watermark(sources, settings.max_skew_hours * 3600)
 
     def __len__(self) -> int:
         return len(self._held)
@@ -211,14 +243,14 @@ class MatchIndex:
     def __contains__(self, article_id: str) -> bool:
         return article_id in self._held
 
-    def match(self, fp: Fingerprint, keys: list[str]) -> list[Link]:
+    def match(self, fp: Fingerprint, keys: list[str], mark: Mark | None = None) -> list[Link]:
         """Verdicts of ``fp`` against the held articles sharing a key, best first; then hold ``fp``.
 
         An id already held is not judged again (a replay, or a redelivery after a crash)."""
         if fp.article_id in self._held:
             return []
         links = [Link(fp.article_id, fp.timestamp, d) for d in self._judge_candidates(fp, keys)]
-        self.hold(fp, keys)
+        self.hold(fp, keys, mark)
         return links
 
     def _judge_candidates(self, fp: Fingerprint, keys: list[str]) -> list[Decision]:
@@ -238,7 +270,7 @@ class MatchIndex:
                 decision.evidence = _evidence(fp, self._held[decision.duplicate_of][0])
         return decisions
 
-    def hold(self, fp: Fingerprint, keys: list[str]) -> None:
+    def hold(self, fp: Fingerprint, keys: list[str], mark: Mark | None = None) -> None:
         """Keep ``fp`` inside the window (also used to rebuild the index from the topic)."""
         if fp.article_id in self._held:
             return
@@ -246,11 +278,10 @@ class MatchIndex:
         for key in keys:
             self._by_key[key].add(fp.article_id)
         heapq.heappush(self._expiry, (fp.timestamp, fp.article_id))
-        self._expire(fp.timestamp)
+        self._expire(mark or (0, fp.timestamp))
 
-    def _expire(self, timestamp: float) -> None:
-        self.watermark = max(self.watermark, timestamp)
-        horizon = self.watermark - self.window
+    def _expire(self, mark: Mark) -> None:
+        horizon = self.watermark.see(mark) - self.keep
         while self._expiry and self._expiry[0][0] < horizon:
             _, article_id = heapq.heappop(self._expiry)
             held = self._held.pop(article_id, None)
@@ -272,14 +303,15 @@ class StoryBook:
     A story keeps the id it was created with; when an article links two stories the older one absorbs
     the other (``merged`` tells the caller which story records to retract)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sources: int = 1) -> None:
         self.window = settings.story_window_hours * 3600
+        self.keep = self.window + settings.late_hours * 3600
         self.stories: dict[str, Story] = {}
         self._story_of: dict[str, str] = {}
         self._pending: dict[str, list[Link]] = defaultdict(list)  # links to articles not placed yet
         self._created: dict[str, int] = {}
         self._expiry: list[tuple[float, str]] = []
-        self.watermark = 0.0
+        self.watermark = Watermark(sources, settings.max_skew_hours * 3600)
 
     def __len__(self) -> int:
         return len(self._story_of)
@@ -287,7 +319,7 @@ class StoryBook:
     def story_of(self, article_id: str) -> str | None:
         return self._story_of.get(article_id)
 
-    def place(self, member: Member, links: list[Link]) -> tuple[Decision, Story, list[str]]:
+    def place(self, member: Member, links: list[Link], mark: Mark | None = None) -> tuple[Decision, Story, list[str]]:
         """Place one article given its verdicts against earlier-held articles.
 
         Returns the article's decision (its best verdict), its story, and the ids of stories merged away."""
@@ -308,7 +340,7 @@ class StoryBook:
         story.add(member, decision)
         self._story_of[member.article_id] = story.id
         heapq.heappush(self._expiry, (member.timestamp, member.article_id))
-        self._expire(member.timestamp)
+        self._expire(mark or (0, member.timestamp))
         return decision, story, merged
 
     def _survivor(self, stories: set[str], member: Member) -> Story:
@@ -329,9 +361,8 @@ class StoryBook:
                 other.canonical, other.canonical_outlet, other.canonical_time
         self._created.pop(other.id, None)
 
-    def _expire(self, timestamp: float) -> None:
-        self.watermark = max(self.watermark, timestamp)
-        horizon = self.watermark - self.window
+    def _expire(self, mark: Mark) -> None:
+        horizon = self.watermark.see(mark) - self.keep
         while self._expiry and self._expiry[0][0] < horizon:
             _, article_id = heapq.heappop(self._expiry)
             self._pending.pop(article_id, None)

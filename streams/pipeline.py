@@ -20,7 +20,7 @@ from streams import metrics
 from streams.aggregates import Aggregator
 from streams.catalog import load_catalog
 from streams.clean import Cleaner, lead
-from streams.dedup import Decision, Fingerprint, Link, MatchIndex, Member, Story, StoryBook, judge, keys_of
+from streams.dedup import Decision, Fingerprint, Link, Mark, MatchIndex, Member, Story, StoryBook, judge, keys_of
 from streams.events import Assignment, Event, EventIndex
 from streams.extract import Facts, extract
 from streams.fingerprint import estimated_jaccard, exact_key, minhash, words
@@ -70,15 +70,16 @@ class Prepared:
     def routes(self, partitions: int) -> dict[int, list[str]]:
         return route(self.keys, partitions)
 
-    def registration(self, partitions: list[int]) -> dict[str, Any]:
+    def registration(self, partitions: list[int], mark: Mark) -> dict[str, Any]:
         """The resolve-topic record announcing the article and the keyed partitions that will report on it."""
         return {"type": "article", "article": wire.article_to_wire(self.article), "text_key": self.text_key,
+                "mark": list(mark),
                 "cleaned": self.cleaned, "facts": wire.encode(self.facts),
                 "embedding": wire.vector_to_wire(self.fingerprint.embedding), "partitions": partitions}
 
-    def keyed(self, keys: list[str]) -> dict[str, Any]:
+    def keyed(self, keys: list[str], mark: Mark) -> dict[str, Any]:
         """The keyed-topic record for one partition: the fingerprint and the keys that partition owns."""
-        return {"fp": self.fingerprint.to_wire(), "keys": keys, "text_key": self.text_key}
+        return {"fp": self.fingerprint.to_wire(), "keys": keys, "text_key": self.text_key, "mark": list(mark)}
 
 
 def report(article_id: str, text_key_: str, timestamp: float, partition: int, links: list[Link]) -> dict[str, Any]:
@@ -118,24 +119,25 @@ class Preparer:
 
 
 class Matcher:
-    """Stage 2: one ``MatchIndex`` per keyed partition this worker owns."""
+    """Stage 2: one ``MatchIndex`` per keyed partition this worker owns; ``sources``: raw partitions."""
 
-    def __init__(self, settings: Settings, clock: StageClock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: StageClock | None = None, sources: int = 1) -> None:
         self.settings = settings
+        self.sources = sources
         self.clock = clock or StageClock()
         self.indexes: dict[int, MatchIndex] = {}
 
-    def match(self, partition: int, fp: Fingerprint, keys: list[str]) -> list[Link]:
+    def match(self, partition: int, fp: Fingerprint, keys: list[str], mark: Mark | None = None) -> list[Link]:
         with self.clock("dedup"):
-            return self._index(partition).match(fp, keys)
+            return self._index(partition).match(fp, keys, mark)
 
-    def hold(self, partition: int, fp: Fingerprint, keys: list[str]) -> None:
+    def hold(self, partition: int, record: dict[str, Any]) -> None:
         """Rebuild: hold without judging (the verdicts were sent before)."""
-        self._index(partition).hold(fp, keys)
+        self._index(partition).hold(Fingerprint.from_wire(record["fp"]), record["keys"], tuple(record["mark"]))
 
     def handle(self, partition: int, record: dict[str, Any]) -> dict[str, Any]:
         fp = Fingerprint.from_wire(record["fp"])
-        links = self.match(partition, fp, record["keys"])
+        links = self.match(partition, fp, record["keys"], tuple(record["mark"]))
         return report(fp.article_id, record["text_key"], fp.timestamp, partition, links)
 
     def drop(self, partition: int) -> None:
@@ -143,7 +145,7 @@ class Matcher:
 
     def _index(self, partition: int) -> MatchIndex:
         if partition not in self.indexes:
-            self.indexes[partition] = MatchIndex(self.settings)
+            self.indexes[partition] = MatchIndex(self.settings, self.sources)
         return self.indexes[partition]
 
     def state_size(self) -> dict[str, int]:
@@ -199,10 +201,10 @@ class Pending:
 class Resolver:
     """Stage 3: turns registrations and reports (in the order of the resolve topic) into placed articles."""
 
-    def __init__(self, settings: Settings, clock: StageClock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: StageClock | None = None, sources: int = 1) -> None:
         self.settings = settings
         self.clock = clock or StageClock()
-        self.book = StoryBook(settings)
+        self.book = StoryBook(settings, sources)
         self.events = EventIndex(settings, load_catalog(settings.catalog))
         self.aggregator = Aggregator(settings.window_seconds, settings.top_events)
         self.pending: dict[str, Pending] = {}
@@ -244,7 +246,7 @@ class Resolver:
         links = [Link(article.id, article.timestamp, Decision.from_dict(d))
                  for p in reg["partitions"] for d in pending.reports[(reg["text_key"], p)]]
         return [self.place(article, reg["text_key"], reg["cleaned"], wire.decode(reg["facts"]),
-                           wire.vector_from_wire(reg["embedding"]), links)]
+                           wire.vector_from_wire(reg["embedding"]), links, tuple(reg["mark"]))]
 
     # -- placing --------------------------------------------------------------------------------
     def known(self, article: Article) -> Result | BadRecord | None:
@@ -253,10 +255,10 @@ class Resolver:
         return None if known is None else self._replayed(article, text_key(article), known)
 
     def place(self, article: Article, text_key_: str, cleaned: str, facts: Facts, embedding: Any,
-              links: list[Link]) -> Result:
+              links: list[Link], mark: Mark | None = None) -> Result:
         member = Member(article.id, article.source, article.timestamp)
         with self.clock("dedup"):
-            decision, story, merged = self.book.place(member, _best_first(links))
+            decision, story, merged = self.book.place(member, _best_first(links), mark)
         with self.clock("events"):
             assignment, event = self.events.assign(article.id, story.id, article.source, article.timestamp,
                                                    facts, article.title + ". " + cleaned, embedding)

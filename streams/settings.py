@@ -59,6 +59,12 @@ class Settings:
     paraphrase_cosine: float = field(default=0.85, metadata={"help": "lead-embedding cosine for a paraphrase"})
     paraphrase_support_cosine: float = field(default=0.75, metadata={"help": "lower cosine accepted with shared quotes"})
     story_window_hours: float = field(default=72.0, metadata={"help": "publication-time window for story matching"})
+    late_hours: float = field(default=24.0, metadata={
+        "help": "how late (in publication time, behind the newest article) an article may arrive and still meet "
+                "every candidate: state is dropped window + late hours behind the publication time every raw "
+                "partition has reached"})
+    max_skew_hours: float = field(default=168.0, metadata={
+        "help": "state is also dropped this far behind the newest article, even if a raw partition lags or idles"})
     # Events
     event_similarity: float = field(default=0.53, metadata={
         "help": "lead-embedding cosine to an active event's centroid to join it: the F1-optimal cut for "

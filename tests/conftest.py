@@ -32,11 +32,13 @@ def kafka_settings(bootstrap: str, tmp: Path, **changes) -> Settings:
     """Settings with topic names and app id unique to one test, so tests never see each other's data."""
     tag = uuid.uuid4().hex[:8]
     base = load(env={})
-    return base.replace(
+    values = dict(
         bootstrap=bootstrap, app_id=f"news-streams-{tag}", topic_raw=f"raw-{tag}", topic_enriched=f"enriched-{tag}",
         topic_stories=f"stories-{tag}", topic_events=f"events-{tag}", topic_aggregates=f"aggregates-{tag}",
-        topic_dead=f"dead-{tag}", topic_keyed=f"keyed-{tag}", topic_resolve=f"resolve-{tag}", partitions=2, metrics_port=free_port(), web_port=free_port(),
-        data_dir=str(tmp / f"worker-{tag}"), catalog=str(SEEDS / "catalog.yaml"), **changes)
+        topic_dead=f"dead-{tag}", topic_keyed=f"keyed-{tag}", topic_resolve=f"resolve-{tag}", partitions=2,
+        metrics_port=free_port(), web_port=free_port(), data_dir=str(tmp / f"worker-{tag}"),
+        catalog=str(SEEDS / "catalog.yaml"))
+    return base.replace(**{**values, **changes})
 
 
 @dataclass

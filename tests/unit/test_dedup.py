@@ -102,8 +102,8 @@ def test_copy_inside_a_shorter_window_joins_and_outside_does_not():
     assert outside.decision.kind == "new"
 
 
-def test_state_expires_after_the_window():
-    pipeline = Pipeline(lexical_settings(story_window_hours=10))
+def test_state_expires_after_the_window_and_lateness():
+    pipeline = Pipeline(lexical_settings(story_window_hours=10, late_hours=0))
     start = reuters().published
     first = pipeline.process(quake("q1", start))
     assert len(pipeline.stories) == 1
@@ -116,6 +116,17 @@ def test_state_expires_after_the_window():
     assert pipeline.stories.story_of("q1") is None and pipeline.stories.story_of("later") == later.story_id
     assert first.story_id not in pipeline.stories.stories
     assert pipeline.state_size()["dedup_articles"] == 1
+
+
+def test_late_article_still_meets_its_candidates():
+    """An article arriving after newer ones (another partition was ahead) still joins within the lateness."""
+    pipeline = Pipeline(lexical_settings(story_window_hours=10, late_hours=24))
+    start = reuters().published
+    pipeline.process(quake("q1", start))
+    pipeline.process(Article(id="newer", title="Parliament passes budget", text="Lawmakers passed the "
+                             "annual budget after a long debate.", source="x.example", published=start + 30 * HOUR))
+    late = pipeline.process(quake("q2", start + 5 * HOUR))
+    assert late.decision.kind == "exact" and late.decision.duplicate_of == "q1"
 
 
 def test_replay_returns_the_earlier_decision_and_changes_nothing():

@@ -1,0 +1,87 @@
+"""Helpers for tests that run several real worker processes against the embedded broker."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Sequence
+
+from streams.bench import generate, load_pool, scrape
+from streams.broker import ensure_topics, free_port
+from streams.demo import Worker
+from streams.outputs import Outputs, read_outputs_sync
+from streams.publish import Publisher
+from streams.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "seeds"
+DATASET = ROOT.parent / "shared" / "datasets" / "giveme5w1h_news_cluster.jsonl"
+
+
+def corpus(n: int, seed: int = 11) -> list[dict]:
+    """Seeds and dataset articles with generated verbatim, trimmed and paraphrased copies, by publication time."""
+    pool = load_pool(SEEDS, DATASET if DATASET.exists() else None)
+    records, _ = generate(n, pool, seed=seed, span_days=2)
+    return records
+
+
+def start_workers(settings: Settings, count: int, logs: Path) -> list[Worker]:
+    ensure_topics(settings)
+    workers = [Worker(settings.replace(metrics_port=free_port(), web_port=free_port()), logs / f"worker-{i}.log")
+               for i in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.wait_metrics(timeout=90)
+    return workers
+
+
+def assigned(worker: Worker) -> float:
+    try:
+        return sum(v for name, _, v in scrape(worker.settings.metrics_port)
+                   if name == "news_streams_assigned_partitions")
+    except OSError:
+        return 0.0
+
+
+def wait_assigned(workers: Sequence[Worker], timeout: float = 120.0) -> list[float]:
+    """Until every worker holds partitions and the assignment stayed the same for two seconds."""
+    deadline = time.monotonic() + timeout
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        for worker in workers:
+            if worker.process.poll() is not None:
+                raise RuntimeError(f"worker exited: {worker.log_path.read_text()[-2000:]}")
+        state = [assigned(w) for w in workers]
+        if state != last:
+            last, since = state, time.monotonic()
+        elif all(v > 0 for v in state) and time.monotonic() - since >= 2.0:
+            return state
+        time.sleep(0.25)
+    raise AssertionError(f"partitions not assigned to every worker: {last}")
+
+
+def publish(settings: Settings, records: Sequence[dict]) -> None:
+    publisher = Publisher(settings)
+    try:
+        for record in records:
+            publisher.send(record)
+        publisher.flush()
+    finally:
+        publisher.close()
+
+
+def read_all(settings: Settings, ids: set[str], timeout: float = 240.0) -> Outputs:
+    """The output topics once every id is in the enriched topic and the stories cover every id."""
+    def done(outputs: Outputs) -> bool:
+        covered = {a for s in outputs.stories.values() for a in s["articles"]}
+        return ids <= set(outputs.enriched) and ids <= covered
+    return read_outputs_sync(settings, done, timeout=timeout)
+
+
+def story_sets(outputs: Outputs) -> set[frozenset[str]]:
+    return {frozenset(s["articles"]) for s in outputs.stories.values()}
+
+
+def stop_all(workers: Sequence[Worker]) -> None:
+    for worker in workers:
+        worker.stop()
