@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,10 @@ from streams.kafka_config import kafka_python_config
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+WAIT_NOTICE_AFTER_S = 3.0
+"""``connect_admin`` says that it is waiting only after this long (a short timeout gives just the error line)."""
 
 
 class BrokerError(RuntimeError):
@@ -116,7 +121,7 @@ def connect_admin(settings: Settings, timeout: float | None = None,
             if time.monotonic() >= deadline:
                 raise BrokerError(f"cannot reach Kafka at {settings.bootstrap} after {timeout:.0f}s "
                                   f"({exc.__class__.__name__})") from None
-            if on_wait is not None and not told:
+            if on_wait is not None and not told and time.monotonic() - start >= WAIT_NOTICE_AFTER_S:
                 on_wait(f"waiting for Kafka at {settings.bootstrap} (up to {timeout:.0f}s; "
                         f"connect_timeout_s)")
                 told = True
@@ -134,15 +139,19 @@ def ensure_topics(settings: Settings, timeout: float | None = None,
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    names = [settings.topic_raw, settings.topic_enriched, settings.topic_stories, settings.topic_events,
-             settings.topic_aggregates, settings.topic_dead]
+    partitions = {name: settings.partitions for name in (
+        settings.topic_raw, settings.topic_enriched, settings.topic_stories, settings.topic_events,
+        settings.topic_aggregates, settings.topic_dead, settings.topic_keyed)}
+    # The resolve stage needs one order: one partition. Created here, before any client subscribes, because a
+    # broker that auto-creates topics (Tansu does, with 4 partitions) would otherwise pick the count.
+    partitions[settings.topic_resolve] = 1
     compacted = {settings.topic_stories, settings.topic_events, settings.topic_aggregates}
     admin = connect_admin(settings, timeout, on_wait)
     try:
         existing = set(admin.list_topics())
-        new = [NewTopic(name, settings.partitions, settings.replication,
+        new = [NewTopic(name, count, settings.replication,
                         topic_configs={"cleanup.policy": "compact"} if name in compacted else {})
-               for name in names if name not in existing]
+               for name, count in partitions.items() if name not in existing]
         if new:
             try:
                 admin.create_topics(new)
@@ -150,3 +159,188 @@ def ensure_topics(settings: Settings, timeout: float | None = None,
                 pass
     finally:
         admin.close()
+
+
+# -- the worker's view of the broker: lost state, and outages in the log ------------------------------------------
+NO_TOPIC_ID = {"", "AAAAAAAAAAAAAAAAAAAAAA", "00000000-0000-0000-0000-000000000000"}
+
+
+UNKNOWN_TOPIC = 3  # Kafka error code UNKNOWN_TOPIC_OR_PARTITION
+UNSURE = "?"
+
+
+def topic_ids(admin: Any, names: list[str]) -> dict[str, str | None]:
+    """Topic id (a UUID the broker gives each topic when it is created) per name: None when the broker says the
+    topic does not exist, ``UNSURE`` when it answers with another error (e.g. a leader election on real Kafka)."""
+    found: dict[str, str | None] = dict.fromkeys(names)
+    for topic in admin.describe_topics(names):
+        name = topic.get("name") or topic.get("topic")
+        if name not in found:
+            continue
+        code = topic.get("error_code", 0)
+        found[name] = str(topic.get("topic_id") or "") if code == 0 else None if code == UNKNOWN_TOPIC else UNSURE
+    return found
+
+
+def worker_input_topics(settings: Settings) -> list[str]:
+    """The topics the worker's stages consume (what ``BrokerWatch`` watches)."""
+    names = [settings.topic_raw, settings.topic_keyed, settings.topic_resolve]
+    return [name for name in names if name]
+
+
+class BrokerWatch:
+    """Watches, from a thread, that the broker still holds the topics the worker started on.
+
+    A memory-only broker (the embedded Tansu) that restarts comes back empty: the worker's input topics, committed
+    offsets and stage state are gone, and a Faust worker would go on polling topics that were recreated from offset 0
+    (or never). When an input topic is missing or has a new topic id while the broker answers, ``on_lost`` is called
+    once with a one-line reason. Outages (broker not answering) are not a loss: the clients retry.
+    """
+
+    def __init__(self, settings: Settings, topics: list[str], on_lost: Callable[[str], None],
+                 interval: float = 3.0) -> None:
+        self.settings = settings
+        self.topics = topics
+        self.on_lost = on_lost
+        self.interval = interval
+        self.known: dict[str, str | None] = {}
+        self.lost = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, admin: Any | None = None) -> "BrokerWatch":
+        """Remember the topics' ids (the broker must answer now) and start watching."""
+        own = admin is None
+        admin = admin or connect_admin(self.settings)
+        try:
+            self.known = topic_ids(admin, self.topics)
+        finally:
+            if own:
+                admin.close()
+        self._thread = threading.Thread(target=self._run, name="broker-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def check(self, admin: Any) -> str:
+        """The reason the broker lost the worker's topics, or '' if it still holds them."""
+        now = topic_ids(admin, self.topics)
+        for name, before in self.known.items():
+            after = now.get(name)
+            if before in (None, UNSURE):
+                if after not in (None, UNSURE):  # known from now on
+                    self.known[name] = after
+                continue
+            if after == UNSURE:
+                continue
+            if after is None:
+                return f"topic {name} is gone"
+            if before and after and before not in NO_TOPIC_ID and after not in NO_TOPIC_ID and before != after:
+                return f"topic {name} was deleted and created again"
+        return ""
+
+    def _run(self) -> None:
+        from kafka.errors import KafkaError
+
+        admin = None
+        while not self._stop.wait(self.interval):
+            try:
+                if admin is None:
+                    admin = connect_admin(self.settings, timeout=self.interval)
+                reason = self.check(admin)
+            except (KafkaError, BrokerError, OSError):  # not answering: an outage, the clients retry
+                if admin is not None:
+                    _close_quietly(admin)
+                admin = None
+                continue
+            if reason:
+                self.lost = reason
+                self.on_lost(reason)
+                break
+        if admin is not None:
+            _close_quietly(admin)
+
+
+def _close_quietly(admin: Any) -> None:
+    try:
+        admin.close()
+    except Exception:  # noqa: BLE001 - closing a client of a broker that went away
+        pass
+
+
+CONNECTION_TROUBLE = ("Unable connect", "Unable to connect", "Unable to update metadata", "Failed fetch messages",
+                      "Group Coordinator Request failed", "NodeNotReadyError", "KafkaConnectionError",
+                      "Connect call failed", "Heartbeat send request failed", "Error sending HeartbeatRequest",
+                      "Unable to request metadata", "Marking the coordinator dead", "Coordinator dead",
+                      "RequestTimedOutError", "Got error produce response", "OffsetCommit failed",
+                      "UnknownTopicOrPartitionError", "NotLeaderForPartitionError", "LeaderNotAvailable")
+BACK = ("Discovered coordinator", "Joined group", "Successfully synced group")
+
+
+class KafkaOutageLog(logging.Filter):
+    """Turns the flood of client errors during a broker outage (aiokafka logs every retry: ~75 lines/s) into one
+    line when it starts, one every ``repeat_s`` while it lasts, and one when the group is joined again.
+
+    A quiet spell of ``quiet_s`` without connection errors also ends an outage (silently): the next error starts a
+    new one, so a lasting problem is never hidden for longer than ``repeat_s``.
+    """
+
+    def __init__(self, bootstrap: str, repeat_s: float = 60.0, quiet_s: float = 15.0) -> None:
+        super().__init__()
+        self.bootstrap = bootstrap
+        self.repeat_s = repeat_s
+        self.quiet_s = quiet_s
+        self.since: float | None = None
+        self.last_error = 0.0
+        self.last_note = 0.0
+        self.suppressed = 0
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is not ours to judge
+            return True
+        now = time.monotonic()
+        with self._lock:
+            if self.since is not None and now - self.last_error > self.quiet_s:
+                self.since = None
+            if record.levelno >= logging.WARNING and any(t in text for t in CONNECTION_TROUBLE):
+                self.last_error = now
+                if self.since is None:
+                    self.since, self.last_note, self.suppressed = now, now, 0
+                    first = text.splitlines()[0][:200] if text else ""
+                    return self._rewrite(record, f"Kafka at {self.bootstrap}: connection trouble ({first}); "
+                                                 f"retrying, repeats are not logged until it is back")
+                if now - self.last_note >= self.repeat_s:
+                    self.last_note = now
+                    return self._rewrite(record, f"Kafka at {self.bootstrap} still failing after "
+                                                 f"{now - self.since:.0f}s ({self.suppressed} repeats not logged)")
+                self.suppressed += 1
+                return False
+            if self.since is not None and any(t in text for t in BACK):
+                note = (f"Kafka at {self.bootstrap} is back after {now - self.since:.0f}s "
+                        f"({self.suppressed} repeats not logged); {text.splitlines()[0][:200] if text else ''}")
+                self.since = None
+                return self._rewrite(record, note)
+        return True
+
+    @staticmethod
+    def _rewrite(record: logging.LogRecord, message: str) -> bool:
+        record.msg, record.args, record.exc_info, record.exc_text = message, (), None, None
+        return True
+
+
+def quiet_kafka_outages(bootstrap: str) -> KafkaOutageLog:
+    """Install :class:`KafkaOutageLog` on the Kafka client loggers (they keep it when Faust sets up logging)."""
+    log_filter = KafkaOutageLog(bootstrap)
+    names = {"aiokafka", "aiokafka.conn", "aiokafka.cluster", "aiokafka.consumer.fetcher",
+             "aiokafka.consumer.group_coordinator", "aiokafka.consumer.consumer", "aiokafka.producer.sender",
+             "aiokafka.producer.producer", "aiokafka.producer.message_accumulator",
+             "faust.transport.drivers.aiokafka", "faust.transport.consumer", "faust.transport.producer"}
+    names |= {n for n in logging.root.manager.loggerDict if n.startswith(("aiokafka", "faust.transport"))}
+    for name in sorted(names):
+        logging.getLogger(name).addFilter(log_filter)
+    return log_filter

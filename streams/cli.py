@@ -8,12 +8,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
-from typing import Any, Callable
+import threading
+from typing import Any, Callable, NoReturn
 
 from streams.settings import SettingsError, load
 
 EXIT_USAGE = 2
+EXIT_BROKER_LOST = 3
+"""``streams worker``: the broker lost the worker's topics (a memory-only broker restarted); start it again."""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -22,24 +26,72 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="any setting (see `streams settings`), repeatable")
 
 
-def _settings(args: argparse.Namespace, **extra: Any):
+def _settings(args: argparse.Namespace, connects: bool = True, **extra: Any):
     overrides: dict[str, Any] = {"bootstrap": getattr(args, "bootstrap", None), **extra}
     for item in args.set:
         name, sep, value = item.partition("=")
         if not sep:
             raise SettingsError(f"--set expects NAME=VALUE, got {item!r}")
         overrides[name.strip().replace("-", "_")] = value
-    return load(**overrides)
+    settings = load(**overrides)
+    if connects:
+        _check_tls_files(settings)
+    return settings
+
+
+def _check_tls_files(settings: Any) -> None:
+    """A TLS file that is not there is a settings error, not a connection that never succeeds."""
+    if not settings.security_protocol.endswith("SSL"):
+        return
+    for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+        path = getattr(settings, name)
+        if path and not os.path.isfile(path):
+            raise SettingsError(f"{name} {path!r} is not a file")
+
+
+def _say(message: str) -> None:
+    """One readable status line on stderr (no logging decoration)."""
+    print(f"streams {message}", file=sys.stderr, flush=True)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from streams.broker import BrokerWatch, connect_admin, ensure_topics, quiet_kafka_outages, worker_input_topics
+
     settings = _settings(args)
+    if settings.web_port == 0:  # valid for the settings (0 = no metrics server), not for Faust's web server
+        raise SettingsError("web_port must be 1-65535 for the worker (Faust's web server), got 0")
+    # Faust stops with a traceback when the broker does not answer at start: wait for it here, bounded
+    # by connect_timeout_s, and create the topics (a restarted memory-only broker has none).
+    ensure_topics(settings, on_wait=lambda text: _say(f"worker: {text}"))
     os.environ.update(settings.as_env())  # streams.app reads the environment
     from streams.app import app
 
+    quiet_kafka_outages(settings.bootstrap)
+
+    def lost(reason: str) -> None:
+        print(f"error: the broker at {settings.bootstrap} lost the worker's state ({reason}; a memory-only broker "
+              f"that restarted comes back empty); stopping with exit code {EXIT_BROKER_LOST} so that a supervisor "
+              "starts the worker again", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)  # Faust stops gracefully on SIGTERM
+        hard_stop = threading.Timer(30.0, os._exit, args=(EXIT_BROKER_LOST,))  # if it cannot
+        hard_stop.daemon = True
+        hard_stop.start()
+
+    admin = connect_admin(settings)
+    try:
+        watch = BrokerWatch(settings, worker_input_topics(settings), lost).start(admin)
+    finally:
+        admin.close()
     sys.argv = ["streams", "worker", "--loglevel", args.loglevel]
-    app.main()
-    return 0
+    try:
+        app.main()
+    except SystemExit:
+        if watch.lost:
+            return EXIT_BROKER_LOST
+        raise
+    finally:
+        watch.stop()
+    return EXIT_BROKER_LOST if watch.lost else 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -85,12 +137,20 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 def cmd_settings(args: argparse.Namespace) -> int:
     import orjson
 
-    print(orjson.dumps(_settings(args).public(), option=orjson.OPT_INDENT_2).decode())
+    print(orjson.dumps(_settings(args, connects=False).public(), option=orjson.OPT_INDENT_2).decode())
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one ``error:`` line (with the usage folded into it), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split())
+        self.exit(EXIT_USAGE, f"error: {message} ({usage}; see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="streams", description=__doc__.splitlines()[0])
+    parser = Parser(prog="streams", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     worker = sub.add_parser("worker", help="run a Faust worker")
@@ -147,8 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.command != "worker":  # connection retries are reported once, as our own error line
-        logging.getLogger("kafka").setLevel(logging.CRITICAL)
+    # kafka-python (replayer, admin, the worker's wait for the broker): connection retries are reported
+    # once, as our own line; the worker's Faust/aiokafka logging is configured by Faust.
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -23,6 +23,10 @@ class Outputs:
     aggregates: dict[str, dict] = field(default_factory=dict)
     dead: list[dict] = field(default_factory=list)
     enriched_records: int = 0
+    dead_keys: list[str] = field(default_factory=list)
+    """The key of each dead letter (the original record's key), in the order of ``dead``."""
+    enriched_all: dict[str, list[dict]] = field(default_factory=dict)
+    """Every enriched record per article id, oldest first (a redelivered or replayed article appears again)."""
 
     def add(self, kind: str, key: bytes | None, value: bytes | None) -> None:
         if value is None:  # a tombstone: the record was retracted (a story merged into another)
@@ -36,9 +40,11 @@ class Outputs:
         name = key.decode("utf-8", "replace") if key else ""
         if kind == "dead":
             self.dead.append(record)
+            self.dead_keys.append(name)
         elif kind == "enriched":
             self.enriched_records += 1
             self.enriched[name] = record
+            self.enriched_all.setdefault(name, []).append(record)
         else:
             getattr(self, kind)[name] = record
 

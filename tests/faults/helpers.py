@@ -1,0 +1,166 @@
+"""Helpers for the fault-injection tests: generated articles, raw records, the worker's /metrics, the CLI."""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from collections import Counter
+from typing import Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+from streams.demo import Worker
+from streams.outputs import Outputs, read_outputs_sync
+from streams.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+TOWNS = ("Lyon", "Porto", "Gdansk", "Tartu", "Cork", "Aarhus", "Brno", "Ghent", "Bergen", "Turin", "Leeds", "Graz")
+TOPICS = ("budget", "bridge", "library", "tram line", "harbour", "school", "hospital wing", "market", "park",
+          "water supply", "bus depot", "museum")
+
+
+def article(ident: str, n: int, **extra: object) -> dict:
+    """A small, distinct good article (lexical mode processes these at tens per second)."""
+    town, topic = TOWNS[n % len(TOWNS)], TOPICS[(n // len(TOWNS)) % len(TOPICS)]
+    record = {"id": ident, "title": f"{town} council votes on the {topic} plan number {n}",
+              "text": (f"The city council of {town} voted on Monday on plan number {n} for the {topic}. "
+                       f"Councillor number {n} said the {topic} work would start in spring and cost {n + 3} million "
+                       f"euros. Residents of district {n % 17} asked for a public hearing."),
+              "source": f"outlet{n % 9}.example", "url": f"https://outlet{n % 9}.example/{ident}",
+              "published": f"2025-03-{1 + n % 28:02d}T{n % 24:02d}:00:00+00:00"}
+    record.update(extra)
+    return record
+
+
+def metrics(settings: Settings, timeout: float = 5.0) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """The worker's /metrics as {(sample name, sorted labels): value}."""
+    url = f"http://127.0.0.1:{settings.metrics_port}/metrics"
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        text = response.read().decode()
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            out[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return out
+
+
+def dead_letter_counts(values: dict) -> dict[str, float]:
+    """news_streams_dead_letters_total by reason."""
+    return {dict(labels)["reason"]: value for (name, labels), value in values.items()
+            if name == "news_streams_dead_letters_total"}
+
+
+def read_until(settings: Settings, done: Callable[[Outputs], bool], timeout: float = 90.0) -> Outputs:
+    return read_outputs_sync(settings, done, timeout=timeout)
+
+
+def count_records(settings: Settings, topic: str, timeout: float = 10.0) -> int:
+    """Records on ``topic``, read from the beginning with aiokafka (ListOffsets is wrong on the embedded broker)."""
+    async def count() -> int:
+        consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            if not partitions:
+                return 0
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            total, idle_since = 0, time.monotonic()
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and time.monotonic() - idle_since < 1.5:
+                batches = await consumer.getmany(timeout_ms=300, max_records=10000)
+                got = sum(len(records) for records in batches.values())
+                if got:
+                    total += got
+                    idle_since = time.monotonic()
+            return total
+        finally:
+            await consumer.stop()
+    return asyncio.run(count())
+
+
+def clean_env(settings: Settings | None = None, **extra: str) -> dict[str, str]:
+    """The environment without STREAMS_* variables, then the settings' variables and ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMS_")}
+    env.update(HF_HUB_OFFLINE="1", PYTHONDONTWRITEBYTECODE="1")
+    if settings is not None:
+        env.update(settings.as_env())
+    env.update(extra)
+    return env
+
+
+def streams(*args: str, settings: Settings | None = None, timeout: float = 60.0,
+            **env: str) -> subprocess.CompletedProcess:
+    """``python -m streams ARGS`` in a subprocess."""
+    return subprocess.run([sys.executable, "-m", "streams", *args], cwd=ROOT, env=clean_env(settings, **env),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess, *fragments: str, code: int = 2) -> str:
+    """Exit ``code``, no traceback, nothing on stdout, and stderr is exactly one ``error: ...`` line."""
+    assert result.returncode == code, (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert result.stdout == "", result.stdout[-2000:]
+    err = lines(result.stderr)
+    assert len(err) == 1 and err[0].startswith("error: "), result.stderr[-3000:]
+    for fragment in fragments:
+        assert fragment in err[0], (fragment, err[0])
+    return err[0]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def raw_keys(settings: Settings, topic: str, timeout: float = 10.0) -> Counter:
+    """How many records each key has on ``topic`` (read from the beginning with aiokafka)."""
+    async def read() -> Counter:
+        consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+        await consumer.start()
+        keys: Counter = Counter()
+        try:
+            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            if not partitions:
+                return keys
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            idle_since, deadline = time.monotonic(), time.monotonic() + timeout
+            while time.monotonic() < deadline and time.monotonic() - idle_since < 1.5:
+                batches = await consumer.getmany(timeout_ms=300, max_records=10000)
+                for records in batches.values():
+                    keys.update((r.key or b"").decode("utf-8", "replace") for r in records)
+                    idle_since = time.monotonic()
+            return keys
+        finally:
+            await consumer.stop()
+    return asyncio.run(read())
+
+
+def start_worker(settings: Settings, log_path: Path, timeout: float = 90.0) -> Worker:
+    """A `streams worker` process with its metrics endpoint up."""
+    return wait_metrics(Worker(settings, log_path).start(), timeout)
+
+
+def wait_metrics(worker: Worker, timeout: float = 90.0) -> Worker:
+    """Wait for the worker's metrics endpoint; a failure stops the worker and shows the end of its log."""
+    try:
+        worker.wait_metrics(timeout=timeout)
+    except RuntimeError as exc:
+        worker.stop()
+        log = worker.log_path.read_text(errors="replace")[-4000:] if worker.log_path.exists() else ""
+        raise AssertionError(f"{exc}\n--- end of {worker.log_path.name} ---\n{log}") from None
+    return worker
