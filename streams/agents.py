@@ -38,6 +38,8 @@ class Stages:
         self.resolver = Resolver(settings, StageClock(), sources=settings.partitions)
         self.progress = Progress()
         self.marks: dict[int, float] = {}  # newest publication time per raw partition this worker read
+        self.raw_done: dict[int, tuple[int, float]] = {}  # raw partition -> (last offset prepared, when)
+        self.idle: set[int] = set()  # raw partitions declared idle
 
     @property
     def preparer(self) -> Preparer:
@@ -62,6 +64,9 @@ async def prepare(stream) -> None:
     """raw articles -> a registration on the resolve topic and the fingerprint on each key's partition."""
     async for events in stream.take_events(BATCH, within=BATCH_WITHIN_S):
         await prepare_batch([(e.message.key, e.message.value, e.message.partition) for e in events])
+        for e in events:
+            stages.raw_done[e.message.partition] = (e.message.offset, time.monotonic())
+            stages.idle.discard(e.message.partition)
 
 
 async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int]]) -> None:
@@ -110,7 +115,7 @@ async def match(stream) -> None:
         for key, value, out in await in_executor(_match_all, records):
             if isinstance(out, BadRecord):
                 await dead_letter(key, value, out)
-            else:
+            elif out is not None:
                 await resolve_topic.send(key=key, value=orjson.dumps(out), partition=RESOLVE_PARTITION)
 
 
@@ -172,6 +177,36 @@ def _fold_resolve() -> Callable[[list[bytes]], Awaitable[None]]:
     async def fold(values: list[bytes]) -> None:
         await in_executor(fold_all, values)
     return fold
+
+
+@app.timer(interval=0.25)
+async def declare_idle() -> None:
+    """Tell the later stages when a raw partition of this worker was read to its end and went quiet: it
+    then stops holding back the watermark (placement order, state expiry) until it gets data again.
+    Being records on the topics, the notices take effect at the same point when state is rebuilt."""
+    now = time.monotonic()
+    for tp in app.consumer.assignment():
+        if tp.topic != settings.topic_raw or tp.partition in stages.idle:
+            continue
+        last = stages.raw_done.get(tp.partition)
+        try:
+            highwater = app.consumer.highwater(tp)
+            position = await app.consumer.position(tp) if last is None else None
+        except Exception:  # noqa: BLE001 - not fetched yet, or rebalancing: try again on the next tick
+            continue
+        if highwater is None:
+            continue
+        if last is None:  # nothing prepared here since the worker took the partition
+            if position is not None and position >= highwater:
+                stages.raw_done[tp.partition] = (position - 1, now)  # read to the end: start the quiet clock
+            continue
+        if last[0] + 1 < highwater or now - last[1] < settings.idle_after_s:
+            continue
+        stages.idle.add(tp.partition)
+        notice = {"type": "idle", "source": tp.partition}
+        await resolve_topic.send(key=b"idle", value=orjson.dumps(notice), partition=RESOLVE_PARTITION)
+        for partition in range(settings.partitions):
+            await keyed_topic.send(key=b"idle", value=orjson.dumps({"idle": tp.partition}), partition=partition)
 
 
 # -- shared ----------------------------------------------------------------------------------------

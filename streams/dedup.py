@@ -201,26 +201,37 @@ Mark = tuple[int, float]
 class Watermark:
     """How far in publication time every raw partition has got: the newest time all of them passed.
 
-    State older than this minus window and lateness can go. Taking the minimum over the raw
-    partitions (as Flink does) keeps expiry independent of which worker runs ahead during a fast
-    replay; ``max_skew`` stops one idle partition from holding state forever."""
+    State older than this minus window and lateness can go, and the resolver places articles up to it.
+    Taking the minimum over the raw partitions (as Flink does) keeps both independent of which worker
+    runs ahead. A partition whose worker said it is idle (read to its end) does not hold the others
+    back until it gets data again; ``max_skew`` bounds how far a silent one can."""
 
     def __init__(self, sources: int, max_skew: float) -> None:
         self.sources = sources
         self.max_skew = max_skew
         self.marks: dict[int, float] = {}
+        self.idle: set[int] = set()
 
     def see(self, mark: Mark) -> float:
         source, when = mark
         self.marks[source] = max(self.marks.get(source, when), when)
+        self.idle.discard(source)
+        return self.value
+
+    def rest(self, source: int) -> float:
+        """The source read everything it had: it no longer holds the watermark back."""
+        self.idle.add(source)
         return self.value
 
     @property
     def value(self) -> float:
         if not self.marks:
             return 0.0
-        low = min(self.marks.values()) if len(self.marks) >= self.sources else 0.0
-        return max(low, max(self.marks.values()) - self.max_skew)
+        newest = max(self.marks.values())
+        if len(set(self.marks) | self.idle) < self.sources:
+            return max(0.0, newest - self.max_skew)
+        busy = [when for source, when in self.marks.items() if source not in self.idle]
+        return max(min(busy), newest - self.max_skew) if busy else newest
 
 
 class MatchIndex:
@@ -269,6 +280,10 @@ class MatchIndex:
             if decision.evidence is None:
                 decision.evidence = _evidence(fp, self._held[decision.duplicate_of][0])
         return decisions
+
+    def rest(self, source: int) -> None:
+        """A raw partition is idle (see ``Watermark``)."""
+        self.watermark.rest(source)
 
     def hold(self, fp: Fingerprint, keys: list[str], mark: Mark | None = None) -> None:
         """Keep ``fp`` inside the window (also used to rebuild the index from the topic)."""

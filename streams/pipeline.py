@@ -10,6 +10,7 @@ so what is measured is what runs in production.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import time
 from collections import Counter, OrderedDict
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from streams import metrics
 from streams.aggregates import Aggregator
 from streams.catalog import load_catalog
 from streams.clean import Cleaner, lead
-from streams.dedup import Decision, Fingerprint, Link, Mark, MatchIndex, Member, Story, StoryBook, judge, keys_of
+from streams.dedup import Decision, Fingerprint, Link, Mark, MatchIndex, Member, Watermark, Story, StoryBook, judge, keys_of
 from streams.events import Assignment, Event, EventIndex
 from streams.extract import Facts, extract
 from streams.fingerprint import estimated_jaccard, exact_key, minhash, words
@@ -133,9 +134,19 @@ class Matcher:
 
     def hold(self, partition: int, record: dict[str, Any]) -> None:
         """Rebuild: hold without judging (the verdicts were sent before)."""
+        if "idle" in record:
+            self.rest(partition, record["idle"])
+            return
         self._index(partition).hold(Fingerprint.from_wire(record["fp"]), record["keys"], tuple(record["mark"]))
 
-    def handle(self, partition: int, record: dict[str, Any]) -> dict[str, Any]:
+    def rest(self, partition: int, source: int) -> None:
+        self._index(partition).rest(source)
+
+    def handle(self, partition: int, record: dict[str, Any]) -> dict[str, Any] | None:
+        """A keyed record in, the report for the resolver out (None for an idle notice)."""
+        if "idle" in record:
+            self.rest(partition, record["idle"])
+            return None
         fp = Fingerprint.from_wire(record["fp"])
         links = self.match(partition, fp, record["keys"], tuple(record["mark"]))
         return report(fp.article_id, record["text_key"], fp.timestamp, partition, links)
@@ -199,7 +210,12 @@ class Pending:
 
 
 class Resolver:
-    """Stage 3: turns registrations and reports (in the order of the resolve topic) into placed articles."""
+    """Stage 3: turns registrations and reports (in the order of the resolve topic) into placed articles.
+
+    Articles are placed in publication order, not in the order their reports happen to complete: an
+    article waits until every raw partition has passed its publication time or is idle (the
+    ``Watermark``; ``idle`` records come from the prepare stage when it read a partition to its end). Placement, and so the online event clustering and the
+    aggregates, then do not depend on which worker ran ahead (``ordered=False`` places on completion)."""
 
     def __init__(self, settings: Settings, clock: StageClock | None = None, sources: int = 1) -> None:
         self.settings = settings
@@ -208,17 +224,25 @@ class Resolver:
         self.events = EventIndex(settings, load_catalog(settings.catalog))
         self.aggregator = Aggregator(settings.window_seconds, settings.top_events)
         self.pending: dict[str, Pending] = {}
+        self.watermark = Watermark(sources, settings.max_skew_hours * 3600)
+        self.ordered = settings.ordered_resolve
+        self._queue: list[tuple[float, str]] = []  # registered, not placed: (publication time, id)
         self._seen: OrderedDict[str, tuple[str, str, list[str]]] = OrderedDict()
 
     # -- the resolve topic ----------------------------------------------------------------------
     def handle(self, record: dict[str, Any]) -> list[Result | BadRecord]:
-        """One resolve-topic record in; the articles it completes (or a dead letter) out."""
+        """One resolve-topic record in; the articles it lets go (or a dead letter) out."""
+        if record["type"] == "idle":
+            self.watermark.rest(record["source"])
+            return self._release()
         article_id = record.get("id") or record["article"]["id"]
         known = self._seen.get(article_id)
         if record["type"] == "report":
             if known is None:
-                self._pending(article_id).reports[(record["text_key"], record["partition"])] = record["links"]
-                return self._settle(article_id)
+                # the first report counts: a redelivered fingerprint finds itself held and reports nothing
+                self._pending(article_id).reports.setdefault((record["text_key"], record["partition"]),
+                                                             record["links"])
+                return self._release()
             return []
         article = wire.article_from_wire(record["article"])
         if known is not None:
@@ -229,24 +253,43 @@ class Resolver:
                 return [BadRecord("id_conflict", f"id {article_id} was already used for a different text")]
             return []
         pending.registration = record
-        return self._settle(article_id)
+        self.watermark.see(tuple(record["mark"]))
+        heapq.heappush(self._queue, (article.timestamp, article_id))
+        return self._release()
 
     def _pending(self, article_id: str) -> Pending:
         if article_id not in self.pending:
             self.pending[article_id] = Pending(first_seen=time.time())
         return self.pending[article_id]
 
-    def _settle(self, article_id: str) -> list[Result | BadRecord]:
-        pending = self.pending[article_id]
-        if not pending.complete():
-            return []
-        del self.pending[article_id]
+    @property
+    def waiting(self) -> int:
+        """Registered articles not placed yet."""
+        return len(self._queue)
+
+    def _release(self) -> list[Result | BadRecord]:
+        """Place the complete articles at the head of the queue, oldest publication time first."""
+        out: list[Result | BadRecord] = []
+        if not self.ordered:
+            ready = sorted(item for item in self._queue if self.pending[item[1]].complete())
+            for item in ready:
+                self._queue.remove(item)
+                out.append(self._settle(item[1]))
+            heapq.heapify(self._queue)
+            return out
+        mark = self.watermark.value
+        while self._queue and self._queue[0][0] <= mark and self.pending[self._queue[0][1]].complete():
+            out.append(self._settle(heapq.heappop(self._queue)[1]))
+        return out
+
+    def _settle(self, article_id: str) -> Result:
+        pending = self.pending.pop(article_id)
         reg = pending.registration
         article = wire.article_from_wire(reg["article"])
         links = [Link(article.id, article.timestamp, Decision.from_dict(d))
                  for p in reg["partitions"] for d in pending.reports[(reg["text_key"], p)]]
-        return [self.place(article, reg["text_key"], reg["cleaned"], wire.decode(reg["facts"]),
-                           wire.vector_from_wire(reg["embedding"]), links, tuple(reg["mark"]))]
+        return self.place(article, reg["text_key"], reg["cleaned"], wire.decode(reg["facts"]),
+                          wire.vector_from_wire(reg["embedding"]), links, tuple(reg["mark"]))
 
     # -- placing --------------------------------------------------------------------------------
     def known(self, article: Article) -> Result | BadRecord | None:
@@ -300,7 +343,7 @@ class Resolver:
 
     def state_size(self) -> dict[str, int]:
         return {**self.book.state_size(), **self.events.state_size(), **self.aggregator.state_size(),
-                "seen_ids": len(self._seen), "pending": len(self.pending)}
+                "seen_ids": len(self._seen), "pending": len(self.pending), "waiting": self.waiting}
 
 
 def _best_first(links: list[Link]) -> list[Link]:

@@ -42,6 +42,11 @@ def _timed(records: Iterable[RawRecord], rate: float | None, speed: float | None
         yield record
 
 
+def _publication_time(record: RawRecord) -> float:
+    published, _ = parse_date(record.get("published")) if isinstance(record, dict) else (None, "")
+    return published.timestamp() if published is not None else float("inf")
+
+
 def _sleep_until(moment: float) -> None:
     delay = moment - time.monotonic()
     if delay > 0:
@@ -50,8 +55,13 @@ def _sleep_until(moment: float) -> None:
 
 def replay(settings: Settings, source: Source, *, topic: str = "", rate: float | None = None,
            speed: float | None = None, loops: int = 1, progress: bool | None = None) -> ReplaySummary:
-    """Publish every record of ``source`` ``loops`` times; ids are stable, so loops are replays."""
-    records = [r for _ in range(max(1, loops)) for r in source.records()]
+    """Publish every record of ``source`` ``loops`` times, in publication order (undated records last,
+    as they come); ids are stable, so loops are replays.
+
+    Publication order matters: the pipeline's state follows publication time, and an article that
+    arrives more than the lateness allowance behind the newest one may miss its candidates."""
+    ordered = sorted(source.records(), key=_publication_time)
+    records = [r for _ in range(max(1, loops)) for r in ordered]
     publisher = Publisher(settings, topic=topic or settings.topic_raw)
     show = sys.stderr.isatty() and len(records) > 200 if progress is None else progress
     start = time.monotonic()

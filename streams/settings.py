@@ -63,6 +63,12 @@ class Settings:
         "help": "how late (in publication time, behind the newest article) an article may arrive and still meet "
                 "every candidate: state is dropped window + late hours behind the publication time every raw "
                 "partition has reached"})
+    ordered_resolve: bool = field(default=True, metadata={
+        "help": "place articles in publication order once every raw partition passed them (deterministic "
+                "stories, events and aggregates whatever the worker timing); false: as soon as matched"})
+    idle_after_s: float = field(default=1.0, metadata={
+        "help": "a raw partition read to its end and quiet this long is declared idle: it stops holding "
+                "back the placement of newer articles"})
     max_skew_hours: float = field(default=168.0, metadata={
         "help": "state is also dropped this far behind the newest article, even if a raw partition lags or idles"})
     # Events
