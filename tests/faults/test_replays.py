@@ -71,7 +71,7 @@ def replayed(broker, tmp_path_factory) -> Replayed:
         records = [article(f"feed-{n:03d}", n, published=(BASE + timedelta(minutes=n)).isoformat())
                    for n in range(JSONL_COUNT)]
         jsonl.write_bytes(b"\n".join(orjson.dumps(r) for r in records) + b"\n")
-        killed = subprocess.Popen([sys.executable, "-m", "streams", "replay", str(jsonl), "--rate", "60"],
+        killed = subprocess.Popen([sys.executable, "-m", "streams", "replay", str(jsonl), "--rate", "30"],
                                   cwd=ROOT, env=clean_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while count_records(settings, settings.topic_raw, timeout=3) < 2 * SEED_COUNT + 20:
