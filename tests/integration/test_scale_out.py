@@ -25,6 +25,11 @@ def records():
     return corpus(ARTICLES)
 
 
+@pytest.fixture(scope="module")
+def one_worker(broker, tmp_path_factory, records):
+    return run(broker, tmp_path_factory.mktemp("one"), records, workers=1)[0]
+
+
 def run(broker, tmp, records, workers: int):
     settings = kafka_settings(broker.bootstrap, tmp, partitions=4)
     running = start_workers(settings, workers, tmp)
@@ -38,8 +43,8 @@ def run(broker, tmp, records, workers: int):
         stop_all(running)
 
 
-def test_two_workers_find_the_same_stories_as_one(broker, tmp_path, records):
-    one, _ = run(broker, tmp_path / "one", records, workers=1)
+def test_two_workers_find_the_same_stories_as_one(broker, tmp_path, records, one_worker):
+    one = one_worker
     two, parsed = run(broker, tmp_path / "two", records, workers=2)
     assert story_sets(two) == story_sets(one)
     joined = [s for s in story_sets(one) if len(s) > 1]
@@ -50,9 +55,9 @@ def test_two_workers_find_the_same_stories_as_one(broker, tmp_path, records):
     assert all(n > 0 for n in parsed) and sum(parsed) == len(records)  # both workers prepared articles
 
 
-def test_workers_agree_with_the_in_process_pipeline(broker, tmp_path, records):
+def test_workers_agree_with_the_in_process_pipeline(broker, tmp_path, records, one_worker):
     """The distributed run (4 keyed partitions) groups exactly like one process with one partition."""
-    outputs, _ = run(broker, tmp_path / "dist", records, workers=1)
+    outputs = one_worker
     pipeline = Pipeline(kafka_settings(broker.bootstrap, tmp_path))
     story_of: dict[str, str] = {}
     renamed: dict[str, str] = {}  # a merged-away story -> the story that absorbed it
