@@ -25,6 +25,7 @@ from streams.rebuild import Progress, fold_partition
 log = logging.getLogger(__name__)
 BATCH = 32
 BATCH_WITHIN_S = 0.2
+DEAD_VALUE_BYTES = 65_536
 RESOLVE_PARTITION = 0
 """Everything for the resolver goes to one partition, whatever the topic was created with."""
 
@@ -244,13 +245,22 @@ async def emit(result: Result) -> None:
 
 
 async def dead_letter(key: bytes | None, value: bytes | None, bad: BadRecord) -> None:
-    """Send the record with its reason to the dead-letter topic; nothing is dropped silently."""
+    """Send the record with its reason to the dead-letter topic; nothing is dropped silently.
+
+    The copy of the record is cut to ``DEAD_VALUE_BYTES`` (its full size is in ``value_bytes``): a dead
+    letter must stay under the producer's 1 MB limit, however large or binary the bad record was."""
     metrics.DEAD_LETTERS.labels(bad.reason).inc()
     log.warning("dead letter: %s", bad)
-    record: dict[str, Any] = {"reason": bad.reason, "detail": bad.detail, "at": time.time()}
+    record: dict[str, Any] = {"reason": bad.reason, "detail": bad.detail[:1000], "at": time.time()}
     if value is not None:
-        record["value"] = value.decode("utf-8", "replace")[:settings.max_record_bytes]
-    await dead_topic.send(key=key, value=orjson.dumps(record))
+        record["value"] = value[:DEAD_VALUE_BYTES].decode("utf-8", "replace")
+        record["value_bytes"] = len(value)
+        record["value_truncated"] = len(value) > DEAD_VALUE_BYTES
+    try:
+        await dead_topic.send(key=key[:1000] if key else key, value=orjson.dumps(record))
+    except Exception as exc:  # noqa: BLE001 - a dead letter that cannot be sent must not stop the worker
+        metrics.DEAD_LETTERS.labels("dead_letter_failed").inc()
+        log.error("could not send a dead letter (%s): %s", bad.reason, exc)
 
 
 @app.task

@@ -59,9 +59,11 @@ def event_aggregate(event: Event) -> dict[str, Any]:
 class Aggregator:
     """Updates the aggregates for one processed article and returns the records that changed."""
 
-    def __init__(self, windows: tuple[int, ...] = (60, 3600), top: int = 5) -> None:
+    def __init__(self, windows: tuple[int, ...] = (60, 3600), top: int = 5, late_s: float = 0.0) -> None:
         self.windows = windows
         self.top = top
+        self.late_s = late_s  # windows stay open this long behind the newest article, for late ones
+        self.last_late = False
         self.outlets: dict[str, OutletStats] = {}
         self.window_stats: dict[tuple[int, int], WindowStats] = {}
         self.labels: dict[str, str] = {}
@@ -71,8 +73,12 @@ class Aggregator:
                assignment: Assignment, event: Event) -> list[dict[str, Any]]:
         self.labels[event.id] = event.label
         records = [event_aggregate(event), self._outlet(outlet, timestamp, decision, story)]
+        self.last_late = False
         for size in self.windows:
-            records.append(self._window(size, timestamp, decision, assignment))
+            if self._open(size, timestamp):
+                records.append(self._window(size, timestamp, decision, assignment))
+            else:
+                self.last_late = True  # its window is closed: counted everywhere but there
         self._expire(timestamp)
         return records
 
@@ -93,9 +99,16 @@ class Aggregator:
         stats.events[assignment.event_id] += 1
         return stats.as_dict(self.labels, self.top)
 
+    def _horizon(self, size: int) -> float:
+        """Windows ending before this are closed: dropped, and never opened again by a late article."""
+        return self.newest - max(size * WINDOWS_KEPT, self.late_s)
+
+    def _open(self, size: int, timestamp: float) -> bool:
+        return int(timestamp // size * size) + size >= self._horizon(size)
+
     def _expire(self, timestamp: float) -> None:
         self.newest = max(self.newest, timestamp)
-        for key in [k for k in self.window_stats if k[1] + k[0] * (WINDOWS_KEPT + 1) < self.newest]:
+        for key in [k for k in self.window_stats if k[1] + k[0] < self._horizon(k[0])]:
             del self.window_stats[key]
 
     def state_size(self) -> dict[str, int]:

@@ -41,6 +41,8 @@ EVENTS_CREATED = _counter("events_created", "New events started, by event type."
 EVENT_ARTICLES = _counter("event_articles", "Articles tagged with an event, by catalog event id or 'other'.",
                           ("event",))
 DEAD_LETTERS = _counter("dead_letters", "Records sent to the dead-letter topic, by reason.", ("reason",))
+LATE_ARTICLES = _counter("articles_late_for_window",
+                         "Articles whose tumbling window had closed (they count in every other aggregate).")
 REPLAYED_SKIPPED = _counter("articles_replayed", "Articles seen again (same id, same text) and not counted twice.")
 OUTLET_ARTICLES = _counter("outlet_articles", "Articles per outlet (capped label set).", ("outlet",))
 OUTLET_REWRITES = _counter("outlet_rewrites", "Articles that rewrite another outlet's story, per outlet.",

@@ -222,7 +222,7 @@ class Resolver:
         self.clock = clock or StageClock()
         self.book = StoryBook(settings, sources)
         self.events = EventIndex(settings, load_catalog(settings.catalog))
-        self.aggregator = Aggregator(settings.window_seconds, settings.top_events)
+        self.aggregator = Aggregator(settings.window_seconds, settings.top_events, settings.late_hours * 3600)
         self.pending: dict[str, Pending] = {}
         self.watermark = Watermark(sources, settings.max_skew_hours * 3600)
         self.ordered = settings.ordered_resolve
@@ -340,6 +340,8 @@ class Resolver:
         if assignment.created:
             metrics.EVENTS_CREATED.labels(event.type).inc()
         metrics.EVENT_ARTICLES.labels(event.catalog.id if event.catalog else "other").inc()
+        if self.aggregator.last_late:
+            metrics.LATE_ARTICLES.inc()
 
     def state_size(self) -> dict[str, int]:
         return {**self.book.state_size(), **self.events.state_size(), **self.aggregator.state_size(),

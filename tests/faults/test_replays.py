@@ -152,8 +152,6 @@ def test_worker_metrics_count_each_article_once(replayed: Replayed):
 
 
 # Last in this module (it adds an article after the snapshot above).
-@pytest.mark.xfail(strict=True, reason="aggregates.Aggregator recreates an expired window for a late article, and "
-                                       "its record (compacted topic, same key) restarts the count at 1")
 def test_a_late_article_adds_to_its_window_instead_of_restarting_it(replayed: Replayed):
     settings = replayed.settings
     windows = {k: r for k, r in replayed.outputs.aggregates.items() if k.startswith("window:3600s@")}

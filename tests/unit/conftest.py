@@ -31,8 +31,9 @@ def seed_articles() -> list[Article]:
 
 
 def run_seeds(settings: Settings | None = None, articles: list[Article] | None = None) -> tuple[Pipeline, dict[str, Result]]:
-    """A fresh pipeline that has processed ``articles`` (default: the seeds) in one batch."""
+    """A fresh pipeline that has processed ``articles`` (default: the seeds, in publication order as the
+    replayer sends them) in one batch."""
     pipeline = Pipeline(settings or lexical_settings())
-    articles = seed_articles() if articles is None else articles
+    articles = sorted(seed_articles(), key=lambda a: a.timestamp) if articles is None else articles
     results = pipeline.process_batch(articles)
     return pipeline, {a.id: r for a, r in zip(articles, results)}

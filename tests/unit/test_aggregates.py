@@ -115,7 +115,8 @@ def test_window_counts_accumulate_and_list_top_events():
 
 
 def test_windows_expire():
-    pipeline = Pipeline(lexical_settings())
+    """Windows close a few window lengths, or the lateness allowance, behind the newest article."""
+    pipeline = Pipeline(lexical_settings(late_hours=0))
     assert pipeline.settings.window_seconds == (60, 3600)
     pipeline.process(item(1, T0))
     minute0, hour0 = (60, int(T0.timestamp()) // 60 * 60), (3600, int(T0.timestamp()) // 3600 * 3600)
@@ -126,3 +127,15 @@ def test_windows_expire():
     pipeline.process(item(3, T0 + timedelta(hours=5)))
     assert hour0 not in pipeline.aggregator.window_stats
     assert pipeline.state_size()["windows"] == 2  # only the newest article's minute and hour
+
+
+def test_a_late_article_counts_everywhere_but_in_its_closed_window():
+    pipeline = Pipeline(lexical_settings(late_hours=1))
+    pipeline.process(item(1, T0))
+    pipeline.process(item(2, T0 + timedelta(hours=5)))
+    late = pipeline.process(item(3, T0 + timedelta(minutes=1)))
+    assert pipeline.aggregator.last_late
+    assert sorted(r["kind"] for r in late.aggregates) == ["event", "outlet"]  # no window record restarts at 1
+    assert one(late, "outlet")["articles"] == 3
+    on_time = pipeline.process(item(4, T0 + timedelta(hours=4, minutes=30)))
+    assert not pipeline.aggregator.last_late and len(on_time.aggregates) == 4
