@@ -155,9 +155,21 @@ class Story:
 
 
 def judge(a: Fingerprint, b: Fingerprint, settings: Settings, explain: bool = False) -> Decision | None:
-    """Kind of match between ``a`` and ``b`` or None; depends on the two articles only.
+    """Kind of match between ``a`` and ``b`` (``duplicate_of`` = b) or None; depends on the two articles
+    only, not on which arrived first: the rule always runs later-published against earlier (quote
+    matching is greedy, so its direction could otherwise change the verdict).
 
     Evidence (the costly part) is computed only where the rule needs it, or when ``explain``."""
+    if (a.timestamp, a.article_id) < (b.timestamp, b.article_id):
+        seen_from_b = _judge(b, a, settings, explain)
+        if seen_from_b is None:
+            return None
+        return Decision(story_id="", kind=seen_from_b.kind, duplicate_of=b.article_id, jaccard=seen_from_b.jaccard,
+                        cosine=seen_from_b.cosine, evidence=_swap(seen_from_b.evidence))
+    return _judge(a, b, settings, explain)
+
+
+def _judge(a: Fingerprint, b: Fingerprint, settings: Settings, explain: bool) -> Decision | None:
     s = settings
     jaccard = estimated_jaccard(a.minhash, b.minhash)
     cosine = _cosine(a, b)
