@@ -32,7 +32,7 @@ from streams.keys import candidate_keys
 from streams.settings import Settings
 
 KIND_RANK = {"exact": 3, "near_verbatim": 2, "paraphrase": 1}
-EVIDENCE_CANDIDATES = 5
+EVIDENCE_CANDIDATES = 1  # evidence for the best verdict of each partition (the resolver keeps the best)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +58,13 @@ class Fingerprint:
     entities: list[str]
     numbers: list[str]
     quote_norms: list[str] = field(default_factory=list)
+    quote_keys: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.quotes and not self.quote_norms:
             self.quote_norms = ev.normalise_quotes(self.quotes)
+        if self.quote_norms and not self.quote_keys:
+            self.quote_keys = frozenset(" ".join(q.split()[:3]) for q in self.quote_norms)
 
     @property
     def member(self) -> Member:
@@ -82,11 +85,6 @@ class Fingerprint:
                    LeanMinHash(seed=data["seed"], hashvalues=hashvalues, scheme=data["scheme"]),
                    None if embedding is None else np.frombuffer(base64.b64decode(embedding), dtype=np.float16),
                    data["quotes"], data["entities"], data["numbers"])
-
-    @property
-    def quote_keys(self) -> set[str]:
-        """First three words of each quote: a cheap blocking key for the lexical paraphrase rule."""
-        return {" ".join(q.split()[:3]) for q in self.quote_norms}
 
 
 @dataclass
@@ -181,6 +179,8 @@ def _judge(a: Fingerprint, b: Fingerprint, settings: Settings, explain: bool) ->
         kind = "near_verbatim"
     elif cosine is not None and cosine >= s.paraphrase_cosine:
         kind = "paraphrase"
+    elif cosine is None and not a.quote_keys & b.quote_keys:
+        pass  # without the model the rule needs shared quotes, and shared quotes share a first words key
     elif cosine is None or cosine >= s.paraphrase_support_cosine:
         evidence = _evidence(a, b)
         quotes, names = (2, 2) if cosine is not None else (3, 3)
