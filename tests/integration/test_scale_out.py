@@ -48,7 +48,7 @@ def test_two_workers_find_the_same_stories_as_one(broker, tmp_path, records, one
     two, parsed = run(broker, tmp_path / "two", records, workers=2)
     assert story_sets(two) == story_sets(one)
     joined = [s for s in story_sets(one) if len(s) > 1]
-    assert len(joined) >= 20, "the corpus must give dedup real work"
+    assert len(joined) >= 5, "the corpus must give dedup real work"
     for outputs in (one, two):
         members = [a for s in outputs.stories.values() for a in s["articles"]]
         assert len(members) == len(set(members)) == len(records)  # each article in exactly one story, once
