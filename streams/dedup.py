@@ -192,6 +192,12 @@ def _judge(a: Fingerprint, b: Fingerprint, settings: Settings, explain: bool) ->
                     evidence=evidence if evidence is not None else _evidence(a, b) if explain else None)
 
 
+def compare(a: Fingerprint, b: Fingerprint, settings: Settings) -> Decision:
+    """The decision rule on one pair, with its figures and evidence even when it says "new" (pair evaluation)."""
+    return judge(a, b, settings, explain=True) or Decision(
+        story_id="", kind="new", jaccard=estimated_jaccard(a.minhash, b.minhash), cosine=_cosine(a, b))
+
+
 def keys_of(fp: Fingerprint, settings: Settings) -> list[str]:
     """Every candidate key of a fingerprint (streams/keys.py)."""
     return candidate_keys(fp.exact, fp.minhash.hashvalues, fp.embedding, fp.quote_keys, settings.near_copy_jaccard)
@@ -426,9 +432,7 @@ class StoryIndex:
         return decision, story
 
     def compare(self, a: Fingerprint, b: Fingerprint) -> Decision:
-        """The decision rule applied to one pair (used by the pair evaluation)."""
-        return judge(a, b, self.settings, explain=True) or Decision(
-            story_id="", kind="new", jaccard=estimated_jaccard(a.minhash, b.minhash), cosine=_cosine(a, b))
+        return compare(a, b, self.settings)
 
     def state_size(self) -> dict[str, int]:
         return {**self.matches.state_size(), **self.book.state_size()}

@@ -33,6 +33,14 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
+def aiokafka_config(settings: Settings) -> dict[str, Any]:
+    """Connection keyword arguments for aiokafka clients (readers of the topics outside Faust)."""
+    return {"bootstrap_servers": settings.bootstrap_servers, "security_protocol": settings.security_protocol,
+            "ssl_context": ssl_context(settings), "sasl_mechanism": settings.sasl_mechanism or "PLAIN",
+            "sasl_plain_username": settings.sasl_username or None,
+            "sasl_plain_password": settings.sasl_password or None}
+
+
 def faust_credentials(settings: Settings) -> Any:
     """Faust ``broker_credentials`` for SASL/TLS, or None for plaintext."""
     import faust

@@ -9,7 +9,7 @@ from typing import Callable
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.kafka_config import ssl_context
+from streams.kafka_config import aiokafka_config
 from streams.settings import Settings
 
 
@@ -59,12 +59,7 @@ async def read_outputs(settings: Settings, done: Callable[[Outputs], bool], time
     """Read all output topics from the beginning until ``done(outputs)`` holds and nothing new arrived
     for ``settle`` seconds, or until ``timeout``."""
     kinds = _topics(settings)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-                                auto_offset_reset="earliest", security_protocol=settings.security_protocol,
-                                ssl_context=ssl_context(settings),
-                                sasl_mechanism=settings.sasl_mechanism or "PLAIN",
-                                sasl_plain_username=settings.sasl_username or None,
-                                sasl_plain_password=settings.sasl_password or None)
+    consumer = AIOKafkaConsumer(enable_auto_commit=False, auto_offset_reset="earliest", **aiokafka_config(settings))
     await consumer.start()
     outputs = Outputs()
     try:

@@ -21,10 +21,10 @@ from streams import metrics
 from streams.aggregates import Aggregator
 from streams.catalog import load_catalog
 from streams.clean import Cleaner, lead
-from streams.dedup import Decision, Fingerprint, Link, Mark, MatchIndex, Member, Watermark, Story, StoryBook, judge, keys_of
+from streams.dedup import Decision, Fingerprint, Link, Mark, MatchIndex, Member, Story, StoryBook, Watermark, compare, keys_of
 from streams.events import Assignment, Event, EventIndex
 from streams.extract import Facts, extract
-from streams.fingerprint import estimated_jaccard, exact_key, minhash, words
+from streams.fingerprint import exact_key, minhash, words
 from streams.keys import route
 from streams.model import Article, BadRecord
 from streams.semantic import Embedder, shared_embedder
@@ -430,17 +430,10 @@ class Pipeline:
     def compare(self, a: Article, b: Article) -> PairScore:
         """Dedup's decision rule on one pair of articles (for the pair evaluation)."""
         pa, pb = self.preparer.prepare([a, b])
-        decision = judge(pa.fingerprint, pb.fingerprint, self.settings, explain=True) or Decision(
-            story_id="", kind="new", jaccard=estimated_jaccard(pa.fingerprint.minhash, pb.fingerprint.minhash),
-            cosine=_cosine_or_none(pa.fingerprint, pb.fingerprint))
+        decision = compare(pa.fingerprint, pb.fingerprint, self.settings)
         similarity = decision.cosine if decision.cosine is not None else (decision.jaccard or 0.0)
         return PairScore(similarity=similarity, same_story=decision.is_duplicate, decision=decision)
 
     def state_size(self) -> dict[str, int]:
         return {**self.matcher.state_size(), **self.resolver.state_size()}
 
-
-def _cosine_or_none(a: Fingerprint, b: Fingerprint) -> float | None:
-    if a.embedding is None or b.embedding is None:
-        return None
-    return float(a.embedding.astype("float32") @ b.embedding.astype("float32"))

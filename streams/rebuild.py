@@ -15,7 +15,7 @@ from typing import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.kafka_config import ssl_context
+from streams.kafka_config import aiokafka_config
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,7 @@ async def fold_partition(settings: Settings, topic: str, partition: int, until: 
                          apply: Callable[[list[bytes]], Awaitable[None]]) -> int:
     """Feed the values of ``topic[partition]`` with offsets below ``until`` to ``apply``, in batches."""
     started = time.monotonic()
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-                                security_protocol=settings.security_protocol, ssl_context=ssl_context(settings),
-                                sasl_mechanism=settings.sasl_mechanism or "PLAIN",
-                                sasl_plain_username=settings.sasl_username or None,
-                                sasl_plain_password=settings.sasl_password or None)
+    consumer = AIOKafkaConsumer(enable_auto_commit=False, **aiokafka_config(settings))
     await consumer.start()
     tp = TopicPartition(topic, partition)
     count = 0
