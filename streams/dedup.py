@@ -182,10 +182,11 @@ def _judge(a: Fingerprint, b: Fingerprint, settings: Settings, explain: bool) ->
     elif cosine is None and not a.quote_keys & b.quote_keys:
         pass  # without the model the rule needs shared quotes, and shared quotes share a first words key
     elif cosine is None or cosine >= s.paraphrase_support_cosine:
-        evidence = _evidence(a, b)
         quotes, names = (2, 2) if cosine is not None else (3, 3)
-        if len(evidence.quotes) >= quotes and len(evidence.entities) >= names:
-            kind = "paraphrase"
+        if len(set(a.entities) & set(b.entities)) >= names:  # cheap gate before the quote matching
+            evidence = _evidence(a, b)
+            if len(evidence.quotes) >= quotes:
+                kind = "paraphrase"
     if kind is None:
         return None
     return Decision(story_id="", kind=kind, duplicate_of=b.article_id, jaccard=jaccard, cosine=cosine,

@@ -39,28 +39,63 @@ def shared_quotes(a: list[str], b: list[str], min_score: float = QUOTE_MATCH,
                   norm_a: list[str] | None = None, norm_b: list[str] | None = None) -> list[dict]:
     """Pairs of quotes that match exactly or nearly; a short quote inside a longer one also counts.
 
-    All pair scores are computed in one rapidfuzz matrix call, then matched greedily."""
+    Identical quotes (after normalising) pair up first, by a dictionary lookup; only the quotes left over
+    are scored with rapidfuzz, then matched greedily, best score first. Each quote of ``b`` is used once."""
     if not a or not b:
         return []
     norm_a = norm_a if norm_a is not None else normalise_quotes(a)
     norm_b = norm_b if norm_b is not None else normalise_quotes(b)
+    pairs = _exact_pairs(norm_a, norm_b)
+    rest_a = [i for i in range(len(a)) if i not in pairs]
+    taken = {j for j, _ in pairs.values()}
+    rest_b = [j for j in range(len(b)) if j not in taken]
+    if rest_a and rest_b:
+        scores = _fuzzy_scores([norm_a[i] for i in rest_a], [norm_b[j] for j in rest_b], min_score)
+        for row, col, score in _greedy(scores, min_score):
+            pairs[rest_a[row]] = (rest_b[col], score)
+    return [{"a": a[i], "b": b[j], "score": round(score / 100, 3)} for i, (j, score) in sorted(pairs.items())]
+
+
+def _exact_pairs(norm_a: list[str], norm_b: list[str]) -> dict[int, tuple[int, float]]:
+    """Quote ``i`` of a -> (quote ``j`` of b, 100) for identical normalised quotes, each ``j`` once."""
+    free: dict[str, list[int]] = {}
+    for j, quote in enumerate(norm_b):
+        free.setdefault(quote, []).append(j)
+    pairs = {}
+    for i, quote in enumerate(norm_a):
+        if free.get(quote):
+            pairs[i] = (free[quote].pop(0), 100.0)
+    return pairs
+
+
+def _fuzzy_scores(norm_a: list[str], norm_b: list[str], min_score: float) -> np.ndarray:
+    """Score matrix: rapidfuzz ratio, or partial ratio (less 3) for two long quotes where the shorter's
+    words mostly occur in the longer (partial ratio is costly; a near-substring shares most words)."""
     scores = process.cdist(norm_a, norm_b, scorer=fuzz.ratio, score_cutoff=min_score, dtype=np.float32)
-    long_a = np.array([len(q) >= 20 for q in norm_a])[:, None]
-    long_b = np.array([len(q) >= 20 for q in norm_b])[None, :]
-    if (long_a & long_b).any():
-        partial = process.cdist(norm_a, norm_b, scorer=fuzz.partial_ratio, score_cutoff=min_score + 3,
-                                dtype=np.float32)
-        partial = np.where(partial > 0, partial - 3, 0) * (long_a & long_b)
-        scores = np.maximum(scores, partial)
-    matches = []
-    used: set[int] = set()
-    for i, qa in enumerate(a):
-        order = [j for j in np.argsort(-scores[i]) if scores[i, j] >= min_score and j not in used]
-        if order:
-            j = int(order[0])
-            used.add(j)
-            matches.append({"a": qa, "b": b[j], "score": round(float(scores[i, j]) / 100, 3)})
-    return matches
+    words_a = [set(q.split()) if len(q) >= 20 else None for q in norm_a]
+    words_b = [set(q.split()) if len(q) >= 20 else None for q in norm_b]
+    for i, wa in enumerate(words_a):
+        for j, wb in enumerate(words_b):
+            if wa is None or wb is None or len(wa & wb) * 2 < min(len(wa), len(wb)):
+                continue
+            partial = fuzz.partial_ratio(norm_a[i], norm_b[j], score_cutoff=min_score + 3)
+            if partial:
+                scores[i, j] = max(scores[i, j], partial - 3)
+    return scores
+
+
+def _greedy(scores: np.ndarray, min_score: float) -> list[tuple[int, int, float]]:
+    """Rows in order, each taking its best column not taken yet."""
+    out, used = [], set()
+    for i in range(scores.shape[0]):
+        for j in np.argsort(-scores[i], kind="stable"):
+            if scores[i, j] < min_score:
+                break
+            if j not in used:
+                used.add(int(j))
+                out.append((i, int(j), float(scores[i, j])))
+                break
+    return out
 
 
 def collect(quotes_a: list[str], quotes_b: list[str], entities_a: list[str], entities_b: list[str],
