@@ -24,7 +24,6 @@ from streams.rebuild import Progress, fold_partition
 
 log = logging.getLogger(__name__)
 BATCH = 32
-BATCH_WITHIN_S = 0.2
 DEAD_VALUE_BYTES = 65_536
 RESOLVE_PARTITION = 0
 """Everything for the resolver goes to one partition, whatever the topic was created with."""
@@ -63,7 +62,7 @@ async def in_executor(func: Callable, *args: Any) -> Any:
 @app.agent(raw_topic)
 async def prepare(stream) -> None:
     """raw articles -> a registration on the resolve topic and the fingerprint on each key's partition."""
-    async for events in stream.take_events(BATCH, within=BATCH_WITHIN_S):
+    async for events in stream.take_events(BATCH, within=settings.batch_wait_s):
         await prepare_batch([(e.message.key, e.message.value, e.message.partition) for e in events])
         for e in events:
             stages.raw_done[e.message.partition] = (e.message.offset, time.monotonic())
@@ -107,7 +106,7 @@ def _mark(source: int, timestamp: float) -> tuple[int, float]:
 @app.agent(keyed_topic)
 async def match(stream) -> None:
     """fingerprints on the partition owning some of their keys -> verdicts against the held ones."""
-    async for events in stream.take_events(BATCH, within=BATCH_WITHIN_S):
+    async for events in stream.take_events(BATCH, within=settings.batch_wait_s):
         records = []
         for e in events:
             partition = e.message.partition
@@ -142,7 +141,7 @@ def _fold_keyed(partition: int) -> Callable[[list[bytes]], Awaitable[None]]:
 @app.agent(resolve_topic)
 async def resolve(stream) -> None:
     """registrations and verdicts, in one order -> stories, events, aggregates, enriched articles."""
-    async for events in stream.take_events(BATCH, within=BATCH_WITHIN_S):
+    async for events in stream.take_events(BATCH, within=settings.batch_wait_s):
         records = []
         for e in events:
             if await ready(e.message.topic, e.message.partition, e.message.offset, _fold_resolve):

@@ -9,8 +9,10 @@ import faust
 
 from streams.kafka_config import faust_credentials
 from streams.settings import Settings, load
+from streams.transport import set_fetch_max_wait
 
 settings: Settings = load()
+set_fetch_max_wait(settings.fetch_max_wait_ms)
 
 app = faust.App(
     settings.app_id,

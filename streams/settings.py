@@ -51,6 +51,11 @@ class Settings:
     data_dir: str = field(default=".streams-data", metadata={"help": "worker state directory"})
     web_port: int = field(default=6066, metadata={"help": "Faust web port"})
     metrics_port: int = field(default=9108, metadata={"help": "Prometheus /metrics port of the worker"})
+    fetch_max_wait_ms: int = field(default=50, metadata={
+        "help": "longest a worker's fetch waits on an empty partition; a broker that does not answer a waiting "
+                "fetch when data arrives (the embedded one) adds up to this much latency per stage"})
+    batch_wait_s: float = field(default=0.05, metadata={
+        "help": "longest an agent waits to fill a batch of 32 records before processing what it has"})
     # Input limits
     max_record_bytes: int = field(default=2_000_000, metadata={"help": "larger raw records are dead-lettered"})
     # Dedup
@@ -111,6 +116,10 @@ class Settings:
             host, _, port = server.rpartition(":")
             if not host or not port.isdigit():
                 raise SettingsError(f"bootstrap entry {server!r} is not host:port")
+        if not 1 <= self.fetch_max_wait_ms <= 60_000:
+            raise SettingsError(f"fetch_max_wait_ms must be 1-60000, got {self.fetch_max_wait_ms}")
+        if not 0 < self.batch_wait_s <= 10:
+            raise SettingsError(f"batch_wait_s must be > 0 and <= 10, got {self.batch_wait_s}")
         if not self.window_seconds:
             raise SettingsError(f"windows must list positive seconds, got {self.windows!r}")
 

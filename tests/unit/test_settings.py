@@ -88,6 +88,8 @@ def test_bool_parsing(raw, expected):
     ({"security_protocol": "TLS"}, "security_protocol"),
     ({"windows": "60,0"}, "windows"),
     ({"windows": "sixty"}, "windows"),
+    ({"fetch_max_wait_ms": 0}, "fetch_max_wait_ms"),
+    ({"batch_wait_s": 0.0}, "batch_wait_s"),
 ])
 def test_out_of_range_values_are_rejected(changes, fragment):
     with pytest.raises(SettingsError, match=fragment):
