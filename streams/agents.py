@@ -19,7 +19,7 @@ from streams import metrics
 from streams.app import aggregates_topic, app, dead_topic, enriched_topic, events_topic, keyed_topic, raw_topic, \
     resolve_topic, settings, stories_topic
 from streams.model import Article, BadRecord, parse_raw
-from streams.pipeline import Matcher, Preparer, Resolver, Result, StageClock
+from streams.pipeline import Matcher, Preparer, Resolver, Result, StageClock, outputs
 from streams.rebuild import Progress, fold_partition
 
 log = logging.getLogger(__name__)
@@ -146,11 +146,13 @@ async def resolve(stream) -> None:
         for e in events:
             if await ready(e.message.topic, e.message.partition, e.message.offset, _fold_resolve):
                 records.append((e.message.key, e.message.value))
+        results = []
         for key, value, out in await in_executor(_resolve_all, records):
             if isinstance(out, BadRecord):
                 await dead_letter(key, value, out)
             else:
-                await emit(out)
+                results.append(out)
+        await emit(results)
 
 
 def _resolve_all(records: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes, Any]]:
@@ -226,21 +228,27 @@ async def ready(topic: str, partition: int, offset: int,
     return True
 
 
-async def emit(result: Result) -> None:
-    key = result.article.id.encode()
-    await enriched_topic.send(key=key, value=orjson.dumps(result.enriched()))
-    metrics.ARTICLES_OUT.labels("dedup").inc()
-    if result.replayed:
-        return
-    for merged in result.merged_stories:
-        await stories_topic.send(key=merged.encode(), value=None)
-    await stories_topic.send(key=result.story.id.encode(), value=orjson.dumps(result.story.as_dict()))
-    await events_topic.send(key=result.event.id.encode(), value=orjson.dumps(result.event.as_dict()))
-    metrics.ARTICLES_OUT.labels("events").inc()
-    for record in result.aggregates:
-        await aggregates_topic.send(key=f"{record['kind']}:{record['key']}".encode(), value=orjson.dumps(record))
-    if result.article.sent_at:
-        metrics.END_TO_END_SECONDS.observe(max(0.0, time.time() - result.article.sent_at))
+async def emit(results: list[Result]) -> None:
+    """Send a batch's outputs (each key once, its latest value) and count what was placed."""
+    records = await in_executor(_encode_outputs, results)
+    for kind, key, value in records:
+        await OUTPUT_TOPICS[kind].send(key=key, value=value)
+    now = time.time()
+    for result in results:
+        metrics.ARTICLES_OUT.labels("dedup").inc()
+        if result.replayed:
+            continue
+        metrics.ARTICLES_OUT.labels("events").inc()
+        if result.article.sent_at:
+            metrics.END_TO_END_SECONDS.observe(max(0.0, now - result.article.sent_at))
+
+
+def _encode_outputs(results: list[Result]) -> list[tuple[str, bytes, bytes | None]]:
+    return [(kind, key, None if value is None else orjson.dumps(value)) for kind, key, value in outputs(results)]
+
+
+OUTPUT_TOPICS = {"enriched": enriched_topic, "stories": stories_topic, "events": events_topic,
+                 "aggregates": aggregates_topic}
 
 
 async def dead_letter(key: bytes | None, value: bytes | None, bad: BadRecord) -> None:

@@ -5,6 +5,7 @@ window lengths behind the newest publication time are dropped.
 """
 from __future__ import annotations
 
+import heapq
 import statistics
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class Aggregator:
         self.last_late = False
         self.outlets: dict[str, OutletStats] = {}
         self.window_stats: dict[tuple[int, int], WindowStats] = {}
+        self._closing: list[tuple[float, int, int]] = []  # (time the window closes, size, start)
         self.labels: dict[str, str] = {}
         self.newest = 0.0
 
@@ -92,7 +94,10 @@ class Aggregator:
 
     def _window(self, size: int, timestamp: float, decision: Decision, assignment: Assignment) -> dict[str, Any]:
         start = int(timestamp // size * size)
-        stats = self.window_stats.setdefault((size, start), WindowStats(size, start))
+        stats = self.window_stats.get((size, start))
+        if stats is None:
+            stats = self.window_stats[(size, start)] = WindowStats(size, start)
+            heapq.heappush(self._closing, (start + size + max(size * WINDOWS_KEPT, self.late_s), size, start))
         stats.articles += 1
         stats.new_stories += 0 if decision.is_duplicate else 1
         stats.new_events += 1 if assignment.created else 0
@@ -107,9 +112,11 @@ class Aggregator:
         return int(timestamp // size * size) + size >= self._horizon(size)
 
     def _expire(self, timestamp: float) -> None:
+        """Drop the windows that closed (a heap by closing time: no scan of the open ones)."""
         self.newest = max(self.newest, timestamp)
-        for key in [k for k in self.window_stats if k[1] + k[0] < self._horizon(k[0])]:
-            del self.window_stats[key]
+        while self._closing and self._closing[0][0] < self.newest:
+            _, size, start = heapq.heappop(self._closing)
+            del self.window_stats[(size, start)]
 
     def state_size(self) -> dict[str, int]:
         return {"outlets": len(self.outlets), "windows": len(self.window_stats)}

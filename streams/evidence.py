@@ -87,13 +87,13 @@ def _fuzzy_scores(norm_a: list[str], norm_b: list[str], min_score: float) -> np.
 def _greedy(scores: np.ndarray, min_score: float) -> list[tuple[int, int, float]]:
     """Rows in order, each taking its best column not taken yet."""
     out, used = [], set()
-    for i in range(scores.shape[0]):
+    for i in np.flatnonzero((scores >= min_score).any(axis=1)):
         for j in np.argsort(-scores[i], kind="stable"):
             if scores[i, j] < min_score:
                 break
             if j not in used:
                 used.add(int(j))
-                out.append((i, int(j), float(scores[i, j])))
+                out.append((int(i), int(j), float(scores[i, j])))
                 break
     return out
 

@@ -196,6 +196,35 @@ class Result:
                 "sent_at": self.article.sent_at, "processed_at": time.time()}
 
 
+Output = tuple[str, bytes, Any]
+"""(topic kind: enriched, stories, events or aggregates; key; JSON-able value, None for a tombstone)."""
+
+
+def outputs(results: Sequence[Result]) -> list[Output]:
+    """The keyed records a batch of results makes, each key once with its last value.
+
+    Stories, events and aggregates are compacted topics where the latest value per key wins, and several
+    articles of one batch often update the same story, event and windows: sending only the last value
+    cuts the records sent per article without changing what a reader of the topics ends with."""
+    latest: dict[tuple[str, bytes], Any] = {}
+
+    def put(kind: str, key: str, value: Any) -> None:
+        latest.pop((kind, key.encode()), None)  # re-insert: the order follows the last update
+        latest[(kind, key.encode())] = value
+
+    for result in results:
+        put("enriched", result.article.id, result.enriched())
+        if result.replayed:
+            continue
+        for merged in result.merged_stories:
+            put("stories", merged, None)
+        put("stories", result.story.id, result.story.as_dict())
+        put("events", result.event.id, result.event.as_dict())
+        for record in result.aggregates:
+            put("aggregates", f"{record['kind']}:{record['key']}", record)
+    return [(kind, key, value) for (kind, key), value in latest.items()]
+
+
 @dataclass
 class Pending:
     """An article the resolver has heard of but cannot place yet: it waits for every partition's report."""

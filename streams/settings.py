@@ -54,6 +54,9 @@ class Settings:
     fetch_max_wait_ms: int = field(default=50, metadata={
         "help": "longest a worker's fetch waits on an empty partition; a broker that does not answer a waiting "
                 "fetch when data arrives (the embedded one) adds up to this much latency per stage"})
+    producer_linger_ms: int = field(default=5, metadata={
+        "help": "how long the worker's producer gathers records into one request: fewer, larger requests "
+                "(the worker sends ~10 records per article) for a few ms of latency"})
     batch_wait_s: float = field(default=0.05, metadata={
         "help": "longest an agent waits to fill a batch of 32 records before processing what it has"})
     # Input limits
@@ -118,6 +121,8 @@ class Settings:
                 raise SettingsError(f"bootstrap entry {server!r} is not host:port")
         if not 1 <= self.fetch_max_wait_ms <= 60_000:
             raise SettingsError(f"fetch_max_wait_ms must be 1-60000, got {self.fetch_max_wait_ms}")
+        if not 0 <= self.producer_linger_ms <= 1000:
+            raise SettingsError(f"producer_linger_ms must be 0-1000, got {self.producer_linger_ms}")
         if not 0 < self.batch_wait_s <= 10:
             raise SettingsError(f"batch_wait_s must be > 0 and <= 10, got {self.batch_wait_s}")
         if not self.window_seconds:

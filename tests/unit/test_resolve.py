@@ -119,3 +119,21 @@ def test_a_replayed_registration_changes_nothing():
     assert resolver.aggregator.outlets[placed[0].article.source].articles == 1
     later = dict(reg, article=dict(reg["article"], published=(placed[0].article.published + timedelta(days=1)).isoformat()))
     assert resolver.handle(later)[0].replayed  # same id and text: a replay, whatever the metadata says
+
+
+def test_outputs_send_each_key_once_with_its_latest_value():
+    from dataclasses import replace
+
+    from streams.pipeline import outputs
+    from tests.unit.conftest import run_seeds
+    reuters = sorted(seed_articles(), key=lambda a: a.timestamp)[0]
+    copy = replace(reuters, id="copy-1", source="example.org", published=reuters.published + timedelta(minutes=10))
+    pipeline, results = run_seeds(articles=[reuters, copy])
+    records = outputs(list(results.values()))
+    keys = [(kind, key) for kind, key, _ in records]
+    assert len(keys) == len(set(keys))
+    assert {key for kind, key, _ in records if kind == "enriched"} == {reuters.id.encode(), b"copy-1"}
+    stories = [value for kind, _, value in records if kind == "stories"]
+    assert len(stories) == 1 and sorted(stories[0]["articles"]) == sorted([reuters.id, "copy-1"])
+    windows = [value for kind, key, value in records if kind == "aggregates" and key.startswith(b"window:3600s")]
+    assert windows and all(value["articles"] == 2 for value in windows)  # the last value, not the first

@@ -90,6 +90,7 @@ def test_bool_parsing(raw, expected):
     ({"windows": "sixty"}, "windows"),
     ({"fetch_max_wait_ms": 0}, "fetch_max_wait_ms"),
     ({"batch_wait_s": 0.0}, "batch_wait_s"),
+    ({"producer_linger_ms": -1}, "producer_linger_ms"),
 ])
 def test_out_of_range_values_are_rejected(changes, fragment):
     with pytest.raises(SettingsError, match=fragment):
