@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import heapq
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -253,16 +254,36 @@ class Watermark:
         return max(min(busy), newest - self.max_skew) if busy else newest
 
 
+_NO_KEYS = np.empty(0, dtype=np.uint64)
+
+
+def key_hashes(keys: list[str]) -> np.ndarray:
+    """Sorted 64-bit hashes of keys: the CRC32 that routes a key (``keys.partition_of``) in the high half,
+    so the owner of a key can be read off its hash; a second CRC32 in the low half breaks ties."""
+    return np.unique(np.array([(zlib.crc32(k.encode()) << 32) | zlib.crc32(k[::-1].encode()) for k in keys],
+                              dtype=np.uint64))
+
+
+def owner(a: np.ndarray, b: np.ndarray, partitions: int) -> int:
+    """The partition that judges a pair: the one owning the smallest key (by hash) the two share."""
+    shared = np.intersect1d(a, b, assume_unique=True)
+    return int(shared[0] >> np.uint64(32)) % partitions if len(shared) else -1
+
+
 class MatchIndex:
     """The fingerprints held by one partition of the keyed topic, indexed by the keys it owns.
 
-    ``sources``: how many raw partitions feed it (see ``Watermark``)."""
+    ``sources``: how many raw partitions feed it (see ``Watermark``). Two articles sharing keys owned by
+    several partitions meet on each of them; the pair is judged only on ``partition``, of ``partitions``,
+    if it owns the smallest key they share (in key-hash order), so each pair is judged once in the group."""
 
-    def __init__(self, settings: Settings, sources: int = 1) -> None:
+    def __init__(self, settings: Settings, sources: int = 1, partition: int = 0, partitions: int = 1) -> None:
         self.settings = settings
+        self.partition = partition
+        self.partitions = partitions
         self.window = settings.story_window_hours * 3600
         self.keep = self.window + settings.late_hours * 3600
-        self._held: dict[str, tuple[Fingerprint, list[str]]] = {}
+        self._held: dict[str, tuple[Fingerprint, list[str], np.ndarray]] = {}
         self._by_key: dict[str, set[str]] = defaultdict(set)
         self._expiry: list[tuple[float, str]] = []
         self.watermark = Watermark(sources, settings.max_skew_hours * 3600)
@@ -288,8 +309,11 @@ class MatchIndex:
         for key in keys:
             found.update(dict.fromkeys(self._by_key.get(key, ())))
         decisions = []
+        mine = self._all_keys(fp) if self.partitions > 1 else None
         for other in found:
-            held = self._held[other][0]
+            held, _, theirs = self._held[other]
+            if mine is not None and owner(mine, theirs, self.partitions) != self.partition:
+                continue  # another partition judges this pair
             if abs(held.timestamp - fp.timestamp) <= self.window:
                 decision = judge(fp, held, self.settings)
                 if decision is not None:
@@ -308,11 +332,15 @@ class MatchIndex:
         """Keep ``fp`` inside the window (also used to rebuild the index from the topic)."""
         if fp.article_id in self._held:
             return
-        self._held[fp.article_id] = (fp, keys)
+        self._held[fp.article_id] = (fp, keys, self._all_keys(fp) if self.partitions > 1 else _NO_KEYS)
         for key in keys:
             self._by_key[key].add(fp.article_id)
         heapq.heappush(self._expiry, (fp.timestamp, fp.article_id))
         self._expire(mark or (0, fp.timestamp))
+
+    def _all_keys(self, fp: Fingerprint) -> np.ndarray:
+        """Hashes of every key of ``fp`` (on every partition), sorted: to find who owns a pair."""
+        return key_hashes(keys_of(fp, self.settings))
 
     def _expire(self, mark: Mark) -> None:
         horizon = self.watermark.see(mark) - self.keep
@@ -327,7 +355,7 @@ class MatchIndex:
                         del self._by_key[key]
 
     def state_size(self) -> dict[str, int]:
-        vectors = sum(fp.embedding.nbytes for fp, _ in self._held.values() if fp.embedding is not None)
+        vectors = sum(held[0].embedding.nbytes for held in self._held.values() if held[0].embedding is not None)
         return {"dedup_articles": len(self._held), "dedup_keys": len(self._by_key), "vector_bytes": vectors}
 
 
@@ -394,6 +422,10 @@ class StoryBook:
             story.canonical, story.canonical_outlet, story.canonical_time = \
                 other.canonical, other.canonical_outlet, other.canonical_time
         self._created.pop(other.id, None)
+
+    def _all_keys(self, fp: Fingerprint) -> np.ndarray:
+        """Hashes of every key of ``fp`` (on every partition), sorted: to find who owns a pair."""
+        return key_hashes(keys_of(fp, self.settings))
 
     def _expire(self, mark: Mark) -> None:
         horizon = self.watermark.see(mark) - self.keep

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
+import numpy as np
+
 from streams import metrics
 from streams.aggregates import Aggregator
 from streams.catalog import load_catalog
@@ -113,6 +115,7 @@ class Preparer:
             facts = [extract(a.title, c, a.published) for a, c in zip(articles, cleaned)]
         out = []
         for a, c, t, s, v, f in zip(articles, cleaned, tokens, sketches, vectors, facts):
+            v = None if v is None else v.astype(np.float16)  # as it travels: every stage derives the same keys
             fp = Fingerprint(a.id, a.source, a.timestamp, exact_key(t), s, v, f.quotes,
                              f.people + f.organisations, f.numbers)
             out.append(Prepared(a, c, fp, f, keys_of(fp, self.settings), text_key(a)))
@@ -122,9 +125,11 @@ class Preparer:
 class Matcher:
     """Stage 2: one ``MatchIndex`` per keyed partition this worker owns; ``sources``: raw partitions."""
 
-    def __init__(self, settings: Settings, clock: StageClock | None = None, sources: int = 1) -> None:
+    def __init__(self, settings: Settings, clock: StageClock | None = None, sources: int = 1,
+                 partitions: int | None = None) -> None:
         self.settings = settings
         self.sources = sources
+        self.partitions = settings.partitions if partitions is None else partitions  # of the keyed topic
         self.clock = clock or StageClock()
         self.indexes: dict[int, MatchIndex] = {}
 
@@ -156,7 +161,7 @@ class Matcher:
 
     def _index(self, partition: int) -> MatchIndex:
         if partition not in self.indexes:
-            self.indexes[partition] = MatchIndex(self.settings, self.sources)
+            self.indexes[partition] = MatchIndex(self.settings, self.sources, partition, self.partitions)
         return self.indexes[partition]
 
     def state_size(self) -> dict[str, int]:
@@ -401,7 +406,7 @@ class Pipeline:
         self.settings = settings
         self.clock = StageClock()
         self.preparer = Preparer(settings, embedder, self.clock)
-        self.matcher = Matcher(settings, self.clock)
+        self.matcher = Matcher(settings, self.clock, partitions=1)
         self.resolver = Resolver(settings, self.clock)
 
     @property
