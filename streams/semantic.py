@@ -7,8 +7,10 @@ downloaded at run time. Measured on the seeds: the paraphrased pair scores
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
+from collections import OrderedDict
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -60,12 +62,44 @@ class MiniLM:
         return np.asarray(vectors, dtype=np.float32)
 
 
-_shared: MiniLM | None = None
+class CachedEmbedder:
+    """An embedder that runs the model once per distinct text among the last ``size`` texts.
+
+    Wire copies repeat a lead word for word (verbatim and trimmed rewrites), and the model is the costly
+    part of preparing an article; a repeated text gets the vector computed the first time."""
+
+    def __init__(self, embedder: Embedder, size: int = 20_000) -> None:
+        self.embedder = embedder
+        self.dim = embedder.dim
+        self.size = size
+        self.hits = 0
+        self._vectors: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [hashlib.blake2b(t.encode("utf-8", "replace"), digest_size=16).digest() for t in texts]
+        with self._lock:  # the model serialises its callers anyway
+            text_of = dict(zip(keys, texts))
+            missing = [k for k in text_of if k not in self._vectors]
+            if missing:
+                self._vectors.update(zip(missing, self.embedder.encode([text_of[k] for k in missing])))
+            self.hits += len(keys) - len(missing)
+            rows = [self._remember(k) for k in keys]
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return np.stack(rows) if rows else np.empty((0, self.dim), dtype=np.float32)
+
+    def _remember(self, key: bytes) -> np.ndarray:
+        self._vectors.move_to_end(key)
+        return self._vectors[key]
 
 
-def shared_embedder() -> MiniLM:
-    """One model per process: loading it takes a second and ~100 MB."""
+_shared: CachedEmbedder | None = None
+
+
+def shared_embedder() -> CachedEmbedder:
+    """One model per process (loading it takes a second and ~100 MB), behind a cache of recent texts."""
     global _shared
     if _shared is None:
-        _shared = MiniLM()
+        _shared = CachedEmbedder(MiniLM())
     return _shared
