@@ -260,14 +260,19 @@ _NO_KEYS = np.empty(0, dtype=np.uint64)
 def key_hashes(keys: list[str]) -> np.ndarray:
     """Sorted 64-bit hashes of keys: the CRC32 that routes a key (``keys.partition_of``) in the high half,
     so the owner of a key can be read off its hash; a second CRC32 in the low half breaks ties."""
-    return np.unique(np.array([(zlib.crc32(k.encode()) << 32) | zlib.crc32(k[::-1].encode()) for k in keys],
-                              dtype=np.uint64))
+    return np.array(sorted({(zlib.crc32(k.encode()) << 32) | zlib.crc32(k[::-1].encode()) for k in keys}),
+                    dtype=np.uint64)
 
 
 def owner(a: np.ndarray, b: np.ndarray, partitions: int) -> int:
-    """The partition that judges a pair: the one owning the smallest key (by hash) the two share."""
-    shared = np.intersect1d(a, b, assume_unique=True)
-    return int(shared[0] >> np.uint64(32)) % partitions if len(shared) else -1
+    """The partition that judges a pair: the one owning the smallest key (by hash) the two share.
+
+    ``a`` and ``b`` are sorted (``key_hashes``): a binary search of ``a`` in ``b``, not a set intersection."""
+    if not len(a) or not len(b):
+        return -1
+    at = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    shared = np.flatnonzero(b[at] == a)
+    return int(a[shared[0]] >> np.uint64(32)) % partitions if len(shared) else -1
 
 
 class MatchIndex:
@@ -300,19 +305,19 @@ class MatchIndex:
         An id already held is not judged again (a replay, or a redelivery after a crash)."""
         if fp.article_id in self._held:
             return []
-        links = [Link(fp.article_id, fp.timestamp, d) for d in self._judge_candidates(fp, keys)]
-        self.hold(fp, keys, mark)
+        every = self._all_keys(fp)
+        links = [Link(fp.article_id, fp.timestamp, d) for d in self._judge_candidates(fp, keys, every)]
+        self.hold(fp, keys, mark, every)
         return links
 
-    def _judge_candidates(self, fp: Fingerprint, keys: list[str]) -> list[Decision]:
+    def _judge_candidates(self, fp: Fingerprint, keys: list[str], every: np.ndarray) -> list[Decision]:
         found: dict[str, None] = {}
         for key in keys:
             found.update(dict.fromkeys(self._by_key.get(key, ())))
         decisions = []
-        mine = self._all_keys(fp) if self.partitions > 1 else None
         for other in found:
             held, _, theirs = self._held[other]
-            if mine is not None and owner(mine, theirs, self.partitions) != self.partition:
+            if self.partitions > 1 and owner(every, theirs, self.partitions) != self.partition:
                 continue  # another partition judges this pair
             if abs(held.timestamp - fp.timestamp) <= self.window:
                 decision = judge(fp, held, self.settings)
@@ -328,11 +333,12 @@ class MatchIndex:
         """A raw partition is idle (see ``Watermark``)."""
         self.watermark.rest(source)
 
-    def hold(self, fp: Fingerprint, keys: list[str], mark: Mark | None = None) -> None:
+    def hold(self, fp: Fingerprint, keys: list[str], mark: Mark | None = None,
+             every: np.ndarray | None = None) -> None:
         """Keep ``fp`` inside the window (also used to rebuild the index from the topic)."""
         if fp.article_id in self._held:
             return
-        self._held[fp.article_id] = (fp, keys, self._all_keys(fp) if self.partitions > 1 else _NO_KEYS)
+        self._held[fp.article_id] = (fp, keys, self._all_keys(fp) if every is None else every)
         for key in keys:
             self._by_key[key].add(fp.article_id)
         heapq.heappush(self._expiry, (fp.timestamp, fp.article_id))
@@ -340,7 +346,7 @@ class MatchIndex:
 
     def _all_keys(self, fp: Fingerprint) -> np.ndarray:
         """Hashes of every key of ``fp`` (on every partition), sorted: to find who owns a pair."""
-        return key_hashes(keys_of(fp, self.settings))
+        return key_hashes(keys_of(fp, self.settings)) if self.partitions > 1 else _NO_KEYS
 
     def _expire(self, mark: Mark) -> None:
         horizon = self.watermark.see(mark) - self.keep
@@ -425,7 +431,7 @@ class StoryBook:
 
     def _all_keys(self, fp: Fingerprint) -> np.ndarray:
         """Hashes of every key of ``fp`` (on every partition), sorted: to find who owns a pair."""
-        return key_hashes(keys_of(fp, self.settings))
+        return key_hashes(keys_of(fp, self.settings)) if self.partitions > 1 else _NO_KEYS
 
     def _expire(self, mark: Mark) -> None:
         horizon = self.watermark.see(mark) - self.keep
