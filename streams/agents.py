@@ -63,7 +63,12 @@ async def in_executor(func: Callable, *args: Any) -> Any:
 async def prepare(stream) -> None:
     """raw articles -> a registration on the resolve topic and the fingerprint on each key's partition."""
     async for events in stream.take_events(BATCH, within=settings.batch_wait_s):
-        await prepare_batch([(e.message.key, e.message.value, e.message.partition) for e in events])
+        messages = []
+        for e in events:
+            partition = e.message.partition
+            if await ready(e.message.topic, partition, e.message.offset, lambda: _fold_raw(partition)):
+                messages.append((e.message.key, e.message.value, partition))
+        await prepare_batch(messages)
         for e in events:
             stages.raw_done[e.message.partition] = (e.message.offset, time.monotonic())
             stages.idle.discard(e.message.partition)
@@ -71,7 +76,7 @@ async def prepare(stream) -> None:
 
 async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int]]) -> None:
     articles: list[Article] = []
-    sources: dict[str, int] = {}
+    sources: list[int] = []
     for key, value, partition in messages:
         metrics.ARTICLES_IN.labels("parse").inc()
         try:
@@ -80,15 +85,15 @@ async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int]]) 
             await dead_letter(key, value, bad)
             continue
         articles.append(article)
-        sources[article.id] = partition
+        sources.append(partition)
     if not articles:
         return
     metrics.ARTICLES_OUT.labels("parse").inc(len(articles))
-    prepared_all = await in_executor(stages.preparer.prepare, articles)
+    prepared_all = await in_executor(stages.preparer.prepare, articles, sources)
     metrics.ARTICLES_IN.labels("dedup").inc(len(prepared_all))
-    for prepared in prepared_all:
+    for prepared, source in zip(prepared_all, sources):
         key = prepared.article.id.encode()
-        mark = _mark(sources[prepared.article.id], prepared.article.timestamp)
+        mark = _mark(source, prepared.article.timestamp)
         routes = prepared.routes(settings.partitions)
         await resolve_topic.send(key=key, value=orjson.dumps(prepared.registration(sorted(routes), mark)),
                                  partition=RESOLVE_PARTITION)
@@ -100,6 +105,27 @@ def _mark(source: int, timestamp: float) -> tuple[int, float]:
     """Event-time progress of a raw partition, sent along so later stages can expire state safely."""
     stages.marks[source] = max(stages.marks.get(source, timestamp), timestamp)
     return source, stages.marks[source]
+
+
+def _fold_raw(partition: int) -> Callable[[list[bytes]], Awaitable[None]]:
+    """Rebuild what preparing a raw partition left behind: its cleaner's learnt banners and its mark."""
+    stages.preparer.drop(partition)
+    stages.marks.pop(partition, None)
+
+    def fold_all(values: list[bytes]) -> None:
+        articles = []
+        for value in values:
+            try:
+                articles.append(parse_raw(value, settings.max_record_bytes))
+            except BadRecord:
+                pass  # dead-lettered when it was first processed; it taught the cleaner nothing
+        stages.preparer.learn(partition, articles)
+        for article in articles:
+            _mark(partition, article.timestamp)
+
+    async def fold(values: list[bytes]) -> None:
+        await in_executor(fold_all, values)
+    return fold
 
 
 # -- stage 2: match --------------------------------------------------------------------------------

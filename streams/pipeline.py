@@ -1,6 +1,7 @@
 """The article pipeline as plain Python, in three stages that the Faust agents run on three topics:
 
-1. ``Preparer`` (any worker, any partition): clean -> fingerprint -> embed -> extract, and the candidate keys;
+1. ``Preparer`` (per raw partition, any worker): clean -> fingerprint -> embed -> extract, and the candidate
+   keys;
 2. ``Matcher`` (per partition of the keyed topic): verdicts against the held articles sharing a key;
 3. ``Resolver`` (one partition): stories from the verdicts, events, aggregates, replays.
 
@@ -92,19 +93,43 @@ def report(article_id: str, text_key_: str, timestamp: float, partition: int, li
 
 
 class Preparer:
-    """Stage 1: the costly per-article work, with no state, so any worker can do it."""
+    """Stage 1: the costly per-article work.
+
+    Its one piece of state is what the cleaner has learnt (banner lines repeated across an outlet's
+    articles), and that changes the cleaned text, so the fingerprints and candidate keys. It is kept per
+    raw partition (``source``) and is a fold of that partition in offset order: an article is prepared
+    the same whichever worker prepares it and whatever else that worker read before, and a worker that
+    takes a partition over rebuilds its cleaner with :meth:`learn` (streams/rebuild.py)."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, clock: StageClock | None = None):
         self.settings = settings
         self.embedder = embedder if embedder is not None else (shared_embedder() if settings.semantic else None)
-        self.cleaner = Cleaner()
+        self.cleaners: dict[int, Cleaner] = {}
         self.clock = clock or StageClock()
 
-    def prepare(self, articles: Sequence[Article]) -> list[Prepared]:
+    def cleaner(self, source: int = 0) -> Cleaner:
+        """The cleaner of one raw partition (created empty on first use)."""
+        if source not in self.cleaners:
+            self.cleaners[source] = Cleaner()
+        return self.cleaners[source]
+
+    def learn(self, source: int, articles: Sequence[Article]) -> None:
+        """Rebuild: let the partition's cleaner see articles it had seen before, without preparing them."""
+        cleaner = self.cleaner(source)
+        for article in articles:
+            cleaner.clean(article.text, article.source)
+
+    def drop(self, source: int) -> None:
+        """Forget what one raw partition's cleaner learnt (before rebuilding it from the partition)."""
+        self.cleaners.pop(source, None)
+
+    def prepare(self, articles: Sequence[Article], sources: Sequence[int] | None = None) -> list[Prepared]:
+        """Prepare articles in order; ``sources``: the raw partition of each (all 0 when not given)."""
         if not articles:
             return []
+        sources = sources if sources is not None else [0] * len(articles)
         with self.clock("clean", len(articles)):
-            cleaned = [self.cleaner.clean(a.text, a.source) for a in articles]
+            cleaned = [self.cleaner(s).clean(a.text, a.source) for a, s in zip(articles, sources)]
         with self.clock("fingerprint", len(articles)):
             tokens = [words(text) for text in cleaned]
             sketches = [minhash(t) for t in tokens]
