@@ -20,7 +20,7 @@ from streams.app import aggregates_topic, app, dead_topic, enriched_topic, event
     resolve_topic, settings, stories_topic
 from streams.model import Article, BadRecord, parse_raw
 from streams.pipeline import Matcher, Preparer, Resolver, Result, StageClock, outputs
-from streams.rebuild import Progress, fold_partition
+from streams.rebuild import Progress, committed_offset, fold_partition
 
 log = logging.getLogger(__name__)
 BATCH = 32
@@ -40,6 +40,7 @@ class Stages:
         self.marks: dict[int, float] = {}  # newest publication time per raw partition this worker read
         self.raw_done: dict[int, tuple[int, float]] = {}  # raw partition -> (last offset prepared, when)
         self.idle: set[int] = set()  # raw partitions declared idle
+        self.resume: dict[int, int] = {}  # raw partition -> offset processing resumed from (this assignment)
 
     @property
     def preparer(self) -> Preparer:
@@ -219,14 +220,15 @@ async def declare_idle() -> None:
         last = stages.raw_done.get(tp.partition)
         try:
             highwater = app.consumer.highwater(tp)
-            position = await app.consumer.position(tp) if last is None else None
+            if highwater is not None and last is None:  # nothing prepared here since the worker took it:
+                start = await resume_offset(tp.topic, tp.partition)  # did it have anything left?
         except Exception:  # noqa: BLE001 - not fetched yet, or rebalancing: try again on the next tick
             continue
         if highwater is None:
             continue
-        if last is None:  # nothing prepared here since the worker took the partition
-            if position is not None and position >= highwater:
-                stages.raw_done[tp.partition] = (position - 1, now)  # read to the end: start the quiet clock
+        if last is None:
+            if start >= highwater:
+                stages.raw_done[tp.partition] = (start - 1, now)  # nothing left to prepare: start the quiet clock
             continue
         if last[0] + 1 < highwater or now - last[1] < settings.idle_after_s:
             continue
@@ -235,6 +237,13 @@ async def declare_idle() -> None:
         await resolve_topic.send(key=b"idle", value=orjson.dumps(notice), partition=RESOLVE_PARTITION)
         for partition in range(settings.partitions):
             await keyed_topic.send(key=b"idle", value=orjson.dumps({"idle": tp.partition}), partition=partition)
+
+
+async def resume_offset(topic: str, partition: int) -> int:
+    """Where this worker resumed a raw partition it was assigned (asked once per assignment)."""
+    if partition not in stages.resume:
+        stages.resume[partition] = await committed_offset(settings, topic, partition)
+    return stages.resume[partition]
 
 
 # -- shared ----------------------------------------------------------------------------------------
@@ -333,3 +342,4 @@ async def report_state() -> None:
 async def on_assigned(sender: Any, assigned: set, **kwargs: Any) -> None:
     metrics.REBALANCES.inc()
     metrics.ASSIGNED_PARTITIONS.set(len(assigned))
+    stages.resume.clear()

@@ -63,3 +63,16 @@ async def fold_partition(settings: Settings, topic: str, partition: int, until: 
     log.info("rebuilt state of %s[%d] from %d records (offsets 0..%d) in %.1fs",
              topic, partition, count, until - 1, time.monotonic() - started)
     return count
+
+
+async def committed_offset(settings: Settings, topic: str, partition: int) -> int:
+    """The offset the worker group resumes ``topic[partition]`` from (0 if it never committed one).
+
+    Where processing of a newly assigned partition starts: unlike the fetch position, records fetched
+    but still queued for the agent are not behind it."""
+    consumer = AIOKafkaConsumer(group_id=settings.app_id, enable_auto_commit=False, **aiokafka_config(settings))
+    await consumer.start()
+    try:
+        return await consumer.committed(TopicPartition(topic, partition)) or 0
+    finally:
+        await consumer.stop()
