@@ -70,9 +70,10 @@ async def committed_offset(settings: Settings, topic: str, partition: int) -> in
 
     Where processing of a newly assigned partition starts: unlike the fetch position, records fetched
     but still queued for the agent are not behind it."""
-    consumer = AIOKafkaConsumer(group_id=settings.app_id, enable_auto_commit=False, **aiokafka_config(settings))
-    await consumer.start()
+    consumer = AIOKafkaConsumer(group_id=settings.app_id, enable_auto_commit=False, request_timeout_ms=10_000,
+                                **aiokafka_config(settings))
     try:
+        await consumer.start()
         return await consumer.committed(TopicPartition(topic, partition)) or 0
     finally:
         await consumer.stop()
