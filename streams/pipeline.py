@@ -231,11 +231,14 @@ Output = tuple[str, bytes, Any]
 
 
 def outputs(results: Sequence[Result]) -> list[Output]:
-    """The keyed records a batch of results makes, each key once with its last value.
+    """The keyed records a batch of results makes: every enriched article, then each story, event and
+    aggregate key once with its last value.
 
     Stories, events and aggregates are compacted topics where the latest value per key wins, and several
     articles of one batch often update the same story, event and windows: sending only the last value
-    cuts the records sent per article without changing what a reader of the topics ends with."""
+    cuts the records sent per article without changing what a reader of the topics ends with. Enriched
+    articles are a stream (a decision, then maybe replays of the same id): each is sent."""
+    enriched: list[Output] = []
     latest: dict[tuple[str, bytes], Any] = {}
 
     def put(kind: str, key: str, value: Any) -> None:
@@ -243,7 +246,7 @@ def outputs(results: Sequence[Result]) -> list[Output]:
         latest[(kind, key.encode())] = value
 
     for result in results:
-        put("enriched", result.article.id, result.enriched())
+        enriched.append(("enriched", result.article.id.encode(), result.enriched()))
         if result.replayed:
             continue
         for merged in result.merged_stories:
@@ -252,7 +255,7 @@ def outputs(results: Sequence[Result]) -> list[Output]:
         put("events", result.event.id, result.event.as_dict())
         for record in result.aggregates:
             put("aggregates", f"{record['kind']}:{record['key']}", record)
-    return [(kind, key, value) for (kind, key), value in latest.items()]
+    return enriched + [(kind, key, value) for (kind, key), value in latest.items()]
 
 
 @dataclass

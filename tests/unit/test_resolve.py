@@ -134,6 +134,10 @@ def test_outputs_send_each_key_once_with_its_latest_value():
     records = outputs(list(results.values()))
     keys = [(kind, key) for kind, key, _ in records]
     assert len(keys) == len(set(keys))
+    replay = pipeline.process(reuters)  # the same article again: a replay, sent as its own enriched record
+    again = outputs(list(results.values()) + [replay])
+    assert [key for kind, key, _ in again if kind == "enriched"] == [reuters.id.encode(), b"copy-1",
+                                                                      reuters.id.encode()]
     assert {key for kind, key, _ in records if kind == "enriched"} == {reuters.id.encode(), b"copy-1"}
     stories = [value for kind, _, value in records if kind == "stories"]
     assert len(stories) == 1 and sorted(stories[0]["articles"]) == sorted([reuters.id, "copy-1"])
