@@ -1,7 +1,8 @@
 """Aggregate stage: per-event, per-outlet and tumbling-window figures, as plain records.
 
 State is bounded: outlets keep a fixed number of recent delays, windows older than a few
-window lengths behind the newest publication time are dropped.
+window lengths behind the newest publication time are dropped, and with them the labels of events
+no open window lists.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from streams.events import Assignment, Event
 
 DELAYS_KEPT = 500
 WINDOWS_KEPT = 3
+LABELS_MIN = 64
 
 
 @dataclass
@@ -48,12 +50,12 @@ class WindowStats:
 
 def event_aggregate(event: Event) -> dict[str, Any]:
     """Per-event figures, derived from the event record itself."""
-    articles = len(event.members)
+    articles = event.size
     hours = max(1.0, (event.last_seen - event.first_seen) / 3600)
     return {"kind": "event", "key": event.id, "label": event.label, "articles": articles,
-            "stories": len(event.stories), "outlets": len(event.outlets),
+            "stories": event.story_count, "outlets": len(event.outlets),
             "first_seen": event.first_seen, "last_seen": event.last_seen,
-            "duplicate_ratio": round(1 - len(event.stories) / articles, 4) if articles else 0.0,
+            "duplicate_ratio": round(1 - event.story_count / articles, 4) if articles else 0.0,
             "articles_per_hour": round(articles / hours, 3)}
 
 
@@ -69,6 +71,7 @@ class Aggregator:
         self.window_stats: dict[tuple[int, int], WindowStats] = {}
         self._closing: list[tuple[float, int, int]] = []  # (time the window closes, size, start)
         self.labels: dict[str, str] = {}
+        self._labels_kept = LABELS_MIN
         self.newest = 0.0
 
     def update(self, outlet: str, timestamp: float, decision: Decision, story: Story,
@@ -114,9 +117,15 @@ class Aggregator:
     def _expire(self, timestamp: float) -> None:
         """Drop the windows that closed (a heap by closing time: no scan of the open ones)."""
         self.newest = max(self.newest, timestamp)
+        expired = False
         while self._closing and self._closing[0][0] < self.newest:
             _, size, start = heapq.heappop(self._closing)
             del self.window_stats[(size, start)]
+            expired = True
+        if expired and len(self.labels) > 2 * self._labels_kept:  # only open windows' events need a label
+            live = {e for stats in self.window_stats.values() for e in stats.events}
+            self.labels = {e: label for e, label in self.labels.items() if e in live}
+            self._labels_kept = max(LABELS_MIN, len(self.labels))
 
     def state_size(self) -> dict[str, int]:
         return {"outlets": len(self.outlets), "windows": len(self.window_stats)}

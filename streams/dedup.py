@@ -22,14 +22,18 @@ import heapq
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import orjson
 from datasketch import LeanMinHash
 
 from streams import evidence as ev
 from streams.fingerprint import estimated_jaccard
+from streams.keyindex import KeyIndex, pack as pack_keys
 from streams.keys import candidate_keys
+from streams.seen import OWN_STORY
 from streams.settings import Settings
 
 KIND_RANK = {"exact": 3, "near_verbatim": 2, "paraphrase": 1}
@@ -88,6 +92,50 @@ class Fingerprint:
                    data["quotes"], data["entities"], data["numbers"])
 
 
+class Held:
+    """A fingerprint as a match index holds it for the window: what the pair rule reads on every candidate
+    as is, the evidence (quotes, names, numbers: read only for the few pairs that need evidence) packed into
+    one compressed JSON value, the quote keys as a tuple. ~1.5 KB instead of ~4.5 KB an article."""
+
+    __slots__ = ("article_id", "outlet", "timestamp", "exact", "minhash", "embedding", "_quote_keys", "_packed")
+
+    def __init__(self, fp: Fingerprint) -> None:
+        self.article_id, self.outlet, self.timestamp = fp.article_id, fp.outlet, fp.timestamp
+        self.exact, self.minhash, self.embedding = fp.exact, fp.minhash, fp.embedding
+        self._quote_keys = tuple(sorted(fp.quote_keys))
+        self._packed = zlib.compress(orjson.dumps([fp.quotes, fp.entities, fp.numbers, fp.quote_norms]), 1)
+
+    @property
+    def quote_keys(self) -> frozenset[str]:
+        return frozenset(self._quote_keys)
+
+    @property
+    def member(self) -> Member:
+        return Member(self.article_id, self.outlet, self.timestamp)
+
+    @property
+    def quotes(self) -> list[str]:
+        return _unpack(self._packed)[0]
+
+    @property
+    def entities(self) -> list[str]:
+        return _unpack(self._packed)[1]
+
+    @property
+    def numbers(self) -> list[str]:
+        return _unpack(self._packed)[2]
+
+    @property
+    def quote_norms(self) -> list[str]:
+        return _unpack(self._packed)[3]
+
+
+@lru_cache(maxsize=256)
+def _unpack(packed: bytes) -> tuple[list[str], ...]:
+    """The evidence lists of a held fingerprint (cached: one pair reads all four, a candidate meets several)."""
+    return tuple(orjson.loads(zlib.decompress(packed)))
+
+
 @dataclass
 class Decision:
     """The story an article belongs to and the figures and evidence behind it."""
@@ -126,30 +174,60 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
+StoryEntry = tuple[str, str, float, bytes]
+"""A story member as held: article id, outlet, publication time, and why it joined (compressed JSON)."""
+
+
 @dataclass
 class Story:
-    """A story: its canonical (earliest published) article and every member with why it joined."""
+    """A story: its canonical (earliest published) article and every member with why it joined.
+
+    Members are held compactly and only while they are less than the per-article horizon old (a story
+    that keeps getting copies for weeks would otherwise grow without end); ``size`` counts them all."""
 
     id: str
     canonical: str
     canonical_outlet: str
     canonical_time: float
-    members: list[dict] = field(default_factory=list)
+    entries: list[StoryEntry] = field(default_factory=list)
     last_time: float = 0.0
+    size: int = 0
 
     def add(self, fp: Member, decision: Decision) -> None:
-        self.members.append({"article": fp.article_id, "outlet": fp.outlet, "time": fp.timestamp,
-                             **{k: v for k, v in decision.as_dict().items() if k != "story_id"}})
+        detail = zlib.compress(orjson.dumps({k: v for k, v in decision.as_dict().items() if k != "story_id"}), 1)
+        self.entries.append((fp.article_id, fp.outlet, fp.timestamp, detail))
+        self.size += 1
         self.last_time = max(self.last_time, fp.timestamp)
         if fp.timestamp < self.canonical_time:
             self.canonical, self.canonical_outlet, self.canonical_time = fp.article_id, fp.outlet, fp.timestamp
 
+    def absorb(self, other: "Story") -> None:
+        self.entries += other.entries
+        self.size += other.size
+        self.last_time = max(self.last_time, other.last_time)
+        if other.canonical_time < self.canonical_time:
+            self.canonical, self.canonical_outlet, self.canonical_time = \
+                other.canonical, other.canonical_outlet, other.canonical_time
+
+    def prune(self, cutoff: float) -> None:
+        """Drop the members published before ``cutoff`` (they stay counted in ``size``)."""
+        if self.entries and self.entries[0][2] < cutoff:  # the oldest come first, merged ones aside
+            self.entries = [e for e in self.entries if e[2] >= cutoff]
+
+    @property
+    def articles(self) -> list[str]:
+        return [e[0] for e in self.entries]
+
+    @property
+    def members(self) -> list[dict]:
+        return [{"article": a, "outlet": o, "time": t, **orjson.loads(zlib.decompress(d))} for a, o, t, d in self.entries]
+
     @property
     def outlets(self) -> list[str]:
-        return sorted({m["outlet"] for m in self.members})
+        return sorted({e[1] for e in self.entries})
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "canonical": self.canonical, "articles": [m["article"] for m in self.members],
+        return {"id": self.id, "canonical": self.canonical, "articles": self.articles, "size": self.size,
                 "outlets": self.outlets, "members": self.members}
 
 
@@ -253,6 +331,15 @@ class Watermark:
         busy = [when for source, when in self.marks.items() if source not in self.idle]
         return max(min(busy), newest - self.max_skew) if busy else newest
 
+    @property
+    def floor(self) -> float | None:
+        """The oldest time a busy source is at, without the ``max_skew`` shortcut (None until every source
+        was heard of): an article is further behind it only if it came late on its own partition."""
+        if not self.marks or len(set(self.marks) | self.idle) < self.sources:
+            return None
+        busy = [when for source, when in self.marks.items() if source not in self.idle]
+        return min(busy) if busy else max(self.marks.values())
+
 
 _NO_KEYS = np.empty(0, dtype=np.uint64)
 
@@ -288,8 +375,8 @@ class MatchIndex:
         self.partitions = partitions
         self.window = settings.story_window_hours * 3600
         self.keep = self.window + settings.late_hours * 3600
-        self._held: dict[str, tuple[Fingerprint, list[str], np.ndarray]] = {}
-        self._by_key: dict[str, set[str]] = defaultdict(set)
+        self._held: dict[str, tuple[Held, bytes, np.ndarray]] = {}  # id -> (fingerprint, keys held, all keys)
+        self._by_key = KeyIndex()
         self._expiry: list[tuple[float, str]] = []
         self.watermark = Watermark(sources, settings.max_skew_hours * 3600)
 
@@ -311,11 +398,10 @@ class MatchIndex:
         return links
 
     def _judge_candidates(self, fp: Fingerprint, keys: list[str], every: np.ndarray) -> list[Decision]:
-        found: dict[str, None] = {}
-        for key in keys:
-            found.update(dict.fromkeys(self._by_key.get(key, ())))
+        found = {other for key in keys for other in self._by_key.holders(key)}
         decisions = []
-        for other in found:
+        # in publication order: which of equally good verdicts comes first does not depend on the index layout
+        for other in sorted(found, key=lambda a: (self._held[a][0].timestamp, a)):
             held, _, theirs = self._held[other]
             if self.partitions > 1 and owner(every, theirs, self.partitions) != self.partition:
                 continue  # another partition judges this pair
@@ -338,9 +424,9 @@ class MatchIndex:
         """Keep ``fp`` inside the window (also used to rebuild the index from the topic)."""
         if fp.article_id in self._held:
             return
-        self._held[fp.article_id] = (fp, keys, self._all_keys(fp) if every is None else every)
-        for key in keys:
-            self._by_key[key].add(fp.article_id)
+        packed = pack_keys(keys)
+        self._held[fp.article_id] = (Held(fp), packed, self._all_keys(fp) if every is None else every)
+        self._by_key.add(packed, fp.article_id)
         heapq.heappush(self._expiry, (fp.timestamp, fp.article_id))
         self._expire(mark or (0, fp.timestamp))
 
@@ -353,12 +439,8 @@ class MatchIndex:
         while self._expiry and self._expiry[0][0] < horizon:
             _, article_id = heapq.heappop(self._expiry)
             held = self._held.pop(article_id, None)
-            for key in held[1] if held else ():
-                holders = self._by_key.get(key)
-                if holders is not None:
-                    holders.discard(article_id)
-                    if not holders:
-                        del self._by_key[key]
+            if held is not None:
+                self._by_key.remove(held[1], article_id)
 
     def state_size(self) -> dict[str, int]:
         vectors = sum(held[0].embedding.nbytes for held in self._held.values() if held[0].embedding is not None)
@@ -374,9 +456,11 @@ class StoryBook:
     def __init__(self, settings: Settings, sources: int = 1) -> None:
         self.window = settings.story_window_hours * 3600
         self.keep = self.window + settings.late_hours * 3600
+        self.members_kept = max(self.keep, settings.replay_horizon_hours * 3600)
         self.stories: dict[str, Story] = {}
         self._story_of: dict[str, str] = {}
         self._pending: dict[str, list[Link]] = defaultdict(list)  # links to articles not placed yet
+        self._pending_expiry: list[tuple[float, str]] = []
         self._created: dict[str, int] = {}
         self._expiry: list[tuple[float, str]] = []
         self.watermark = Watermark(sources, settings.max_skew_hours * 3600)
@@ -395,6 +479,7 @@ class StoryBook:
         for link in links:
             if link.decision.duplicate_of not in self._story_of:
                 self._pending[link.decision.duplicate_of].append(link)
+                heapq.heappush(self._pending_expiry, (link.timestamp, link.decision.duplicate_of))
         placed += [_reverse(lk, member) for lk in self._pending.pop(member.article_id, [])
                    if lk.article in self._story_of]
         placed.sort(key=lambda lk: _rank(lk.decision), reverse=True)
@@ -409,29 +494,23 @@ class StoryBook:
         self._story_of[member.article_id] = story.id
         heapq.heappush(self._expiry, (member.timestamp, member.article_id))
         self._expire(mark or (0, member.timestamp))
+        story.prune(self.watermark.value - self.members_kept)
         return decision, story, merged
 
     def _survivor(self, stories: set[str], member: Member) -> Story:
         if not stories:
-            story = Story(f"story-{member.article_id}", member.article_id, member.outlet, member.timestamp)
+            story = Story(OWN_STORY + member.article_id, member.article_id, member.outlet, member.timestamp)
             self.stories[story.id] = story
             self._created[story.id] = len(self._created)
             return story
         return self.stories[min(stories, key=lambda s: self._created[s])]
 
     def _absorb(self, story: Story, other: Story) -> None:
-        for m in other.members:
-            self._story_of[m["article"]] = story.id
-        story.members += other.members
-        story.last_time = max(story.last_time, other.last_time)
-        if other.canonical_time < story.canonical_time:
-            story.canonical, story.canonical_outlet, story.canonical_time = \
-                other.canonical, other.canonical_outlet, other.canonical_time
+        for article in other.articles:
+            if article in self._story_of:
+                self._story_of[article] = story.id
+        story.absorb(other)
         self._created.pop(other.id, None)
-
-    def _all_keys(self, fp: Fingerprint) -> np.ndarray:
-        """Hashes of every key of ``fp`` (on every partition), sorted: to find who owns a pair."""
-        return key_hashes(keys_of(fp, self.settings)) if self.partitions > 1 else _NO_KEYS
 
     def _expire(self, mark: Mark) -> None:
         horizon = self.watermark.see(mark) - self.keep
@@ -443,6 +522,11 @@ class StoryBook:
             if story is not None and story.last_time < horizon:
                 del self.stories[story.id]
                 self._created.pop(story.id, None)
+        while self._pending_expiry and self._pending_expiry[0][0] < horizon:
+            _, other = heapq.heappop(self._pending_expiry)  # links to an article that never came
+            links = [lk for lk in self._pending.pop(other, []) if lk.timestamp >= horizon]
+            if links:
+                self._pending[other] = links
 
     def state_size(self) -> dict[str, int]:
         return {"stories": len(self.stories), "story_articles": len(self._story_of)}

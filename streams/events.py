@@ -14,12 +14,14 @@ summits with the same leaders, which is why place and date gates stay hard for t
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from array import array
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import numpy as np
+import orjson
 
 from streams import tfidf
 from streams.catalog import Catalog, CatalogEvent
@@ -33,6 +35,16 @@ TYPE_MISMATCH_PENALTY = 0.1
 EXACT_DATE_SOURCES = frozenset({"explicit", "weekday", "month_day", "relative"})
 SURE_LOCATION_SOURCES = frozenset({"dateline", "lead"})
 RECURRING_TYPES = frozenset({"summit", "call", "visit", "bilateral_meeting"})
+FACTS_KEPT = 100
+"""Per event and kind of fact (names, places, dates...), the most frequent kept once there are twice as many."""
+SWEEP_EVERY = 1000
+"""Every this many articles, events not updated since the previous sweep drop the members that left the
+per-article horizon (an updated event drops them itself). Counted in articles, not time, so that an event
+updated by an article of the batch being emitted is never changed by a later article of the same batch."""
+
+MemberEntry = tuple[float, str, str, bytes]
+"""An event member as held: publication time, article id, story id, the rest of its record (a JSON list)."""
+MEMBER_FIELDS = ("article", "story", "outlet", "event_date", "event_date_source", "matched")
 
 
 @dataclass
@@ -50,12 +62,58 @@ class Event:
     sure_places: Counter = field(default_factory=Counter)
     dates: Counter = field(default_factory=Counter)
     entities: Counter = field(default_factory=Counter)
-    members: list[dict] = field(default_factory=list)
-    stories: set[str] = field(default_factory=set)
+    entries: deque[MemberEntry] = field(default_factory=deque)  # in placement order
+    size: int = 0  # every member ever, including those no longer held
+    story_members: Counter = field(default_factory=Counter)  # story -> members held
+    story_count: int = 0  # stories ever
+    touched: int = 0  # the index of the article that last joined
     outlets: set[str] = field(default_factory=set)
-    centroid: tfidf.SparseVector = field(default_factory=dict)
+    centroid_terms: array = field(default_factory=lambda: array("i"))
+    centroid_weights: array = field(default_factory=lambda: array("d"))
     unit_centroid: tfidf.SparseVector = field(default_factory=dict)
     embedding: np.ndarray | None = None
+
+    @property
+    def centroid(self) -> tfidf.SparseVector:
+        """The TF-IDF centroid before normalising, held as two arrays (as a dict of 240 terms: ~15 KB)."""
+        return dict(zip(self.centroid_terms, self.centroid_weights))
+
+    @centroid.setter
+    def centroid(self, vector: tfidf.SparseVector) -> None:
+        self.centroid_terms, self.centroid_weights = array("i", vector.keys()), array("d", vector.values())
+
+    @property
+    def members(self) -> list[dict]:
+        """The members still held (the last ``replay_horizon_hours`` of publication time)."""
+        return [dict(zip(MEMBER_FIELDS, (a, s, *orjson.loads(rest)))) for _, a, s, rest in self.entries]
+
+    @property
+    def articles(self) -> list[str]:
+        return [e[1] for e in self.entries]
+
+    @property
+    def stories(self) -> set[str]:
+        """The stories of the members still held."""
+        return set(self.story_members)
+
+    def add(self, timestamp: float, article_id: str, story_id: str, rest: list[Any]) -> None:
+        """``rest``: the member's other ``MEMBER_FIELDS``, in order."""
+        self.entries.append((timestamp, article_id, story_id, orjson.dumps(rest)))
+        self.size += 1
+        if story_id not in self.story_members:
+            self.story_count += 1
+        self.story_members[story_id] += 1
+
+    def prune(self, cutoff: float) -> list[str]:
+        """Drop the members published before ``cutoff`` (oldest placed first); returns stories left with none."""
+        gone = []
+        while self.entries and self.entries[0][0] < cutoff:
+            story = self.entries.popleft()[2]
+            self.story_members[story] -= 1
+            if self.story_members[story] <= 0:
+                del self.story_members[story]
+                gone.append(story)
+        return gone
 
     @property
     def type(self) -> str:
@@ -114,7 +172,7 @@ class Event:
             "date_range": [span[0].isoformat(), span[1].isoformat()] if span else None,
             "date_inferred": self.date_inferred,
             "first_seen": self.first_seen, "last_seen": self.last_seen,
-            "articles": [m["article"] for m in self.members], "stories": sorted(self.stories),
+            "articles": self.articles, "size": self.size, "stories": sorted(self.stories),
             "outlets": sorted(self.outlets), "members": self.members,
         }
 
@@ -138,10 +196,16 @@ class EventIndex:
         self._event_of_story: dict[str, str] = {}
         self.window = settings.event_window_days * DAY
         self.retention = max(settings.event_retention_days * DAY, self.window)
+        self.members_kept = settings.replay_horizon_hours * 3600
+        self.newest = float("-inf")
+        self._placed = 0
+        self._swept_at = 0
 
     def assign(self, article_id: str, story_id: str, outlet: str, timestamp: float, facts: Facts,
                text: str, embedding: np.ndarray | None = None) -> tuple[Assignment, Event]:
         """Tag one article with an event, creating the event if none matches."""
+        self.newest = max(self.newest, timestamp)
+        self._placed += 1
         vector = self.vectorizer.vector(text)
         event, score, matched, watched = self._find(story_id, timestamp, facts, text, vector, embedding)
         created = event is None
@@ -236,24 +300,49 @@ class EventIndex:
         if embedding is not None:
             event.embedding = embedding.astype(np.float32) if event.embedding is None \
                 else event.embedding + embedding.astype(np.float32)
-        event.members.append({"article": article_id, "story": story_id, "outlet": outlet,
-                              "event_date": facts.event_date.day.isoformat() if facts.event_date else None,
-                              "event_date_source": facts.event_date.how if facts.event_date else None,
-                              "matched": matched})
-        event.stories.add(story_id)
+        event.add(timestamp, article_id, story_id, [
+            outlet, facts.event_date.day.isoformat() if facts.event_date else None,
+            facts.event_date.how if facts.event_date else None, matched])
         event.outlets.add(outlet)
+        event.touched = self._placed
+        self._forget_stories(event, event.prune(self.newest - self.members_kept))
+        for counter in (event.actors, event.entities, event.names, event.places, event.sure_places, event.dates):
+            _cap(counter)
         self._event_of_story[story_id] = event.id
 
     def _expire(self, timestamp: float) -> None:
+        """Drop events dormant for ``event_retention_days``, and members older than the per-article horizon
+        (``replay_horizon_hours``) behind the newest article (see ``SWEEP_EVERY``)."""
         horizon = timestamp - self.retention
         for key in [k for k, e in self.events.items() if e.last_seen < horizon and e.catalog is None]:
             event = self.events.pop(key)
-            for story in event.stories:
-                if self._event_of_story.get(story) == key:
-                    del self._event_of_story[story]
+            self._forget_stories(event, list(event.story_members))
+        if self._placed - self._swept_at >= SWEEP_EVERY:
+            for event in self.events.values():
+                if event.touched <= self._swept_at:
+                    self._forget_stories(event, event.prune(self.newest - self.members_kept))
+            self._swept_at = self._placed
+
+    def _forget_stories(self, event: Event, stories: Any) -> None:
+        for story in stories:
+            if self._event_of_story.get(story) == event.id:
+                del self._event_of_story[story]
 
     def state_size(self) -> dict[str, int]:
-        return {"events": len(self.events), "event_stories": len(self._event_of_story)}
+        return {"events": len(self.events), "event_stories": len(self._event_of_story),
+                "event_members": sum(len(e.entries) for e in self.events.values())}
+
+    def member_parts(self) -> list[object]:
+        """The per-article part of the state (members held, story -> event), for measuring its bytes."""
+        return [self._event_of_story] + [(e.entries, e.story_members) for e in self.events.values()]
+
+
+def _cap(counter: Counter) -> None:
+    """Keep the ``FACTS_KEPT`` most frequent values once a counter holds twice as many."""
+    if len(counter) > 2 * FACTS_KEPT:
+        top = counter.most_common(FACTS_KEPT)
+        counter.clear()
+        counter.update(dict(top))
 
 
 def _conflict(event: Event, facts: Facts, tolerance_days: float, window_days: float = 0.0) -> tuple[str, bool]:

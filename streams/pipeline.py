@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import heapq
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -30,11 +31,10 @@ from streams.extract import Facts, extract
 from streams.fingerprint import exact_key, minhash, words
 from streams.keys import route
 from streams.model import Article, BadRecord
+from streams.seen import Outcome, SeenIds
 from streams.semantic import Embedder, shared_embedder
 from streams.settings import Settings
 from streams import wire
-
-SEEN_IDS_KEPT = 500_000
 
 
 def text_key(article: Article) -> str:
@@ -265,6 +265,7 @@ class Pending:
     registration: dict[str, Any] | None = None
     reports: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
     first_seen: float = 0.0
+    timestamp: float = 0.0  # publication time, from the first record heard
 
     def complete(self) -> bool:
         reg = self.registration
@@ -277,7 +278,11 @@ class Resolver:
     Articles are placed in publication order, not in the order their reports happen to complete: an
     article waits until every raw partition has passed its publication time or is idle (the
     ``Watermark``; ``idle`` records come from the prepare stage when it read a partition to its end). Placement, and so the online event clustering and the
-    aggregates, then do not depend on which worker ran ahead (``ordered=False`` places on completion)."""
+    aggregates, then do not depend on which worker ran ahead (``ordered=False`` places on completion).
+
+    Placed ids are remembered for ``replay_horizon_hours`` behind the watermark (``SeenIds``); an article
+    older than that is dead-lettered as ``too_late`` (it could be a replay of a forgotten id), and so are
+    the reports on it."""
 
     def __init__(self, settings: Settings, clock: StageClock | None = None, sources: int = 1) -> None:
         self.settings = settings
@@ -289,40 +294,74 @@ class Resolver:
         self.watermark = Watermark(sources, settings.max_skew_hours * 3600)
         self.ordered = settings.ordered_resolve
         self._queue: list[tuple[float, str]] = []  # registered, not placed: (publication time, id)
-        self._seen: OrderedDict[str, tuple[str, str, list[str]]] = OrderedDict()
+        self._unregistered: list[tuple[float, str]] = []  # reports heard, no registration yet
+        self.seen = SeenIds(settings.replay_horizon_hours * 3600)
 
     # -- the resolve topic ----------------------------------------------------------------------
     def handle(self, record: dict[str, Any]) -> list[Result | BadRecord]:
         """One resolve-topic record in; the articles it lets go (or a dead letter) out."""
         if record["type"] == "idle":
             self.watermark.rest(record["source"])
+            self._advance()
             return self._release()
-        article_id = record.get("id") or record["article"]["id"]
-        known = self._seen.get(article_id)
         if record["type"] == "report":
-            if known is None:
-                # the first report counts: a redelivered fingerprint finds itself held and reports nothing
-                self._pending(article_id).reports.setdefault((record["text_key"], record["partition"]),
-                                                             record["links"])
-                return self._release()
-            return []
+            return self._report(record)
+        article_id = record["article"]["id"]
         article = wire.article_from_wire(record["article"])
+        known = self.seen.get(article_id)
         if known is not None:
             return [self._replayed(article, record["text_key"], known)]
-        pending = self._pending(article_id)
-        if pending.registration is not None:
+        pending = self.pending.get(article_id)
+        if pending is not None and pending.registration is not None:
             if pending.registration["text_key"] != record["text_key"]:
                 return [BadRecord("id_conflict", f"id {article_id} was already used for a different text")]
             return []
-        pending.registration = record
         self.watermark.see(tuple(record["mark"]))
+        self._advance()
+        if self.seen.too_late(article.timestamp):
+            self.pending.pop(article_id, None)  # its reports, if any came first
+            return [self._too_late(article)] + self._release()
+        self._pending(article_id, article.timestamp).registration = record
         heapq.heappush(self._queue, (article.timestamp, article_id))
         return self._release()
 
-    def _pending(self, article_id: str) -> Pending:
+    def _report(self, record: dict[str, Any]) -> list[Result | BadRecord]:
+        """One keyed partition's verdicts; the first report per partition counts (a redelivered fingerprint
+        finds itself held and reports nothing). Dropped for a placed article or one too late to be placed."""
+        article_id = record["id"]
+        pending = self.pending.get(article_id)
+        if self.seen.get(article_id) is not None:
+            return []
+        if (pending is None or pending.registration is None) and self.seen.too_late(record["ts"]):
+            return []
+        if pending is None:
+            pending = self._pending(article_id, record["ts"])
+            heapq.heappush(self._unregistered, (record["ts"], article_id))
+        pending.reports.setdefault((record["text_key"], record["partition"]), record["links"])
+        return self._release()
+
+    def _pending(self, article_id: str, timestamp: float) -> Pending:
         if article_id not in self.pending:
-            self.pending[article_id] = Pending(first_seen=time.time())
+            self.pending[article_id] = Pending(first_seen=time.time(), timestamp=timestamp)
         return self.pending[article_id]
+
+    def _advance(self) -> None:
+        """Move the replay cutoff with the watermark; forget reports on articles that can no longer come."""
+        floor = self.watermark.floor
+        if floor is None:
+            return
+        self.seen.advance(floor)
+        while self._unregistered and self.seen.too_late(self._unregistered[0][0]):
+            article_id = heapq.heappop(self._unregistered)[1]
+            pending = self.pending.get(article_id)
+            if pending is not None and pending.registration is None:
+                del self.pending[article_id]
+
+    def _too_late(self, article: Article) -> BadRecord:
+        hours = self.settings.replay_horizon_hours
+        return BadRecord("too_late", f"article {article.id} published at {_iso(article.timestamp)} is more than "
+                                     f"{hours:g} h (replay_horizon_hours) behind the watermark: its id may be "
+                                     "forgotten, so placing it could count it twice")
 
     @property
     def waiting(self) -> int:
@@ -355,13 +394,18 @@ class Resolver:
 
     # -- placing --------------------------------------------------------------------------------
     def known(self, article: Article) -> Result | BadRecord | None:
-        """The earlier outcome for an id already placed (a replay), a conflict, or None."""
-        known = self._seen.get(article.id)
-        return None if known is None else self._replayed(article, text_key(article), known)
+        """The earlier outcome for an id already placed (a replay), a conflict, too late, or None."""
+        known = self.seen.get(article.id)
+        if known is not None:
+            return self._replayed(article, text_key(article), known)
+        return self._too_late(article) if self.seen.too_late(article.timestamp) else None
 
     def place(self, article: Article, text_key_: str, cleaned: str, facts: Facts, embedding: Any,
               links: list[Link], mark: Mark | None = None) -> Result:
         member = Member(article.id, article.source, article.timestamp)
+        if mark is None:  # in process (Pipeline): articles come in publication order, each its own mark
+            self.watermark.see((0, article.timestamp))
+            self._advance()
         with self.clock("dedup"):
             decision, story, merged = self.book.place(member, _best_first(links), mark)
         with self.clock("events"):
@@ -369,25 +413,19 @@ class Resolver:
                                                    facts, article.title + ". " + cleaned, embedding)
         with self.clock("aggregates"):
             records = self.aggregator.update(article.source, article.timestamp, decision, story, assignment, event)
-        self._remember(article.id, text_key_, story.id, [event.id])
+        self.seen.remember(article.id, article.timestamp, Outcome(text_key_, story.id, (event.id,)))
         if self.clock.observe:
             self._count(article, decision, story, assignment, event)
         return Result(article=article, facts=facts, decision=decision, story=story, assignment=assignment,
                       event=event, aggregates=records, story_id=story.id, event_ids=[event.id],
                       merged_stories=merged)
 
-    def _replayed(self, article: Article, key: str, known: tuple[str, str, list[str]]) -> Result | BadRecord:
-        seen_key, story_id, event_ids = known
-        if seen_key != key:
+    def _replayed(self, article: Article, key: str, known: Outcome) -> Result | BadRecord:
+        if known.text_key != key:
             return BadRecord("id_conflict", f"id {article.id} was already used for a different text")
         if self.clock.observe:
             metrics.REPLAYED_SKIPPED.inc()
-        return Result(article=article, replayed=True, story_id=story_id, event_ids=event_ids)
-
-    def _remember(self, article_id: str, key: str, story_id: str, event_ids: list[str]) -> None:
-        self._seen[article_id] = (key, story_id, event_ids)
-        if len(self._seen) > SEEN_IDS_KEPT:
-            self._seen.popitem(last=False)
+        return Result(article=article, replayed=True, story_id=known.story_id, event_ids=list(known.event_ids))
 
     def _count(self, article: Article, decision: Decision, story: Story, assignment: Assignment,
                event: Event) -> None:
@@ -407,7 +445,18 @@ class Resolver:
 
     def state_size(self) -> dict[str, int]:
         return {**self.book.state_size(), **self.events.state_size(), **self.aggregator.state_size(),
-                "seen_ids": len(self._seen), "pending": len(self.pending), "waiting": self.waiting}
+                "seen_ids": len(self.seen), "pending": len(self.pending), "waiting": self.waiting}
+
+    def state_parts(self) -> dict[str, list[object]]:
+        """The objects holding the resolver's state, by part (for measuring their bytes)."""
+        return {"stories": [self.book], "replay": [self.seen],
+                "pending": [self.pending, self._queue, self._unregistered, self.watermark],
+                "event_members": self.events.member_parts(), "tfidf": [self.events.vectorizer],
+                "events": [self.events], "aggregates": [self.aggregator]}
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat()
 
 
 def _best_first(links: list[Link]) -> list[Link]:
@@ -498,4 +547,9 @@ class Pipeline:
 
     def state_size(self) -> dict[str, int]:
         return {**self.matcher.state_size(), **self.resolver.state_size()}
+
+    def state_parts(self) -> dict[str, list[object]]:
+        """Every object holding state between articles, by part: the match indexes, the resolver's parts
+        and the cleaner's learnt banners."""
+        return {"match": [self.matcher.indexes], **self.resolver.state_parts(), "cleaner": [self.preparer.cleaner]}
 

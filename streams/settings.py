@@ -79,6 +79,10 @@ class Settings:
                 "back the placement of newer articles"})
     max_skew_hours: float = field(default=168.0, metadata={
         "help": "state is also dropped this far behind the newest article, even if a raw partition lags or idles"})
+    replay_horizon_hours: float = field(default=336.0, metadata={
+        "help": "how long (in publication time behind the watermark of every raw partition) per-article state is "
+                "kept: the ids that recognise a replay, and the members listed in story and event records. An "
+                "article older than this behind the watermark is dead-lettered as too_late, so none counts twice"})
     # Events
     event_similarity: float = field(default=0.53, metadata={
         "help": "lead-embedding cosine to an active event's centroid to join it: the F1-optimal cut for "
@@ -127,6 +131,9 @@ class Settings:
             raise SettingsError(f"batch_wait_s must be > 0 and <= 10, got {self.batch_wait_s}")
         if not self.window_seconds:
             raise SettingsError(f"windows must list positive seconds, got {self.windows!r}")
+        if not self.replay_horizon_hours >= max(self.late_hours, 1.0):
+            raise SettingsError(f"replay_horizon_hours must be >= late_hours ({self.late_hours:g}) and >= 1, "
+                                f"got {self.replay_horizon_hours:g}")
 
     @property
     def bootstrap_servers(self) -> list[str]:

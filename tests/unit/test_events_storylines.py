@@ -88,7 +88,7 @@ def test_expired_events_leave_the_index():
     index = EventIndex(S)
     index.assign("a", "story-a", "a.example", T0, facts(), "report", vec(1.0))
     index.assign("b", "story-b", "b.example", T0 + (S.event_retention_days + 5) * DAY, facts(), "report", vec(0.0))
-    assert index.state_size() == {"events": 1, "event_stories": 1}
+    assert index.state_size() == {"events": 1, "event_stories": 1, "event_members": 1}
 
 
 def test_storyline_dates_within_the_window_do_not_disagree():

@@ -1,0 +1,72 @@
+"""Replay detection with bounded memory: the ids of placed articles, kept for a horizon of event time.
+
+A redelivered or replayed article (same id, same text) must not be counted twice, and an id reused for
+another text is a conflict, so the resolver remembers what it decided for each id. Remembering every id
+forever grows without bound: an id is forgotten once the watermark (publication time, carried in the
+records, never the wall clock: the state stays a deterministic fold of the input topic) is ``horizon``
+past the article's publication time. An article that old may be a replay of a forgotten id, so it is
+*too late*: the resolver rejects it instead of risking to count it twice. The cutoff only moves forward,
+so an id forgotten is always too late, even when the watermark steps back (an idle source wakes up).
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import orjson
+
+OWN_STORY = "story-"
+"""A story's id is this prefix and the id of the article that started it (streams.dedup.StoryBook)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What was decided for a placed article: enough to answer its replays."""
+
+    text_key: str
+    story_id: str
+    event_ids: tuple[str, ...]
+
+
+class SeenIds:
+    """Placed article ids with their outcome, forgotten ``horizon`` seconds behind the watermark.
+
+    Each outcome is kept as one compact JSON value (text key, story unless it is the story the article
+    started, events) beside an expiry heap of (publication time, id): ~300 bytes an id, the id included."""
+
+    def __init__(self, horizon: float) -> None:
+        self.horizon = horizon
+        self.cutoff = float("-inf")
+        self._outcomes: dict[str, bytes] = {}
+        self._expiry: list[tuple[float, str]] = []
+        self._deleted = 0
+
+    def __len__(self) -> int:
+        return len(self._outcomes)
+
+    def get(self, article_id: str) -> Outcome | None:
+        packed = self._outcomes.get(article_id)
+        if packed is None:
+            return None
+        text_key, story_id, event_ids = orjson.loads(packed)
+        return Outcome(text_key, story_id or OWN_STORY + article_id, tuple(event_ids))
+
+    def too_late(self, timestamp: float) -> bool:
+        """Published so far behind the watermark that its id, if it was seen, may be forgotten."""
+        return timestamp < self.cutoff
+
+    def remember(self, article_id: str, timestamp: float, outcome: Outcome) -> None:
+        if article_id not in self._outcomes:
+            heapq.heappush(self._expiry, (timestamp, article_id))
+        story_id = None if outcome.story_id == OWN_STORY + article_id else outcome.story_id
+        self._outcomes[article_id] = orjson.dumps([outcome.text_key, story_id, list(outcome.event_ids)])
+
+    def advance(self, watermark: float) -> None:
+        """Move the cutoff to ``watermark - horizon`` (never back) and forget the ids behind it."""
+        self.cutoff = max(self.cutoff, watermark - self.horizon)
+        forgotten = 0
+        while self._expiry and self._expiry[0][0] < self.cutoff:
+            forgotten += self._outcomes.pop(heapq.heappop(self._expiry)[1], None) is not None
+        self._deleted += forgotten
+        if self._deleted > len(self._outcomes):  # a dict never shrinks by itself: copy it once half empty
+            self._outcomes, self._deleted = dict(self._outcomes), 0
