@@ -4,6 +4,7 @@ CLI (wired as ``python -m streams bench ...``)::
 
     python -m streams bench [--articles N] [--workers K[,K...]] [--semantic on|off] [--rate R]
                             [--bootstrap HOST:PORT] [--dataset FILE.jsonl] [--json] [--micro]
+    python -m streams bench --long-run [--articles N] [--every N] [--semantic on|off] [--json]
 
 End to end: an embedded broker (unless ``--bootstrap``), fresh topics, K worker processes,
 N generated articles published at full speed (or ``--rate`` per second), and every enriched
@@ -16,6 +17,10 @@ per-stage ms/article from the workers' ``/metrics``, worker CPU per article, pea
 ``--micro``: ``Pipeline.process_batch`` over the same articles in batches of 32, no Kafka:
 articles/s, ms/article per stage (``Pipeline.seconds``) and ``Pipeline.state_size()`` per
 article. This is the number that shows a regression without broker noise.
+
+``--long-run``: memory over a long stream whose publication time keeps advancing, in process
+(``streams.longrun``): RSS and state bytes every ``--every`` articles, and whether they stay flat
+once the state's window is full.
 
 The articles are deterministic (seeded RNG): the seed articles and, when present, a labelled
 news dataset, plus variants so dedup has real work: verbatim copies (new id, other outlet),
@@ -148,6 +153,21 @@ def paraphrased(text: str, rng: random.Random) -> str:
     return separator.join(out)
 
 
+def variant(base: dict, rng: random.Random, ident: str) -> dict:
+    """A copy of ``base`` by another outlet: verbatim, trimmed or paraphrase-like (``kind``), published
+    hours to days after it (``published`` stays a datetime)."""
+    kind = rng.choices(VARIANT_KINDS, VARIANT_WEIGHTS)[0]
+    outlet = rng.choice([o for o in OUTLETS if o not in base["source"]])
+    low, high = VARIANT_DELAY_HOURS[kind]
+    title, text = base["title"], base["text"]
+    if kind == "trimmed":
+        text = trimmed(text)
+    elif kind == "paraphrase":
+        title, text = _reword(title, rng), paraphrased(text, rng)
+    return {"id": ident, "title": title, "text": text, "source": outlet, "url": f"https://{outlet}/bench/{ident}",
+            "published": base["published"] + timedelta(hours=rng.uniform(low, high)), "kind": kind}
+
+
 def generate(n: int, pool: Sequence[dict], seed: int = 7,
              span_days: float = DEFAULT_SPAN_DAYS) -> tuple[list[dict], Counter]:
     """``n`` raw article records (dicts as the replayer publishes them), sorted by publication time.
@@ -171,19 +191,9 @@ def generate(n: int, pool: Sequence[dict], seed: int = 7,
         for rank, record in enumerate(sorted(records, key=lambda r: r["published"])):
             record["published"] = start + rank * step
     for i in range(n - n_orig):
-        base = rng.choice(records[:n_orig])
-        kind = rng.choices(VARIANT_KINDS, VARIANT_WEIGHTS)[0]
-        outlet = rng.choice([o for o in OUTLETS if o not in base["source"]])
-        low, high = VARIANT_DELAY_HOURS[kind]
-        title, text = base["title"], base["text"]
-        if kind == "trimmed":
-            text = trimmed(text)
-        elif kind == "paraphrase":
-            title, text = _reword(title, rng), paraphrased(text, rng)
-        records.append({"id": f"bench-{i:06d}", "title": title, "text": text, "source": outlet,
-                        "url": f"https://{outlet}/bench/{i:06d}",
-                        "published": base["published"] + timedelta(hours=rng.uniform(low, high))})
-        mix[kind] += 1
+        copy = variant(rng.choice(records[:n_orig]), rng, f"bench-{i:06d}")
+        records.append(copy)
+        mix[copy.pop("kind")] += 1
     records.sort(key=lambda r: r["published"])
     for record in records:
         record["published"] = record["published"].isoformat()
@@ -628,6 +638,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds to wait for all outputs (default scales with --articles)")
     parser.add_argument("--batch", type=_positive(int), default=MICRO_BATCH, help="--micro batch size")
     parser.add_argument("--micro", action="store_true", help="in-process Pipeline benchmark, no Kafka")
+    parser.add_argument("--long-run", action="store_true",
+                        help="in process, a stream whose publication time keeps advancing: is memory flat once "
+                             "the state's window is full? (e.g. --articles 100000)")
+    parser.add_argument("--every", type=_positive(int), default=None,
+                        help="--long-run: a checkpoint every N articles (default: --articles / 20)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
@@ -659,6 +674,12 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.micro and (args.workers or args.rate or args.bootstrap):
             raise UsageError("--micro runs in process: --workers, --rate and --bootstrap do not apply")
+        if args.long_run and (args.micro or args.workers or args.rate or args.bootstrap):
+            raise UsageError("--long-run runs in process: --micro, --workers, --rate and --bootstrap do not apply")
+        if args.every is not None and not args.long_run:
+            raise UsageError("--every applies to --long-run only")
+        if args.every is not None and args.every > args.articles:
+            raise UsageError(f"--every ({args.every}) must not exceed --articles ({args.articles})")
         overrides: dict[str, Any] = {"bootstrap": args.bootstrap}
         if args.semantic is not None:
             overrides["semantic"] = args.semantic == "on"
@@ -673,6 +694,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
     say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731 - progress never mixes with the report
+    if args.long_run:
+        return _long_run(settings, seeds, dataset, args, say)
     workdir = Path(tempfile.mkdtemp(prefix="streams-bench-"))
     keep = False
     try:
@@ -701,6 +724,26 @@ def main(argv: list[str] | None = None) -> int:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
     else:
         print(render(result))
+    return 0
+
+
+def _long_run(settings: Settings, seeds: Path, dataset: Path | None, args: argparse.Namespace,
+              say: Callable[..., None]) -> int:
+    from streams import longrun
+    from streams.sources.files import SourceError
+
+    every = args.every or max(1, args.articles // longrun.DEFAULT_CHECKPOINTS)
+    try:
+        run = longrun.run_long(settings, load_pool(seeds, dataset), args.articles, every, batch=args.batch,
+                               seed=args.seed, say=say)
+    except (SettingsError, SourceError, BenchError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    result = {**longrun.report(run), "dataset": str(dataset) if dataset else None}
+    if args.json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
+    else:
+        print(longrun.render(result))
     return 0
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from streams import bench
+from streams import bench, longrun
 from streams.bench import STAGES, main
 
 LATENCY_KEYS = ("p50", "p95", "p99", "max")
@@ -54,7 +54,8 @@ def test_micro_report_shape(capsys):
 @pytest.mark.parametrize("argv", [
     ["--articles", "0"], ["--articles", "many"], ["--workers", "0"], ["--workers", "1,x"], ["--semantic", "maybe"],
     ["--rate", "-5"], ["--no-such-flag"], ["--micro", "--workers", "2"], ["--bootstrap", "nohostport"],
-    ["--dataset", "/no/such/file.jsonl"],
+    ["--dataset", "/no/such/file.jsonl"], ["--long-run", "--workers", "2"], ["--long-run", "--micro"],
+    ["--every", "10"], ["--long-run", "--every", "0"], ["--long-run", "--articles", "10", "--every", "20"],
 ])
 def test_bad_flags_exit_2_with_one_line(capsys, argv):
     assert main(argv) == 2
@@ -86,3 +87,43 @@ def test_percentiles_are_ordered():
     assert got["p50"] == 0.3 and got["max"] == 2.0
     assert got["p50"] <= got["p95"] <= got["p99"] <= got["max"]
     assert bench.percentiles([])["p50"] is None
+
+
+LONG_RUN = ["--long-run", "--articles", "150", "--every", "50", "--dataset", "none", "--semantic", "off"]
+CHECKPOINT_FIELDS = {"articles", "day", "rss_bytes", "state", "state_bytes", "held", "rejected",
+                     "bytes_per_held_article", "per_article_bytes_per_held_article", "bytes_per_event"}
+
+
+def test_long_run_prints_the_table_and_a_verdict(capsys, monkeypatch):
+    monkeypatch.setenv("STREAMS_EVENT_RETENTION_DAYS", "20")  # the seeds' stream fills that in ~100 articles
+    assert main(LONG_RUN) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("bench long run: 150 articles")
+    assert len([line for line in out.splitlines() if line.split()[:1] in (["50"], ["100"], ["150"])]) == 3
+    assert "window full at" in out and "verdict: memory" in out
+
+
+def test_long_run_json_has_the_checkpoints_and_the_verdict(capsys, monkeypatch):
+    monkeypatch.setenv("STREAMS_EVENT_RETENTION_DAYS", "20")
+    report = _run(capsys, LONG_RUN + ["--json"])
+    assert report["mode"] == "long-run" and report["articles"] == 150
+    checkpoints = report["checkpoints"]
+    assert [c["articles"] for c in checkpoints] == [0, 50, 100, 150]
+    assert all(CHECKPOINT_FIELDS <= set(c) for c in checkpoints)
+    last = checkpoints[-1]
+    assert last["rss_bytes"] > 0 and last["rejected"] == 0 and last["held"] > 0
+    assert {"match", "stories", "replay", "events"} <= set(last["state_bytes"])
+    assert last["state"]["seen_ids"] < 150  # ids older than the horizon were forgotten
+    assert [c["day"] for c in checkpoints] == sorted(c["day"] for c in checkpoints)
+    verdict = report["verdict"]
+    assert verdict["window_full_at"] in (50, 100) and isinstance(verdict["flat"], bool)
+    assert {"rss_growth_bytes", "state_growth_bytes", "rss_growth_per_10k_bytes"} <= set(verdict)
+
+
+def test_long_run_stream_keeps_time_advancing_with_fresh_ids():
+    pool = bench.load_pool(bench.ROOT / "seeds", None)
+    records = list(longrun.stream(pool, 60, cycle_days=10.0))
+    assert len(records) == 60 and len({r["id"] for r in records}) == 60
+    times = [datetime.fromisoformat(r["published"]) for r in records]
+    assert times == sorted(times) and (times[-1] - times[0]).days > 30
+    assert records == list(longrun.stream(pool, 60, cycle_days=10.0))  # deterministic
