@@ -27,6 +27,7 @@ from streams import tfidf
 from streams.catalog import Catalog, CatalogEvent
 from streams.extract import Facts
 from streams.gazetteer import Place
+from streams.seen import packed_json
 from streams.settings import Settings
 
 DAY = 86400.0
@@ -98,7 +99,7 @@ class Event:
 
     def add(self, timestamp: float, article_id: str, story_id: str, rest: list[Any]) -> None:
         """``rest``: the member's other ``MEMBER_FIELDS``, in order."""
-        self.entries.append((timestamp, article_id, story_id, orjson.dumps(rest)))
+        self.entries.append((timestamp, article_id, story_id, packed_json(rest)))
         self.size += 1
         if story_id not in self.story_members:
             self.story_count += 1
