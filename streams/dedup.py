@@ -331,15 +331,6 @@ class Watermark:
         busy = [when for source, when in self.marks.items() if source not in self.idle]
         return max(min(busy), newest - self.max_skew) if busy else newest
 
-    @property
-    def floor(self) -> float | None:
-        """The oldest time a busy source is at, without the ``max_skew`` shortcut (None until every source
-        was heard of): an article is further behind it only if it came late on its own partition."""
-        if not self.marks or len(set(self.marks) | self.idle) < self.sources:
-            return None
-        busy = [when for source, when in self.marks.items() if source not in self.idle]
-        return min(busy) if busy else max(self.marks.values())
-
 
 _NO_KEYS = np.empty(0, dtype=np.uint64)
 

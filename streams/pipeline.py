@@ -36,6 +36,9 @@ from streams.semantic import Embedder, shared_embedder
 from streams.settings import Settings
 from streams import wire
 
+IN_PROCESS = 0
+"""The one raw partition of ``Pipeline`` (in process, articles in publication order)."""
+
 
 def text_key(article: Article) -> str:
     """Fingerprint of the raw title and text: tells a replay from an id reused for other text."""
@@ -86,10 +89,12 @@ class Prepared:
         return {"fp": self.fingerprint.to_wire(), "keys": keys, "text_key": self.text_key, "mark": list(mark)}
 
 
-def report(article_id: str, text_key_: str, timestamp: float, partition: int, links: list[Link]) -> dict[str, Any]:
-    """The resolve-topic record with one keyed partition's verdicts on an article."""
+def report(article_id: str, text_key_: str, timestamp: float, partition: int, links: list[Link],
+           source: int | None = None) -> dict[str, Any]:
+    """The resolve-topic record with one keyed partition's verdicts on an article (``source``: its raw
+    partition)."""
     return {"type": "report", "id": article_id, "text_key": text_key_, "ts": timestamp, "partition": partition,
-            "links": [link.decision.as_dict() for link in links]}
+            "source": source, "links": [link.decision.as_dict() for link in links]}
 
 
 class Preparer:
@@ -179,7 +184,7 @@ class Matcher:
             return None
         fp = Fingerprint.from_wire(record["fp"])
         links = self.match(partition, fp, record["keys"], tuple(record["mark"]))
-        return report(fp.article_id, record["text_key"], fp.timestamp, partition, links)
+        return report(fp.article_id, record["text_key"], fp.timestamp, partition, links, record["mark"][0])
 
     def drop(self, partition: int) -> None:
         self.indexes.pop(partition, None)
@@ -280,9 +285,9 @@ class Resolver:
     ``Watermark``; ``idle`` records come from the prepare stage when it read a partition to its end). Placement, and so the online event clustering and the
     aggregates, then do not depend on which worker ran ahead (``ordered=False`` places on completion).
 
-    Placed ids are remembered for ``replay_horizon_hours`` behind the watermark (``SeenIds``); an article
-    older than that is dead-lettered as ``too_late`` (it could be a replay of a forgotten id), and so are
-    the reports on it."""
+    Placed ids are remembered until their raw partition is ``replay_horizon_hours`` further in publication
+    time (``SeenIds``); an article that far behind its partition is dead-lettered as ``too_late`` (it could
+    be a replay of a forgotten id), and the reports on it are dropped."""
 
     def __init__(self, settings: Settings, clock: StageClock | None = None, sources: int = 1) -> None:
         self.settings = settings
@@ -294,7 +299,7 @@ class Resolver:
         self.watermark = Watermark(sources, settings.max_skew_hours * 3600)
         self.ordered = settings.ordered_resolve
         self._queue: list[tuple[float, str]] = []  # registered, not placed: (publication time, id)
-        self._unregistered: list[tuple[float, str]] = []  # reports heard, no registration yet
+        self._unregistered: dict[int, list[tuple[float, str]]] = {}  # per raw partition: reports, no registration
         self.seen = SeenIds(settings.replay_horizon_hours * 3600)
 
     # -- the resolve topic ----------------------------------------------------------------------
@@ -302,7 +307,6 @@ class Resolver:
         """One resolve-topic record in; the articles it lets go (or a dead letter) out."""
         if record["type"] == "idle":
             self.watermark.rest(record["source"])
-            self._advance()
             return self._release()
         if record["type"] == "report":
             return self._report(record)
@@ -316,9 +320,10 @@ class Resolver:
             if pending.registration["text_key"] != record["text_key"]:
                 return [BadRecord("id_conflict", f"id {article_id} was already used for a different text")]
             return []
+        source = record["mark"][0]
         self.watermark.see(tuple(record["mark"]))
-        self._advance()
-        if self.seen.too_late(article.timestamp):
+        self._advance(source)
+        if self.seen.too_late(source, article.timestamp):
             self.pending.pop(article_id, None)  # its reports, if any came first
             return [self._too_late(article)] + self._release()
         self._pending(article_id, article.timestamp).registration = record
@@ -328,15 +333,17 @@ class Resolver:
     def _report(self, record: dict[str, Any]) -> list[Result | BadRecord]:
         """One keyed partition's verdicts; the first report per partition counts (a redelivered fingerprint
         finds itself held and reports nothing). Dropped for a placed article or one too late to be placed."""
-        article_id = record["id"]
+        article_id, source = record["id"], record.get("source")
         pending = self.pending.get(article_id)
         if self.seen.get(article_id) is not None:
             return []
-        if (pending is None or pending.registration is None) and self.seen.too_late(record["ts"]):
+        if source is not None and (pending is None or pending.registration is None) \
+                and self.seen.too_late(source, record["ts"]):
             return []
         if pending is None:
             pending = self._pending(article_id, record["ts"])
-            heapq.heappush(self._unregistered, (record["ts"], article_id))
+            if source is not None:
+                heapq.heappush(self._unregistered.setdefault(source, []), (record["ts"], article_id))
         pending.reports.setdefault((record["text_key"], record["partition"]), record["links"])
         return self._release()
 
@@ -345,14 +352,13 @@ class Resolver:
             self.pending[article_id] = Pending(first_seen=time.time(), timestamp=timestamp)
         return self.pending[article_id]
 
-    def _advance(self) -> None:
-        """Move the replay cutoff with the watermark; forget reports on articles that can no longer come."""
-        floor = self.watermark.floor
-        if floor is None:
-            return
-        self.seen.advance(floor)
-        while self._unregistered and self.seen.too_late(self._unregistered[0][0]):
-            article_id = heapq.heappop(self._unregistered)[1]
+    def _advance(self, source: int) -> None:
+        """Move a raw partition's replay cutoff with the newest publication time it reached; forget the reports
+        on its articles that can no longer be placed (a registration comes before its partition moves on)."""
+        self.seen.advance(source, self.watermark.marks[source])
+        unregistered = self._unregistered.get(source, [])
+        while unregistered and self.seen.too_late(source, unregistered[0][0]):
+            article_id = heapq.heappop(unregistered)[1]
             pending = self.pending.get(article_id)
             if pending is not None and pending.registration is None:
                 del self.pending[article_id]
@@ -360,8 +366,8 @@ class Resolver:
     def _too_late(self, article: Article) -> BadRecord:
         hours = self.settings.replay_horizon_hours
         return BadRecord("too_late", f"article {article.id} published at {_iso(article.timestamp)} is more than "
-                                     f"{hours:g} h (replay_horizon_hours) behind the watermark: its id may be "
-                                     "forgotten, so placing it could count it twice")
+                                     f"{hours:g} h (replay_horizon_hours) behind articles its raw partition already "
+                                     "had: its id may be forgotten, so placing it could count it twice")
 
     @property
     def waiting(self) -> int:
@@ -398,14 +404,15 @@ class Resolver:
         known = self.seen.get(article.id)
         if known is not None:
             return self._replayed(article, text_key(article), known)
-        return self._too_late(article) if self.seen.too_late(article.timestamp) else None
+        return self._too_late(article) if self.seen.too_late(IN_PROCESS, article.timestamp) else None
 
     def place(self, article: Article, text_key_: str, cleaned: str, facts: Facts, embedding: Any,
               links: list[Link], mark: Mark | None = None) -> Result:
         member = Member(article.id, article.source, article.timestamp)
-        if mark is None:  # in process (Pipeline): articles come in publication order, each its own mark
-            self.watermark.see((0, article.timestamp))
-            self._advance()
+        if mark is None:  # in process (Pipeline): one source, articles in publication order, each its own mark
+            mark = (IN_PROCESS, article.timestamp)
+            self.watermark.see(mark)
+            self._advance(IN_PROCESS)
         with self.clock("dedup"):
             decision, story, merged = self.book.place(member, _best_first(links), mark)
         with self.clock("events"):
@@ -413,7 +420,7 @@ class Resolver:
                                                    facts, article.title + ". " + cleaned, embedding)
         with self.clock("aggregates"):
             records = self.aggregator.update(article.source, article.timestamp, decision, story, assignment, event)
-        self.seen.remember(article.id, article.timestamp, Outcome(text_key_, story.id, (event.id,)))
+        self.seen.remember(article.id, mark[0], article.timestamp, Outcome(text_key_, story.id, (event.id,)))
         if self.clock.observe:
             self._count(article, decision, story, assignment, event)
         return Result(article=article, facts=facts, decision=decision, story=story, assignment=assignment,
@@ -550,6 +557,6 @@ class Pipeline:
 
     def state_parts(self) -> dict[str, list[object]]:
         """Every object holding state between articles, by part: the match indexes, the resolver's parts
-        and the cleaner's learnt banners."""
-        return {"match": [self.matcher.indexes], **self.resolver.state_parts(), "cleaner": [self.preparer.cleaner]}
+        and the cleaners' learnt banners."""
+        return {"match": [self.matcher.indexes], **self.resolver.state_parts(), "cleaner": [self.preparer.cleaners]}
 

@@ -80,9 +80,10 @@ class Settings:
     max_skew_hours: float = field(default=168.0, metadata={
         "help": "state is also dropped this far behind the newest article, even if a raw partition lags or idles"})
     replay_horizon_hours: float = field(default=336.0, metadata={
-        "help": "how long (in publication time behind the watermark of every raw partition) per-article state is "
-                "kept: the ids that recognise a replay, and the members listed in story and event records. An "
-                "article older than this behind the watermark is dead-lettered as too_late, so none counts twice"})
+        "help": "how long (in publication time) per-article state is kept: the ids that recognise a replay, "
+                "until their raw partition is this far past them, and the members listed in story and event "
+                "records. An article this far behind its raw partition is dead-lettered as too_late, so none "
+                "counts twice"})
     # Events
     event_similarity: float = field(default=0.53, metadata={
         "help": "lead-embedding cosine to an active event's centroid to join it: the F1-optimal cut for "

@@ -4,13 +4,12 @@ never counted twice. Everything here is driven by publication times, never by th
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from datetime import timedelta
 
 import orjson
 import pytest
 
-from streams.dedup import Fingerprint, Held, Watermark
+from streams.dedup import Fingerprint, Held
 from streams.events import EventIndex
 from streams.extract import extract
 from streams.keyindex import KeyIndex, pack
@@ -38,38 +37,31 @@ def start():
 
 # -- SeenIds ------------------------------------------------------------------------------------------
 
-def test_seen_ids_are_forgotten_a_horizon_behind_the_watermark():
+def test_seen_ids_are_forgotten_a_horizon_behind_their_partition():
     seen = SeenIds(horizon=100.0)
-    seen.remember("a", 1000.0, Outcome("k", "story-a", ("e1",)))
-    seen.advance(1090.0)
+    seen.remember("a", 0, 1000.0, Outcome("k", "story-a", ("e1",)))
+    seen.advance(0, 1090.0)
     assert seen.get("a") == Outcome("k", "story-a", ("e1",))
-    assert not seen.too_late(1000.0)
-    seen.advance(1101.0)
+    assert not seen.too_late(0, 1000.0)
+    seen.advance(1, 5000.0)  # another partition's progress forgets nothing here
+    assert seen.get("a") is not None and not seen.too_late(0, 1000.0) and seen.too_late(1, 1000.0)
+    seen.advance(0, 1101.0)
     assert seen.get("a") is None and len(seen) == 0
-    assert seen.too_late(1000.0)  # forgotten, so too late: it could be a replay
+    assert seen.too_late(0, 1000.0)  # forgotten, so too late: it could be a replay
 
 
 def test_the_cutoff_never_moves_back():
     seen = SeenIds(horizon=100.0)
-    seen.advance(2000.0)
-    seen.advance(1500.0)  # an idle source woke up: the watermark stepped back
-    assert seen.cutoff == 1900.0 and seen.too_late(1899.0)
+    seen.advance(0, 2000.0)
+    seen.advance(0, 1500.0)  # after a restart the prepare stage's marks start again from its first article
+    assert seen.cutoff(0) == 1900.0 and seen.too_late(0, 1899.0)
 
 
 def test_the_story_an_article_started_is_stored_without_repeating_its_id():
     seen = SeenIds(horizon=100.0)
-    seen.remember("a", 1.0, Outcome("k", "story-a", ("e",)))
-    seen.remember("b", 1.0, Outcome("k", "story-a", ("e",)))
+    seen.remember("a", 0, 1.0, Outcome("k", "story-a", ("e",)))
+    seen.remember("b", 0, 1.0, Outcome("k", "story-a", ("e",)))
     assert seen.get("a").story_id == seen.get("b").story_id == "story-a"
-
-
-def test_watermark_floor_waits_for_every_source_and_ignores_the_skew_shortcut():
-    mark = Watermark(sources=2, max_skew=10.0)
-    assert mark.see((0, 100.0)) == 90.0 and mark.floor is None
-    mark.see((1, 50.0))
-    assert mark.value == 90.0 and mark.floor == 50.0  # the lagging source still holds the floor
-    mark.rest(1)
-    assert mark.floor == 100.0
 
 
 def test_horizon_is_validated():
@@ -120,10 +112,12 @@ def test_story_members_older_than_the_horizon_leave_the_record_and_stay_counted(
 
 # -- the resolver over the wire -------------------------------------------------------------------
 
-def records(settings: Settings, items: list[Article], partitions: int = 2) -> list[tuple[dict, list]]:
-    out = []
+def records(settings: Settings, items: list[Article], partitions: int = 2, source: int = 0) -> list[tuple[dict, list]]:
+    """What the prepare stage sends for ``items`` read in this order from raw partition ``source``."""
+    out, newest = [], float("-inf")
     for prepared in Preparer(settings).prepare(items):
-        mark = (0, prepared.article.timestamp)
+        newest = max(newest, prepared.article.timestamp)
+        mark = (source, newest)
         routes = prepared.routes(partitions)
         out.append((wire(prepared.registration(sorted(routes), mark)),
                     [(q, wire(prepared.keyed(keys, mark))) for q, keys in routes.items()]))
@@ -156,6 +150,20 @@ def test_reports_without_registration_are_forgotten_behind_the_horizon():
     assert resolver.state_size()["pending"] == 1
     place(matcher, resolver, *new)
     assert resolver.state_size()["pending"] == 0
+
+
+def test_a_partition_that_idled_is_not_judged_late_by_the_others():
+    """Raw partition 1 was idle while partition 0 moved on; articles weeks older than partition 0's newest
+    then come on partition 1 (an archive replayed): they are behind the others, not behind their own
+    partition, and no id of partition 1 was forgotten, so they are placed."""
+    settings = lexical_settings(replay_horizon_hours=48)
+    matcher, resolver = Matcher(settings, sources=2), Resolver(settings, sources=2)
+    [new] = records(settings, [article("new", start() + 500 * HOUR)], source=0)
+    resolver.handle({"type": "idle", "source": 1})
+    assert [r.article.id for r in place(matcher, resolver, *new)] == ["new"]
+    [old] = records(settings, [article("old", start())], source=1)
+    placed = place(matcher, resolver, *old)
+    assert [r.article.id for r in placed] == ["old"] and not placed[0].replayed
 
 
 def test_a_replayed_registration_beyond_the_horizon_is_too_late_not_placed_again():
