@@ -23,6 +23,11 @@ TOWNS = ("Lyon", "Porto", "Gdansk", "Tartu", "Cork", "Aarhus", "Brno", "Ghent", 
 TOPICS = ("budget", "bridge", "library", "tram line", "harbour", "school", "hospital wing", "market", "park",
           "water supply", "bus depot", "museum")
 
+WIDE_HORIZON_HOURS = 20 * 365 * 24
+"""``replay_horizon_hours`` for tests whose articles are weeks out of publication order (``article`` cycles
+through March 2025), span years (the seeds) or mix in undated ones (stamped with the wall clock): under
+the default two weeks some of them would be dead-lettered as too_late (tests/unit/test_horizon.py)."""
+
 
 def article(ident: str, n: int, **extra: object) -> dict:
     """A small, distinct good article (lexical mode processes these at tens per second)."""

@@ -23,7 +23,7 @@ from streams.outputs import Outputs
 from streams.publish import Publisher
 from streams.settings import Settings
 from tests.conftest import kafka_settings
-from tests.faults.helpers import article, dead_letter_counts, metrics, read_until, start_worker
+from tests.faults.helpers import WIDE_HORIZON_HOURS, article, dead_letter_counts, metrics, read_until, start_worker
 
 pytestmark = pytest.mark.kafka
 
@@ -96,9 +96,7 @@ class Batch:
 def batch(broker, tmp_path_factory) -> Batch:
     """A lexical-mode worker that has processed the whole mixed batch (outputs and metrics read once)."""
     tmp = tmp_path_factory.mktemp("bad-input")
-    # Undated articles are stamped with the wall clock and the good ones are from 2025-03, out of order by
-    # weeks: a horizon of years keeps every good article placeable (none is a replay here).
-    settings = kafka_settings(broker.bootstrap, tmp, semantic=False, replay_horizon_hours=20 * 365 * 24)
+    settings = kafka_settings(broker.bootstrap, tmp, semantic=False, replay_horizon_hours=WIDE_HORIZON_HOURS)
     ensure_topics(settings)
     worker = start_worker(settings, tmp / "worker.log")
     try:

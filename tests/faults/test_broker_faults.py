@@ -23,7 +23,7 @@ from streams.replay import replay
 from streams.settings import Settings
 from streams.sources.files import open_source
 from tests.conftest import SEEDS, kafka_settings
-from tests.faults.helpers import article, metrics, read_until, wait_metrics, wait_until
+from tests.faults.helpers import WIDE_HORIZON_HOURS, article, metrics, read_until, wait_metrics, wait_until
 
 pytestmark = pytest.mark.kafka
 
@@ -65,7 +65,8 @@ def site(tmp_path_factory):
     port = free_port()
     # PLAINTEXT, but with secrets set: they travel to the worker in its environment and must never reach its log
     site = Site(port, tmp, kafka_settings(f"127.0.0.1:{port}", tmp, semantic=False, connect_timeout_s=60,
-                                          sasl_username="pipeline", sasl_password=SECRET, ssl_password=SECRET))
+                                          sasl_username="pipeline", sasl_password=SECRET, ssl_password=SECRET,
+                                          replay_horizon_hours=WIDE_HORIZON_HOURS))
     try:
         yield site
     finally:

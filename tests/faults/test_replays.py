@@ -24,13 +24,12 @@ from streams.demo import Worker
 from streams.outputs import Outputs
 from streams.settings import Settings
 from tests.conftest import SEEDS, kafka_settings
-from tests.faults.helpers import (ROOT, article, clean_env, count_records, lines, metrics, read_until,
-                                  start_worker, streams)
+from tests.faults.helpers import (ROOT, WIDE_HORIZON_HOURS, article, clean_env, count_records, lines, metrics,
+                                  read_until, start_worker, streams)
 
 pytestmark = pytest.mark.kafka
 
 SEED_COUNT = 5
-SEEDS_SPAN_HOURS = 5 * 365 * 24
 JSONL_COUNT = 300
 
 
@@ -58,9 +57,8 @@ class Replayed:
 def replayed(broker, tmp_path_factory) -> Replayed:
     tmp = tmp_path_factory.mktemp("replays")
     # The seeds span 2022-2025: replayed again after the 2025 one, the 2022 seed would be years behind the
-    # watermark, dead-lettered as too_late under the default horizon (tests/unit/test_horizon.py). Here
-    # replays must be recognised as replays, so the horizon covers the seeds' span.
-    settings = kafka_settings(broker.bootstrap, tmp, semantic=False, replay_horizon_hours=SEEDS_SPAN_HOURS)
+    # watermark, dead-lettered as too_late under the default horizon. Here replays must be recognised.
+    settings = kafka_settings(broker.bootstrap, tmp, semantic=False, replay_horizon_hours=WIDE_HORIZON_HOURS)
     ensure_topics(settings)
     worker = start_worker(settings, tmp / "worker.log")
     try:
