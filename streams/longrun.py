@@ -213,8 +213,8 @@ def run_long(settings: Settings, pool: Sequence[dict], n: int, every: int, batch
         pending = []
         if done % every == 0 or done == n:
             checkpoint, run.shared_bytes = sample(pipeline, done, day, seconds, rejected)
+            say(render_row(checkpoint, run.checkpoints[-1]))
             run.checkpoints.append(checkpoint)
-            say(render_row(checkpoint))
     return run
 
 
@@ -273,8 +273,11 @@ HEADER = (f"{'articles':>9} {'day':>7} {'RSS MB':>8} {'state MB':>9} {'B/held':>
           f"{'dedup':>6} {'stories':>7} {'events':>6} {'seen':>7} {'pend':>5} {'rej':>5} {'art/s':>6}")
 
 
-def render_row(c: Checkpoint) -> str:
-    rate = f"{c.articles / c.seconds:6.0f}" if c.seconds else f"{'-':>6}"
+def render_row(c: Checkpoint, previous: Checkpoint | None = None) -> str:
+    """One line of the table; art/s is the rate since the previous checkpoint (sampling not counted)."""
+    articles, seconds = (c.articles - previous.articles, c.seconds - previous.seconds) if previous \
+        else (c.articles, c.seconds)
+    rate = f"{articles / seconds:6.0f}" if seconds > 0 else f"{'-':>6}"
     s = c.state
     return (f"{c.articles:>9} {c.day:>7.1f} {_mb(c.rss_bytes):>8} {_mb(c.total_bytes):>9} {c.bytes_per_held:>7.0f} "
             f"{c.held:>7} {s.get('dedup_articles', 0):>6} {s.get('stories', 0):>7} {s.get('events', 0):>6} "
@@ -291,7 +294,7 @@ def render(result: dict[str, Any]) -> str:
              HEADER]
     checkpoints = [Checkpoint(**{k: v for k, v in c.items() if k in Checkpoint.__dataclass_fields__})
                    for c in result["checkpoints"]]
-    lines += [render_row(c) for c in checkpoints]
+    lines += [render_row(c, p) for c, p in zip(checkpoints, [None] + checkpoints[:-1])]
     last = checkpoints[-1]
     lines.append("state bytes at end: " + ", ".join(f"{k} {_mb(v)} MB" for k, v in last.state_bytes.items())
                  + f" (deep getsizeof; settings and catalog {_mb(result['shared_bytes'])} MB not counted)")
