@@ -335,7 +335,7 @@ class EventIndex:
 
     def member_parts(self) -> list[object]:
         """The per-article part of the state (members held, story -> event), for measuring its bytes."""
-        return [self._event_of_story] + [(e.entries, e.story_members) for e in self.events.values()]
+        return [self._event_of_story, *(part for e in self.events.values() for part in (e.entries, e.story_members))]
 
 
 def _cap(counter: Counter) -> None:
