@@ -32,7 +32,7 @@ from datasketch import LeanMinHash
 from streams import evidence as ev
 from streams.fingerprint import estimated_jaccard
 from streams.keyindex import KeyIndex, pack as pack_keys
-from streams.keys import candidate_keys
+from streams.keys import candidate_keys, key_hash
 from streams.seen import OWN_STORY
 from streams.settings import Settings
 
@@ -336,10 +336,8 @@ _NO_KEYS = np.empty(0, dtype=np.uint64)
 
 
 def key_hashes(keys: list[str]) -> np.ndarray:
-    """Sorted 64-bit hashes of keys: the CRC32 that routes a key (``keys.partition_of``) in the high half,
-    so the owner of a key can be read off its hash; a second CRC32 in the low half breaks ties."""
-    return np.array(sorted({(zlib.crc32(k.encode()) << 32) | zlib.crc32(k[::-1].encode()) for k in keys}),
-                    dtype=np.uint64)
+    """Sorted hashes of keys (``keys.key_hash``: the owning partition can be read off the high half)."""
+    return np.array(sorted({key_hash(k) for k in keys}), dtype=np.uint64)
 
 
 def owner(a: np.ndarray, b: np.ndarray, partitions: int) -> int:
@@ -383,13 +381,13 @@ class MatchIndex:
         An id already held is not judged again (a replay, or a redelivery after a crash)."""
         if fp.article_id in self._held:
             return []
-        every = self._all_keys(fp)
-        links = [Link(fp.article_id, fp.timestamp, d) for d in self._judge_candidates(fp, keys, every)]
-        self.hold(fp, keys, mark, every)
+        packed, every = pack_keys(keys), self._all_keys(fp)
+        links = [Link(fp.article_id, fp.timestamp, d) for d in self._judge_candidates(fp, packed, every)]
+        self._hold(fp, packed, mark, every)
         return links
 
-    def _judge_candidates(self, fp: Fingerprint, keys: list[str], every: np.ndarray) -> list[Decision]:
-        found = {other for key in keys for other in self._by_key.holders(key)}
+    def _judge_candidates(self, fp: Fingerprint, packed: bytes, every: np.ndarray) -> list[Decision]:
+        found = self._by_key.holders_of(packed)
         decisions = []
         # in publication order: which of equally good verdicts comes first does not depend on the index layout
         for other in sorted(found, key=lambda a: (self._held[a][0].timestamp, a)):
@@ -410,13 +408,13 @@ class MatchIndex:
         """A raw partition is idle (see ``Watermark``)."""
         self.watermark.rest(source)
 
-    def hold(self, fp: Fingerprint, keys: list[str], mark: Mark | None = None,
-             every: np.ndarray | None = None) -> None:
+    def hold(self, fp: Fingerprint, keys: list[str], mark: Mark | None = None) -> None:
         """Keep ``fp`` inside the window (also used to rebuild the index from the topic)."""
-        if fp.article_id in self._held:
-            return
-        packed = pack_keys(keys)
-        self._held[fp.article_id] = (Held(fp), packed, self._all_keys(fp) if every is None else every)
+        if fp.article_id not in self._held:
+            self._hold(fp, pack_keys(keys), mark, self._all_keys(fp))
+
+    def _hold(self, fp: Fingerprint, packed: bytes, mark: Mark | None, every: np.ndarray) -> None:
+        self._held[fp.article_id] = (Held(fp), packed, every)
         self._by_key.add(packed, fp.article_id)
         heapq.heappush(self._expiry, (fp.timestamp, fp.article_id))
         self._expire(mark or (0, fp.timestamp))

@@ -9,20 +9,15 @@ only add a candidate pair; the pair rule still decides.
 """
 from __future__ import annotations
 
-import hashlib
 from array import array
 from typing import Iterable
 
-EMPTY, GONE = 0, 1  # cell markers; real hashes are >= 2
+from streams.keys import key_hash
+
+EMPTY, GONE = 0, 1  # cell markers; ``key_hash`` never returns them
 MIN_CELLS = 1024
 MAX_LOAD = 0.6  # live + removed cells, before the table is rebuilt
 CELLS_PER_ENTRY = 2.5  # after a rebuild
-
-
-def key_hash(key: str) -> int:
-    """Stable across processes (unlike ``hash``): a rebuilt index holds the same numbers."""
-    value = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
-    return value if value > GONE else value + 2
 
 
 def pack(keys: Iterable[str]) -> bytes:
@@ -53,7 +48,14 @@ class KeyIndex:
         return self._live
 
     def holders(self, key: str) -> list[str]:
-        h, ids = key_hash(key), self._ids
+        return self._holders(key_hash(key))
+
+    def holders_of(self, packed: bytes) -> set[str]:
+        """Everyone holding any of the packed keys (``pack``)."""
+        return {holder for h in unpack(packed) for holder in self._holders(h)}
+
+    def _holders(self, h: int) -> list[str]:
+        ids = self._ids
         hashes, slots, cells = self._hashes, self._slots, len(self._hashes)
         out = []
         i = h % cells

@@ -70,6 +70,14 @@ def partition_of(key: str, partitions: int) -> int:
     return zlib.crc32(key.encode()) % partitions
 
 
+def key_hash(key: str) -> int:
+    """A stable 64-bit hash of a key: the CRC32 that routes it (``partition_of``) in the high half, so the
+    partition owning a key can be read off its hash, and the CRC32 of the reversed key in the low half.
+    Never 0 or 1 (the key index uses those as cell markers)."""
+    value = (zlib.crc32(key.encode()) << 32) | zlib.crc32(key[::-1].encode())
+    return value if value > 1 else value + 2
+
+
 def route(keys: list[str], partitions: int) -> dict[int, list[str]]:
     """Keys grouped by the partition that owns them: one message per partition, not per key."""
     out: dict[int, list[str]] = {}
