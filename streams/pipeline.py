@@ -270,7 +270,6 @@ class Pending:
     registration: dict[str, Any] | None = None
     reports: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
     first_seen: float = 0.0
-    timestamp: float = 0.0  # publication time, from the first record heard
 
     def complete(self) -> bool:
         reg = self.registration
@@ -326,7 +325,7 @@ class Resolver:
         if self.seen.too_late(source, article.timestamp):
             self.pending.pop(article_id, None)  # its reports, if any came first
             return [self._too_late(article)] + self._release()
-        self._pending(article_id, article.timestamp).registration = record
+        self._pending(article_id).registration = record
         heapq.heappush(self._queue, (article.timestamp, article_id))
         return self._release()
 
@@ -341,15 +340,15 @@ class Resolver:
                 and self.seen.too_late(source, record["ts"]):
             return []
         if pending is None:
-            pending = self._pending(article_id, record["ts"])
+            pending = self._pending(article_id)
             if source is not None:
                 heapq.heappush(self._unregistered.setdefault(source, []), (record["ts"], article_id))
         pending.reports.setdefault((record["text_key"], record["partition"]), record["links"])
         return self._release()
 
-    def _pending(self, article_id: str, timestamp: float) -> Pending:
+    def _pending(self, article_id: str) -> Pending:
         if article_id not in self.pending:
-            self.pending[article_id] = Pending(first_seen=time.time(), timestamp=timestamp)
+            self.pending[article_id] = Pending(first_seen=time.time())
         return self.pending[article_id]
 
     def _advance(self, source: int) -> None:
