@@ -65,9 +65,10 @@ VARIANT_DELAY_HOURS = {"verbatim": (0.05, 24.0), "trimmed": (0.5, 48.0), "paraph
 """Publication delay after the original; paraphrases reach past the default 72 h story window."""
 TRIM_SHARE = 0.3
 DEFAULT_SPAN_DAYS = 7.0
-OUTLETS = ("reuters.com", "apnews.com", "bbc.co.uk", "theguardian.com", "aljazeera.com", "cnn.com",
-           "nytimes.com", "washingtonpost.com", "dailymail.co.uk", "france24.com", "dw.com", "npr.org",
-           "independent.co.uk", "abc.net.au", "cbc.ca", "scmp.com")
+OUTLETS = tuple(f"{name}.example.org" for name in (
+    "wire", "agency", "daily", "herald", "courier", "gazette", "tribune", "chronicle", "observer", "ledger",
+    "post", "times", "journal", "monitor", "dispatch", "bulletin"))
+"""Fictional outlets the generated copies are attributed to (never real ones)."""
 SYNONYMS = {
     "said": "stated", "says": "states", "told": "informed", "also": "additionally", "big": "large",
     "large": "big", "start": "beginning", "began": "started", "started": "began", "help": "assist",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from streams.extract import Facts
+from streams.extract import Facts, compatible_types
 
 
 class CatalogError(ValueError):
@@ -39,7 +39,7 @@ class CatalogEvent:
         actors = [a for a in self.actors if any(a.lower() in p.lower() for p in facts.people)]
         place_ok = not self.place or (facts.location is not None
                                       and self.place.lower() in facts.location.label.lower())
-        type_ok = not self.type or self.type == facts.event_type
+        type_ok = not self.type or compatible_types(self.type, facts.event_type)
         if not place_ok or not type_ok:
             return []
         if why or len(actors) >= min(2, len(self.actors) or 2):

@@ -1,7 +1,10 @@
 """Cleaning stage: strip page boilerplate (ads, banners, "Also read:" links, newsletter footers).
 
-Two layers: fixed line patterns that are boilerplate on any site, and banner
-lines that repeat inside one article or across several articles of one outlet.
+Three layers, all working on one article alone: fixed line patterns that are page furniture on any
+site (buttons, counters, video durations, photo credits, bylines, credit lines, "Also read" links),
+lines repeated inside the article (a repeated title, a banner repeated within its line), and the
+furniture after the last sentence (a site name and sign-up block). A fourth learns banner lines that
+repeat across several articles of one outlet, when the outlet is known.
 """
 from __future__ import annotations
 
@@ -17,18 +20,71 @@ _LINE_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
     r"^\W*(share (this|on)|follow us on|click here to|download our app)",
     r"^\(?\s*(reporting|additional reporting|writing) by .*(editing by .*)?\)?\s*$",
     r"^(all rights reserved|copyright ©|© \d{4})",
+    # Page furniture: buttons and labels, counters, video durations, reading times, trust boxes.
+    r"^\W*(close|loading|share( this)?|print|email|menu|search|recent news|top stories|latest news|"
+    r"continue reading|read the full story|comments?|listen|play|watch now)\W*$",
+    r"^\W*\d{1,5}\W*$",
+    r"^\W*\d{1,2}:\d{2}(:\d{2})?\W*$",
+    r"^\W*(estimated )?reading time\s*:?\s*\d+",
+    r"^why you can trust\b",
+    # Photo and video credits; hashtag and section markers ("#Newsletter Exclusive / Name").
+    r"^\W*(photo|image|picture|video|graphic)s?( source| courtesy| credits?| by)?\s*:",
+    r"^#\S",
+    # Bylines and datelines of a page ("by | Oct 19, 2023 | News"), "next"/"previous" links, sign-ups.
+    r"^by\b[^.]{0,60}\|",
+    r"^\W*(next|previous|prev|up next)\s*[:\-–|]",
+    r"successfully subscribed|\bin your inbox\W*$",
+    # Credit lines of generated or syndicated copy ("This story was created with ... and edited by ...").
+    r"^(this|the) (story|article|report|content) (was|is|has been) (created|written|generated|produced|"
+    r"edited|compiled)( in part)? (with|by|using)\b",
 )]
+_REPEATED_PHRASE = re.compile(r"(.{6,120}?\S)(?:\s*\1){2,}\s*")
+_TAG_LINE = re.compile(r"[a-z][a-z\-]*(?: [a-z][a-z\-]*){0,3}")
+_CREDIT_SUFFIX = re.compile(r"(?<=[.!?])\s+(photo|image|picture|video)s?( source| courtesy| credit)?\s*:\s*"
+                            r"[\w .,/&'’\-]{1,60}$", re.IGNORECASE)
 MAX_BANNER_CHARS = 80
+MAX_REPEATED_CHARS = 200
+"""A line repeated within one article, not ending as a sentence, up to this long is furniture (a video title)."""
 OUTLET_BANNER_ARTICLES = 3
 
 
-def _banner_shaped(line: str) -> bool:
+def _banner_shaped(line: str, limit: int = MAX_BANNER_CHARS) -> bool:
     """Short and not a sentence: a masthead or section banner rather than reporting."""
-    return len(line) <= MAX_BANNER_CHARS and not re.search(r"[.!?\"\u201d']$", line)
+    return len(line) <= limit and not re.search(r"[.!?\"\u201d']$", line)
 
 
-def _is_boilerplate(line: str) -> bool:
-    return any(p.search(line) for p in _LINE_PATTERNS)
+def is_boilerplate(line: str) -> bool:
+    """Page furniture on any site: a fixed pattern, a phrase repeated within the line (a banner), or a
+    short all-lowercase line (image tags such as "beijing olympics")."""
+    return (any(p.search(line) for p in _LINE_PATTERNS)
+            or len(line) <= 1000 and _REPEATED_PHRASE.fullmatch(line) is not None
+            or _TAG_LINE.fullmatch(line) is not None)
+
+
+def lines_of(text: str) -> list[str]:
+    """Non-empty lines, whitespace normalised (NFKC, no-break spaces, runs of blanks)."""
+    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\u00a0", " ")
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+    return [line for line in lines if line]
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """A page saved as text: (title, body). The title is the first line that is not page furniture
+    ("close", "Advertisement", a banner, a byline marker); furniture before it is dropped."""
+    lines = text.strip().split("\n")
+    for n, line in enumerate(lines):
+        flat = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", line)).strip()
+        if flat and not is_boilerplate(flat):
+            return flat, "\n".join(lines[n + 1:]).strip()
+    return (lines[0].strip() if lines else ""), "\n".join(lines[1:]).strip()
+
+
+def _trim_footer(lines: list[str]) -> list[str]:
+    """Drop the furniture after the last sentence: a site name, "Get X in your inbox", tag lines."""
+    end = len(lines)
+    while end > 1 and _banner_shaped(lines[end - 1]):
+        end -= 1
+    return lines[:end]
 
 
 class Cleaner:
@@ -43,17 +99,19 @@ class Cleaner:
         self.max_lines = max_lines
         self._outlet_lines: OrderedDict[str, OrderedDict[str, int]] = OrderedDict()
 
-    def clean(self, text: str, outlet: str = "") -> str:
-        """Return the article body without boilerplate, paragraphs separated by blank lines."""
-        text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\u00a0", " ")
-        lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
-        lines = [line for line in lines if line]
-        repeated = {line for line, n in Counter(lines).items() if n > 1 and _banner_shaped(line)}
+    def clean(self, text: str, outlet: str = "", title: str = "") -> str:
+        """Return the article body without boilerplate, paragraphs separated by blank lines.
+        ``title``: lines repeating it are dropped."""
+        lines = lines_of(text)
+        counts = Counter(lines)
+        repeated = {line for line, n in counts.items() if n > 1 and _banner_shaped(line, MAX_REPEATED_CHARS)}
         banners = self._outlet_banners(outlet, lines)
-        kept = [line for line in lines
-                if line not in repeated and line not in banners and not _is_boilerplate(line)]
+        title = " ".join(title.split())
+        kept = [_CREDIT_SUFFIX.sub("", line) for line in lines
+                if line not in repeated and line not in banners and line != title and not is_boilerplate(line)]
+        kept = _trim_footer(kept)
         if not kept:  # never empty an article: fall back to the fixed patterns only
-            kept = [line for line in lines if not _is_boilerplate(line)] or lines
+            kept = [line for line in lines if not is_boilerplate(line)] or lines
         return "\n\n".join(kept)
 
     def _outlet_banners(self, outlet: str, lines: list[str]) -> set[str]:

@@ -23,15 +23,14 @@ from typing import Any
 import numpy as np
 import orjson
 
-from streams import tfidf
+from streams import names, tfidf
 from streams.catalog import Catalog, CatalogEvent
-from streams.extract import Facts
+from streams.extract import Facts, compatible_types
 from streams.gazetteer import Place
 from streams.seen import packed_json
 from streams.settings import Settings
 
 DAY = 86400.0
-COMPATIBLE_TYPES = {frozenset({"summit", "bilateral_meeting"}), frozenset({"visit", "bilateral_meeting"})}
 TYPE_MISMATCH_PENALTY = 0.1
 EXACT_DATE_SOURCES = frozenset({"explicit", "weekday", "month_day", "relative"})
 SURE_LOCATION_SOURCES = frozenset({"dateline", "lead"})
@@ -155,7 +154,7 @@ class Event:
         name = self.names.most_common(1)[0][0] if self.names else self.type.replace("_", " ").capitalize()
         parts = [name]
         if not self.names and self.actors:
-            parts.append(" – ".join(sorted(a for a, _ in self.actors.most_common(2))))
+            parts.append(" – ".join(sorted(a for a, _ in names.fold(self.actors).most_common(2))))
         if self.location is not None:
             parts.append(self.location.label)
         if self.main_date is not None:
@@ -167,7 +166,7 @@ class Event:
         return {
             "id": self.id, "label": self.label, "type": self.type,
             "catalog_id": self.catalog.id if self.catalog else None,
-            "actors": [a for a, _ in self.actors.most_common(5)],
+            "actors": [a for a, _ in names.fold(self.actors).most_common(5)],
             "location": self.location.label if self.location else None,
             "date": self.main_date.isoformat() if self.main_date else None,
             "date_range": [span[0].isoformat(), span[1].isoformat()] if span else None,
@@ -262,9 +261,8 @@ class EventIndex:
         else:
             text_score, signal = tfidf.cosine(vector, event.unit_centroid), "tfidf"
         score = text_score
-        if facts.event_type != "other" and event.type != "other" and facts.event_type != event.type \
-                and frozenset({facts.event_type, event.type}) not in COMPATIBLE_TYPES \
-                and (facts.event_type in RECURRING_TYPES or event.type in RECURRING_TYPES):
+        if facts.event_type != "other" and event.type != "other" \
+                and not compatible_types(facts.event_type, event.type) and (facts.event_type in RECURRING_TYPES or event.type in RECURRING_TYPES):
             score -= TYPE_MISMATCH_PENALTY
         names = set(facts.people[:6]) | set(facts.organisations[:4])
         why = [f"{signal}:{text_score:.2f}"] + [f"entity:{n}" for n in sorted(n for n in names if n in event.entities)[:5]]
@@ -353,6 +351,8 @@ def _conflict(event: Event, facts: Facts, tolerance_days: float, window_days: fl
     # A storyline (attack, crash, leak...) is covered for weeks from several places, each article
     # dating its own news: there a city or date that disagrees only raises the bar.
     recurring = facts.event_type in RECURRING_TYPES and event.type in RECURRING_TYPES
+    if recurring and not compatible_types(facts.event_type, event.type):
+        return "type", True  # a call is not a summit, whoever took part
     location = event.sure_places.most_common(1)[0][0] if event.sure_places else None
     if facts.location is not None and facts.location_source in SURE_LOCATION_SOURCES and location is not None:
         if facts.location.country_code != location.country_code:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta
 
+from streams import names as person_names
 from streams.gazetteer import DEMONYMS, Place, gazetteer
 
 WEEKDAYS = {"monday": MO, "tuesday": TU, "wednesday": WE, "thursday": TH, "friday": FR, "saturday": SA,
@@ -26,17 +27,19 @@ TITLES = frozenset("""President Prime Minister Chancellor King Queen Prince Prin
 Rep Gov Governor Mayor Secretary General Gen Judge Justice Chief Leader Premier Minister Speaker Sheikh
 Ambassador Spokesman Spokeswoman Officer Sheriff Director CEO Chairman Commander Lt Col Sgt Vice Foreign
 Defence Defense State Deputy Former Supreme Kremlin Aide Rev Sir Lord Lady Emperor Crown Cardinal Host Officials
-Official Analyst Leaders Officers Members""".split())
+Official Analyst Leaders Officers Members Comrade Counterpart Spokesperson Envoy""".split())
 STOP = frozenset("""The A An In On At Of For And But Or If As By To From With After Before During Since While When
 Where What Who Why How This That These Those It Its He She They We I You His Her Their Our My Your There Here
 Today Yesterday Tomorrow Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April
 May June July August September October November December Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec
 Reuters AP AFP Advertisement Also Read More Sign Newsletter According Asked Despite However Meanwhile Under
-Some Many Most Both Each Every Other Such Than Then Thus Yet So No Not Mr Mrs Ms""".split())
+Some Many Most Both Each Every Other Such Than Then Thus Yet So No Not Mr Mrs Ms Last Next Photo Why Get Over
+Amid Concurrently Whereas""".split())
 ORG_WORDS = frozenset("""Organisation Organization Union Party Ministry Council Agency Bank Company Corp Inc Ltd
 Group Committee Commission Department Office Court Parliament Congress Senate Assembly Army Forces Police Bureau
 Association Institute University Federation Fund Alliance Service Services Administration Network News Times
-Post Journal Airlines Motors Reserve Guard Corps Authority Front Movement Board Club Team Foundation""".split())
+Post Journal Airlines Motors Reserve Guard Corps Authority Front Movement Board Club Team Foundation Press Images
+Media Studios Television TV Radio Initiative Affairs Treaty Wire""".split())
 ORG_ACRONYMS = frozenset("""SCO NATO BRICS EU UN UNICEF WHO IMF OPEC ASEAN G7 G20 FBI CIA NSA NASA WTO OSCE AU
 ICC IAEA OECD APEC""".split())
 NAME = re.compile(r"[A-Z][\w'’\-]*(?:[ \t]+(?:(?:of|de|al|bin|van|von|la|del|da)[ \t]+)?[A-Z][\w'’\-]*)*")
@@ -47,18 +50,23 @@ Republic Kingdom Empire Olympics Games Cup War Day Year Week Festival""".split()
 ACRONYM_DEF = re.compile(r"((?:[A-Z][\w\-]+\s+){1,6}[A-Z][\w\-]+)\s+\(([A-Z][A-Z0-9]{1,7})\)")
 DATELINE = re.compile(r"^\s*([A-Z][A-Z .'\-]{2,40}?)(?:,\s*([A-Z][\w .]+?))?(?:,\s*\w+\.? \d{1,2})?\s*"
                       r"(?:\([^)]{1,30}\))?\s*[-–—]\s")
+COLON_DATELINE = re.compile(r"^\s*([A-Z][\w'\-]+(?: [A-Z][\w'\-]+)?)(?:,\s*([A-Z][\w .]+?))?:\s+[A-Z]")
+"""A place and a colon opening the text ("Astana: Chinese President ..."); only a gazetteer place counts."""
 QUOTE = re.compile(r"[\"“]([^\"”]{8,400})[\"”]")
 NUMBER = re.compile(r"\$?\d[\d,.]*\d(?:\s*(?:billion|million|trillion|percent|%))?|\$\d")
 
 EVENT_TYPES: dict[str, tuple[tuple[str, float], ...]] = {
     # A small CAMEO-like taxonomy; each keyword regex adds its weight (title counts x3).
-    "summit": ((r"\bsummit\b", 3), (r"\bsidelines? of\b", 1), (r"\bheads? of state\b", 1), (r"\bgathering\b", .5)),
+    "summit": ((r"\bsummit\b", 3), (r"\bsidelines? of\b", 2), (r"\bheads? of state\b", 1), (r"\bgathering\b", .5),
+               (r"\b(annual|regional) (meeting|gathering|conference) of\b", 2)),
     "call": ((r"\b(video|phone|telephone) (call|conversation|talks)\b", 5), (r"\bspoke by (phone|telephone)\b", 5),
              (r"\bvideo ?(link|conference)\b", 4)),
     "visit": ((r"\bstate visit\b", 5), (r"\bvisit(s|ed|ing)? to\b", 2), (r"\barriv(es|ed|ing) in\b", 2),
               (r"\btrip to\b", 1), (r"\bred[- ]carpet\b", 1)),
     "bilateral_meeting": ((r"\bmet\b", 1), (r"\b(?:hold|holds|held|holding) talks\b", 1.5), (r"\btalks with\b", 1),
-                          (r"\bmeeting with\b", 1)),
+                          (r"\bmeeting (with|between)\b", 1),
+                          (r"\b(high-level|bilateral) (meeting|talks)\b", 2),
+                          (r"\b(face-to-face|one-on-one|in-person) (meeting|talks)\b", 1)),
     "attack": ((r"\b(shooting|gunman|gunmen|shot dead|opened fire)\b", 3), (r"\b(bomb|bombing|explosion|blast)\b", 3),
                (r"\b(terror|terrorist|attack(er|ers)?)\b", 2), (r"\bstabbing\b", 3)),
     "disaster": ((r"\b(earthquake|quake|tsunami|hurricane|typhoon|cyclone|tornado|flood(s|ing)?|wildfires?|"
@@ -73,6 +81,12 @@ EVENT_TYPES: dict[str, tuple[tuple[str, float], ...]] = {
 # The patterns are lowercase and run on lowercased text (cheaper than IGNORECASE).
 _TYPE_RES = {kind: [(re.compile(p), w) for p, w in rules] for kind, rules in EVENT_TYPES.items()}
 PLACE_FREE_TYPES = frozenset({"call"})
+COMPATIBLE_TYPES = {frozenset({"summit", "bilateral_meeting"}), frozenset({"visit", "bilateral_meeting"})}
+"""Kinds that can be one happening: talks on a summit's sidelines, talks during a visit."""
+
+
+def compatible_types(a: str, b: str) -> bool:
+    return a == b or frozenset({a, b}) in COMPATIBLE_TYPES
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,8 @@ class Facts:
     name_hint: str = ""
     quotes: list[str] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
+    dateline: str | None = None  # the publication day a dateline of the page states (ISO), when the record has none
+    dateline_text: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -116,6 +132,7 @@ class Facts:
             "event_date_source": self.event_date.how if self.event_date else None,
             "event_date_inferred": self.event_date.inferred if self.event_date else None,
             "event_type": self.event_type, "actors": self.actors, "name_hint": self.name_hint or None,
+            "dateline": self.dateline, "dateline_text": self.dateline_text or None,
         }
 
 
@@ -140,13 +157,19 @@ def _names(text: str) -> list[tuple[str, str]]:
         before = text[max(0, match.start() - 25):match.start()].split()
         prev = before[-1] if before else ""
         while tokens and (tokens[0] in STOP or tokens[0] in TITLES or tokens[0] in DEMONYMS
-                          or tokens[0] in ("of", "de", "al", "la", "da", "del", "van", "von", "bin")):
+                          or tokens[0] in ("of", "de", "al", "la", "da", "del", "van", "von", "bin")
+                          or len(tokens) > 1 and tokens[1] in TITLES and _is_country(tokens[0])):  # "US President"
             prev = tokens.pop(0)
         while tokens and tokens[-1] in ("of", "de", "and", "al", "la", "da"):
             tokens.pop()
         if tokens:
-            found.append((prev, " ".join(tokens).rstrip(".'’")))
+            found.append((prev, _possessive(" ".join(tokens)).rstrip(".'’")))
     return found
+
+
+def _is_country(word: str) -> bool:
+    place = gazetteer().lookup(word)
+    return place is not None and place.kind == "country"
 
 
 def _classify(names: list[tuple[str, str]], text: str) -> tuple[Counter, Counter, list[Place]]:
@@ -188,7 +211,7 @@ def _merge_surnames(people: Counter, text: str) -> Counter:
 
 
 def _dateline_place(text: str) -> Place | None:
-    match = DATELINE.match(text)
+    match = DATELINE.match(text) or COLON_DATELINE.match(text)
     if not match:
         return None
     gaz = gazetteer()
@@ -198,20 +221,39 @@ def _dateline_place(text: str) -> Place | None:
     return city
 
 
-def _location(title: str, paragraphs: list[str], places: list[Place]) -> tuple[Place | None, str]:
-    """Where the event happened, and how sure: a dateline, a place named with "in" in the title or
+def _location(title: str, paragraphs: list[str], lead: str, places: list[Place]) -> tuple[Place | None, str]:
+    """Where the event happened, and how sure: a dateline, the place of an event named in the lead ("the
+    summit in Uzbekistan", "a meeting on Wednesday in Beijing"), a city named with "in" in the title or
     first paragraph, or (weak, not used to keep events apart) the most mentioned city."""
-    if paragraphs:
-        dateline = _dateline_place(paragraphs[0])
+    for paragraph in paragraphs[:2]:  # the first may be a standfirst
+        dateline = _dateline_place(paragraph)
         if dateline is not None:
             return dateline, "dateline"
-    named = _named_city(title + ". " + (paragraphs[0] if paragraphs else ""))
+    first = title + ". " + (paragraphs[0] if paragraphs else "")
+    named = _event_place(lead) or _named_city(first)
     if named is not None:
         return named, "lead"
     cities = Counter(p for p in places if p.kind != "country")
     if cities:
         return cities.most_common(1)[0][0], "mentions"
     return None, ""
+
+
+EVENT_NOUNS = ("summit|meeting|talks|visit|conference|forum|gathering|ceremony|rally|protest|attack|blast|"
+               "explosion|shooting|earthquake|crash|election|vote|trial|launch")
+_EVENT_PLACE = re.compile(r"\b(?:" + EVENT_NOUNS + r")\b[^.;:]{0,40}?\b(?:in|at) (?:the [\w\s]{0,30}?"
+                          r"(?:capital|city|town) (?:of )?)?([A-Z][\w'\-]+(?: [A-Z][\w'\-]+)?)")
+
+
+def _event_place(lead: str) -> Place | None:
+    """The city or country right after an event noun and "in"/"at" (the first such of the lead)."""
+    gaz = gazetteer()
+    for match in _EVENT_PLACE.finditer(lead):
+        words = match.group(1).split()
+        place = gaz.lookup(match.group(1)) or gaz.lookup(_possessive(words[0]))
+        if place is not None and place.kind in ("city", "country"):
+            return place
+    return None
 
 
 def _named_city(lead: str) -> Place | None:
@@ -244,9 +286,13 @@ def _possessive(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
-def resolve_date(text: str, published: datetime | None) -> EventDate | None:
+def _day(published: datetime | date | None) -> date | None:
+    return published.date() if isinstance(published, datetime) else published
+
+
+def resolve_date(text: str, published: datetime | date | None) -> EventDate | None:
     """First date expression of ``text``, resolved against the publication date."""
-    pub = published.date() if published else None
+    pub = _day(published)
     for match in DATE_EXPRESSION.finditer(text):
         found = _resolve_match(match, pub)
         if found is not None:
@@ -254,12 +300,12 @@ def resolve_date(text: str, published: datetime | None) -> EventDate | None:
     return None
 
 
-def event_date_of(text: str, published: datetime | None) -> EventDate | None:
+def event_date_of(text: str, published: datetime | date | None) -> EventDate | None:
     """The date of the reported event: the first date expression of ``text`` that is not more
     than ``RECENT_DAYS`` before publication. Older dates are background ("last year's summit on
     Dec. 31, 2016"): without a recent one the first of them is returned marked ``past`` (not a
     date to tell events apart)."""
-    pub = published.date() if published else None
+    pub = _day(published)
     background = None
     for match in DATE_EXPRESSION.finditer(text):
         found = _resolve_match(match, pub)
@@ -333,25 +379,57 @@ def _name_hint(lead: str, orgs: Counter) -> str:
     return f"{short} summit" if match.group(2) in ("summit", "gathering") else f"{short} {match.group(2)}"
 
 
-def extract(title: str, text: str, published: datetime | None, lead_paragraphs: int = 2) -> Facts:
-    """All facts of one article. ``text`` is the cleaned body (paragraphs split by blank lines)."""
+LEAD_WORDS = 120
+"""The lead: the first paragraphs up to this many words (at least ``lead_paragraphs`` of them)."""
+ACTORS = 4
+
+
+def lead_of(paragraphs: list[str], at_least: int = 2, words: int = LEAD_WORDS) -> str:
+    taken, count = [], 0
+    for paragraph in paragraphs:
+        if len(taken) >= at_least and count >= words:
+            break
+        taken.append(paragraph)
+        count += len(paragraph.split())
+    return " ".join(taken)
+
+
+def actors_of(people: Counter, title: str, lead: str) -> list[str]:
+    """Who took part: the people the title names (by any part of their name); without any, those the
+    lead names; without any, the most mentioned. People only mentioned further down (a rival quoted,
+    a byline) are not actors."""
+    def named_in(text: str) -> list[str]:
+        words = set(re.findall(r"[\w'’\-]+", text))
+        return [p for p, _ in people.most_common() if any(part in words for part in p.split())]
+    chosen = named_in(title) or named_in(lead) or [p for p, _ in people.most_common()]
+    return chosen[:ACTORS]
+
+
+def extract(title: str, text: str, published: datetime | date | None, lead_paragraphs: int = 2) -> Facts:
+    """All facts of one article. ``text`` is the cleaned body (paragraphs split by blank lines);
+    ``published``: the publication time or day the record or the page states (relative dates such as
+    "on Wednesday" are resolved against it, and stay unknown without it)."""
     paragraphs = [p for p in (strip_caption(p) for p in text.split("\n\n")) if p.strip()]
-    lead = " ".join(paragraphs[:lead_paragraphs])
+    lead = lead_of(paragraphs, lead_paragraphs)
     body = (title + ".\n" + text).replace("U.S.", "US").replace("U.K.", "UK").replace("U.N.", "UN")
     people, orgs, places = _classify(_names(body), body)
-    people = _merge_surnames(people, body)
-    kind = event_type(title, lead)
+    people = person_names.fold(_merge_surnames(people, body))
+    opening = " ".join(paragraphs[:lead_paragraphs])
+    kind = event_type(title, opening)
+    if kind == "other" and lead != opening:  # an opening of summary bullets names no kind of event
+        kind = event_type(title, lead)
     location, location_source = None, ""
     if kind not in PLACE_FREE_TYPES:
-        location, location_source = _location(title, paragraphs, places)
-    event_date = event_date_of(title + ". " + lead, published)
-    if event_date is None and published is not None:
-        event_date = EventDate(published.date(), "published")
+        location, location_source = _location(title, paragraphs, lead, places)
+    day = published.date() if isinstance(published, datetime) else published
+    event_date = event_date_of(title + ". " + lead, day)
+    if event_date is None and day is not None:
+        event_date = EventDate(day, "published")
     return Facts(
         people=[p for p, _ in people.most_common(12)],
         organisations=[o for o, _ in orgs.most_common(8)],
         places=list(dict.fromkeys(places)),
         location=location, location_source=location_source, event_date=event_date, event_type=kind,
-        actors=[p for p, _ in people.most_common(3)],
+        actors=actors_of(people, title, lead),
         name_hint=_name_hint(title + ". " + lead, orgs) if kind == "summit" else "",
         quotes=quotes(text), numbers=numbers(text))

@@ -41,6 +41,7 @@ class Article:
     sent_at: float | None = None
     date_error: str = ""
     seen_at: float = field(default_factory=time.time)
+    source_evidence: str = ""  # where an outlet read from the page was found ("" when the record gave it)
 
     @property
     def timestamp(self) -> float:
@@ -48,7 +49,8 @@ class Article:
         return self.published.timestamp() if self.published else self.seen_at
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "source": self.source, "url": self.url,
+        return {"id": self.id, "title": self.title, "source": self.source,
+                "source_evidence": self.source_evidence or None, "url": self.url,
                 "published": self.published.isoformat() if self.published else None,
                 "date_error": self.date_error or None}
 

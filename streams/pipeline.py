@@ -16,12 +16,12 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from streams import metrics
+from streams import metrics, page
 from streams.aggregates import Aggregator
 from streams.catalog import load_catalog
 from streams.clean import Cleaner, lead
@@ -122,7 +122,8 @@ class Preparer:
         """Rebuild: let the partition's cleaner see articles it had seen before, without preparing them."""
         cleaner = self.cleaner(source)
         for article in articles:
-            cleaner.clean(article.text, article.source)
+            article, _ = page.read(article)
+            cleaner.clean(article.text, article.source, article.title)
 
     def drop(self, source: int) -> None:
         """Forget what one raw partition's cleaner learnt (before rebuilding it from the partition)."""
@@ -134,7 +135,9 @@ class Preparer:
             return []
         sources = sources if sources is not None else [0] * len(articles)
         with self.clock("clean", len(articles)):
-            cleaned = [self.cleaner(s).clean(a.text, a.source) for a, s in zip(articles, sources)]
+            read = [page.read(a) for a in articles]
+            articles = [a for a, _ in read]
+            cleaned = [self.cleaner(s).clean(a.text, a.source, a.title) for a, s in zip(articles, sources)]
         with self.clock("fingerprint", len(articles)):
             tokens = [words(text) for text in cleaned]
             sketches = [minhash(t) for t in tokens]
@@ -142,7 +145,7 @@ class Preparer:
             if self.embedder is not None:
                 vectors = list(self.embedder.encode([lead(a.title, c) for a, c in zip(articles, cleaned)]))
         with self.clock("extract", len(articles)):
-            facts = [extract(a.title, c, a.published) for a, c in zip(articles, cleaned)]
+            facts = [_facts(a, c, dateline) for a, c, (_, dateline) in zip(articles, cleaned, read)]
         out = []
         for a, c, t, s, v, f in zip(articles, cleaned, tokens, sketches, vectors, facts):
             v = None if v is None else v.astype(np.float16)  # as it travels: every stage derives the same keys
@@ -150,6 +153,16 @@ class Preparer:
                              f.people + f.organisations, f.numbers)
             out.append(Prepared(a, c, fp, f, keys_of(fp, self.settings), text_key(a)))
         return out
+
+
+def _facts(article: Article, cleaned: str, dateline: page.Said | None) -> Facts:
+    """Facts of one article; without a publication time its relative dates resolve against the page's
+    dateline, if it has one, else they stay unknown."""
+    anchor = article.published or (date.fromisoformat(dateline.value) if dateline else None)
+    facts = extract(article.title, cleaned, anchor)
+    if dateline is not None:
+        facts.dateline, facts.dateline_text = dateline.value, dateline.evidence
+    return facts
 
 
 class Matcher:

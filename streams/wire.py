@@ -72,7 +72,8 @@ def article_to_wire(article: Article) -> dict[str, Any]:
 
 def article_from_wire(data: dict[str, Any]) -> Article:
     published = data.get("published")
-    return Article(id=data["id"], title=data["title"], text="", source=data["source"], url=data.get("url") or "",
+    return Article(id=data["id"], title=data["title"], text="", source=data["source"],
+                   source_evidence=data.get("source_evidence") or "", url=data.get("url") or "",
                    published=datetime.fromisoformat(published) if published else None,
                    sent_at=data.get("sent_at"), date_error=data.get("date_error") or "",
                    seen_at=data.get("seen_at") or 0.0)

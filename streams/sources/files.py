@@ -8,6 +8,7 @@ from typing import Iterator
 
 import orjson
 
+from streams.clean import split_title
 from streams.sources.base import RawRecord, article_id
 
 METADATA_FILE = "metadata.json"
@@ -19,7 +20,8 @@ class SourceError(ValueError):
 
 @dataclass
 class DirectorySource:
-    """Reads ``*.txt`` (title on the first line, body after) and ``*.json`` files.
+    """Reads ``*.txt`` (a page saved as text: the title is its first line that is not page furniture
+    such as "close" or "Advertisement", the body follows) and ``*.json`` files.
 
     The file name without extension is the article id. An optional
     ``metadata.json`` sidecar maps ids to ``source``, ``url`` and ``published``;
@@ -63,8 +65,8 @@ class DirectorySource:
                 record = None
             # Not an object: passed on as raw bytes so the worker dead-letters it with a reason.
             return dict(record) if isinstance(record, dict) else {"_raw": file.read_bytes()}
-        title, _, body = raw.strip().partition("\n")
-        return {"title": title.strip(), "text": body.strip()}
+        title, body = split_title(raw)
+        return {"title": title, "text": body}
 
 
 @dataclass

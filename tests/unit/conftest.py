@@ -9,15 +9,17 @@ from streams.settings import Settings
 from streams.sources.files import DirectorySource
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = ROOT / "seeds"
-CATALOG = SEEDS / "catalog.yaml"
+SEEDS = ROOT / "tests" / "fixtures" / "written"
+"""Articles written for the project (fictional outlets), with publication times; the real seeds are in ROOT/seeds."""
+REAL_SEEDS = ROOT / "seeds"
+CATALOG = ROOT / "catalog.example.yaml"
 
-ASTANA_REUTERS = "000_a94de5377cbfe687"
-ASTANA_GUARDIAN = "001_52bc99c834f615cc"
+ASTANA_WIRE = "000_a94de5377cbfe687"
+ASTANA_REWRITE = "001_52bc99c834f615cc"
 SAMARKAND = "002_2bab8afb75e512c1"
 CALL = "003_ea497608403e14fb"
 BEIJING = "004_8019c449f466b57c"
-SEED_IDS = (ASTANA_REUTERS, ASTANA_GUARDIAN, SAMARKAND, CALL, BEIJING)
+SEED_IDS = (ASTANA_WIRE, ASTANA_REWRITE, SAMARKAND, CALL, BEIJING)
 
 
 def lexical_settings(**changes) -> Settings:

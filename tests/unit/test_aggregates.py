@@ -7,7 +7,7 @@ import pytest
 
 from streams.model import Article
 from streams.pipeline import Pipeline
-from tests.unit.conftest import ASTANA_GUARDIAN, ASTANA_REUTERS, CALL, lexical_settings, run_seeds
+from tests.unit.conftest import ASTANA_REWRITE, ASTANA_WIRE, CALL, lexical_settings, run_seeds
 
 T0 = datetime(2024, 3, 7, 12, 0, 30, tzinfo=timezone.utc)
 
@@ -48,23 +48,23 @@ def test_every_result_carries_event_outlet_and_window_records(seeds):
 
 
 def test_event_duplicate_ratio_for_the_seed_paraphrase(seeds):
-    first, second = one(seeds[ASTANA_REUTERS], "event"), one(seeds[ASTANA_GUARDIAN], "event")
+    first, second = one(seeds[ASTANA_WIRE], "event"), one(seeds[ASTANA_REWRITE], "event")
     assert (first["articles"], first["stories"], first["duplicate_ratio"]) == (1, 1, 0.0)
     assert (second["articles"], second["stories"], second["outlets"], second["duplicate_ratio"]) == (2, 1, 2, 0.5)
-    assert second["first_seen"] == seeds[ASTANA_REUTERS].article.timestamp
-    assert second["last_seen"] == seeds[ASTANA_GUARDIAN].article.timestamp
+    assert second["first_seen"] == seeds[ASTANA_WIRE].article.timestamp
+    assert second["last_seen"] == seeds[ASTANA_REWRITE].article.timestamp
     hours = (second["last_seen"] - second["first_seen"]) / 3600  # 5 h 25 min
     assert second["articles_per_hour"] == pytest.approx(2 / hours, abs=1e-3)
     assert one(seeds[CALL], "event")["duplicate_ratio"] == 0.0
 
 
 def test_outlet_rewrite_share_and_median_delay_for_the_seed_paraphrase(seeds):
-    reuters, guardian = one(seeds[ASTANA_REUTERS], "outlet"), one(seeds[ASTANA_GUARDIAN], "outlet")
-    assert reuters == {"kind": "outlet", "key": "reuters.com", "articles": 1, "rewrites": 0, "rewrite_share": 0.0,
+    wire, rewrite = one(seeds[ASTANA_WIRE], "outlet"), one(seeds[ASTANA_REWRITE], "outlet")
+    assert wire == {"kind": "outlet", "key": "wire.example.org", "articles": 1, "rewrites": 0, "rewrite_share": 0.0,
                        "median_delay_s": None}
-    assert guardian["key"] == "theguardian.com"
-    assert (guardian["rewrites"], guardian["rewrite_share"]) == (1, 1.0)
-    assert guardian["median_delay_s"] == 5 * 3600 + 25 * 60  # 11:20 Reuters -> 16:45 Guardian
+    assert rewrite["key"] == "rewrite.example.org"
+    assert (rewrite["rewrites"], rewrite["rewrite_share"]) == (1, 1.0)
+    assert rewrite["median_delay_s"] == 5 * 3600 + 25 * 60  # 11:20 wire -> 16:45 rewrite
 
 
 def test_outlet_median_over_several_rewrites():
@@ -92,18 +92,18 @@ def test_same_outlet_duplicate_is_not_a_rewrite():
 
 
 def test_window_records(seeds):
-    reuters_time = seeds[ASTANA_REUTERS].article.timestamp
-    windows = {w["size_s"]: w for w in records(seeds[ASTANA_REUTERS], "window")}
+    wire_time = seeds[ASTANA_WIRE].article.timestamp
+    windows = {w["size_s"]: w for w in records(seeds[ASTANA_WIRE], "window")}
     assert sorted(windows) == [60, 3600]
     for size, window in windows.items():
-        assert window["start"] == int(reuters_time // size * size)
+        assert window["start"] == int(wire_time // size * size)
         assert window["key"] == f"{size}s@{window['start']}"
         assert (window["articles"], window["new_stories"], window["new_events"]) == (1, 1, 1)
-        assert window["top_events"] == [{"id": seeds[ASTANA_REUTERS].event.id,
-                                         "label": seeds[ASTANA_REUTERS].event.label, "articles": 1}]
-    guardian = {w["size_s"]: w for w in records(seeds[ASTANA_GUARDIAN], "window")}[3600]
-    assert guardian["start"] != windows[3600]["start"]  # 16:45 is another hour than 11:20
-    assert (guardian["articles"], guardian["new_stories"], guardian["new_events"]) == (1, 0, 0)  # joined both
+        assert window["top_events"] == [{"id": seeds[ASTANA_WIRE].event.id,
+                                         "label": seeds[ASTANA_WIRE].event.label, "articles": 1}]
+    rewrite = {w["size_s"]: w for w in records(seeds[ASTANA_REWRITE], "window")}[3600]
+    assert rewrite["start"] != windows[3600]["start"]  # 16:45 is another hour than 11:20
+    assert (rewrite["articles"], rewrite["new_stories"], rewrite["new_events"]) == (1, 0, 0)  # joined both
 
 
 def test_window_counts_accumulate_and_list_top_events():

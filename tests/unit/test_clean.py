@@ -95,7 +95,7 @@ def test_layout_is_normalised():
 
 
 @pytest.mark.parametrize("name, first_report", [
-    ("000_a94de5377cbfe687.txt", "ASTANA (Reuters) - Chinese President Xi Jinping told Russian President"),
+    ("000_a94de5377cbfe687.txt", "ASTANA (Example Wire) - Chinese President Xi Jinping told Russian President"),
     ("001_52bc99c834f615cc.txt", "Chinese leader Xi Jinping and Russian President Vladimir Putin vowed"),
     ("002_2bab8afb75e512c1.txt", "SAMARKAND, Uzbekistan - Russian President Vladimir Putin acknowledged"),
     ("003_ea497608403e14fb.txt", "Russian President Vladimir Putin and Chinese President Xi Jinping held a video"),

@@ -10,7 +10,7 @@ import pytest
 from streams.clean import Cleaner
 from streams.extract import EventDate, Facts, event_type, extract, resolve_date
 from streams.model import parse_date
-from tests.unit.conftest import ASTANA_GUARDIAN, ASTANA_REUTERS, BEIJING, CALL, SAMARKAND, SEEDS
+from tests.unit.conftest import ASTANA_REWRITE, ASTANA_WIRE, BEIJING, CALL, SAMARKAND, SEEDS
 
 FRIDAY = datetime(2024, 7, 5, 9, 0, tzinfo=timezone.utc)
 THURSDAY = datetime(2024, 7, 4, 9, 0, tzinfo=timezone.utc)
@@ -29,8 +29,8 @@ def seed_facts() -> dict[str, Facts]:
 
 
 @pytest.mark.parametrize("seed, location", [
-    (ASTANA_REUTERS, "Astana, Kazakhstan"),
-    (ASTANA_GUARDIAN, "Astana, Kazakhstan"),
+    (ASTANA_WIRE, "Astana, Kazakhstan"),
+    (ASTANA_REWRITE, "Astana, Kazakhstan"),
     (SAMARKAND, "Samarkand, Uzbekistan"),
     (CALL, None),  # a video call happens nowhere in particular
     (BEIJING, "Beijing, China"),
@@ -41,8 +41,8 @@ def test_seed_locations(seed_facts, seed, location):
 
 
 @pytest.mark.parametrize("seed, day, how", [
-    (ASTANA_REUTERS, date(2024, 7, 4), "weekday"),
-    (ASTANA_GUARDIAN, date(2024, 7, 4), "weekday"),
+    (ASTANA_WIRE, date(2024, 7, 4), "weekday"),
+    (ASTANA_REWRITE, date(2024, 7, 4), "weekday"),
     (SAMARKAND, date(2022, 9, 15), "weekday"),
     (CALL, date(2025, 1, 21), "weekday"),
     (BEIJING, date(2024, 5, 16), "weekday"),
@@ -55,20 +55,20 @@ def test_seed_event_dates(seed_facts, seed, day, how):
 
 
 def test_astana_dates_come_from_thursday(seed_facts):
-    for seed in (ASTANA_REUTERS, ASTANA_GUARDIAN):
+    for seed in (ASTANA_WIRE, ASTANA_REWRITE):
         assert seed_facts[seed].event_date.text.lower() == "thursday"
         assert seed_facts[seed].as_dict()["event_date_inferred"] is True
 
 
 @pytest.mark.parametrize("seed, kind", [
-    (ASTANA_REUTERS, "summit"), (ASTANA_GUARDIAN, "summit"), (SAMARKAND, "summit"), (CALL, "call"),
+    (ASTANA_WIRE, "summit"), (ASTANA_REWRITE, "summit"), (SAMARKAND, "summit"), (CALL, "call"),
     (BEIJING, "visit"),
 ])
 def test_seed_event_types(seed_facts, seed, kind):
     assert seed_facts[seed].event_type == kind
 
 
-@pytest.mark.parametrize("seed", [ASTANA_REUTERS, ASTANA_GUARDIAN, SAMARKAND, CALL, BEIJING])
+@pytest.mark.parametrize("seed", [ASTANA_WIRE, ASTANA_REWRITE, SAMARKAND, CALL, BEIJING])
 def test_seed_actors_are_the_two_leaders(seed_facts, seed):
     facts = seed_facts[seed]
     assert {"Xi Jinping", "Vladimir Putin"} <= set(facts.actors)
@@ -76,11 +76,11 @@ def test_seed_actors_are_the_two_leaders(seed_facts, seed):
 
 
 def test_seed_summits_are_named_and_quotes_found(seed_facts):
-    assert seed_facts[ASTANA_REUTERS].name_hint == "SCO summit"
+    assert seed_facts[ASTANA_WIRE].name_hint == "SCO summit"
     assert seed_facts[CALL].name_hint == ""
-    assert "small yards with high fences" in seed_facts[ASTANA_REUTERS].quotes
-    assert "small farms with high fences" in seed_facts[ASTANA_GUARDIAN].quotes
-    assert "$240 billion" in seed_facts[ASTANA_REUTERS].numbers
+    assert "small yards with high fences" in seed_facts[ASTANA_WIRE].quotes
+    assert "small farms with high fences" in seed_facts[ASTANA_REWRITE].quotes
+    assert "$240 billion" in seed_facts[ASTANA_WIRE].numbers
 
 
 def test_facts_as_dict_is_plain_data(seed_facts):

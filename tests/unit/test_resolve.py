@@ -128,19 +128,19 @@ def test_outputs_send_each_key_once_with_its_latest_value():
 
     from streams.pipeline import outputs
     from tests.unit.conftest import run_seeds
-    reuters = sorted(seed_articles(), key=lambda a: a.timestamp)[0]
-    copy = replace(reuters, id="copy-1", source="example.org", published=reuters.published + timedelta(minutes=10))
-    pipeline, results = run_seeds(articles=[reuters, copy])
+    wire = sorted(seed_articles(), key=lambda a: a.timestamp)[0]
+    copy = replace(wire, id="copy-1", source="example.org", published=wire.published + timedelta(minutes=10))
+    pipeline, results = run_seeds(articles=[wire, copy])
     records = outputs(list(results.values()))
     keys = [(kind, key) for kind, key, _ in records]
     assert len(keys) == len(set(keys))
-    replay = pipeline.process(reuters)  # the same article again: a replay, sent as its own enriched record
+    replay = pipeline.process(wire)  # the same article again: a replay, sent as its own enriched record
     again = outputs(list(results.values()) + [replay])
-    assert [key for kind, key, _ in again if kind == "enriched"] == [reuters.id.encode(), b"copy-1",
-                                                                      reuters.id.encode()]
-    assert {key for kind, key, _ in records if kind == "enriched"} == {reuters.id.encode(), b"copy-1"}
+    assert [key for kind, key, _ in again if kind == "enriched"] == [wire.id.encode(), b"copy-1",
+                                                                      wire.id.encode()]
+    assert {key for kind, key, _ in records if kind == "enriched"} == {wire.id.encode(), b"copy-1"}
     stories = [value for kind, _, value in records if kind == "stories"]
-    assert len(stories) == 1 and sorted(stories[0]["articles"]) == sorted([reuters.id, "copy-1"])
+    assert len(stories) == 1 and sorted(stories[0]["articles"]) == sorted([wire.id, "copy-1"])
     windows = [value for kind, key, value in records if kind == "aggregates" and key.startswith(b"window:3600s")]
     assert windows and all(value["articles"] == 2 for value in windows)  # the last value, not the first
 

@@ -11,14 +11,14 @@ from streams.model import Article
 from streams.settings import load
 from streams import wire
 
-TEXT = ('ASTANA, July 4 (Reuters) - Chinese President Xi Jinping met Russian President Vladimir Putin on '
+TEXT = ('ASTANA, July 4 (Example Wire) - Chinese President Xi Jinping met Russian President Vladimir Putin on '
         'Thursday at a summit of the Shanghai Cooperation Organisation. "We oppose small yards with high fences," '
         'Xi said. Trade reached 240 billion dollars last year.')
 
 
 def fingerprint(embedding: np.ndarray | None = None) -> Fingerprint:
     tokens = words(TEXT)
-    return Fingerprint("a1", "Reuters", 1720080000.0, exact_key(tokens), minhash(tokens), embedding,
+    return Fingerprint("a1", "wire.example.org", 1720080000.0, exact_key(tokens), minhash(tokens), embedding,
                        ["We oppose small yards with high fences"], ["Xi Jinping", "Vladimir Putin"], ["240"])
 
 
@@ -53,8 +53,8 @@ def test_facts_round_trip():
 
 
 def test_article_round_trip_drops_text_only():
-    article = Article("a1", "Title", "body", "Reuters", "http://x", datetime(2024, 7, 4, tzinfo=timezone.utc),
+    article = Article("a1", "Title", "body", "wire.example.org", "http://x", datetime(2024, 7, 4, tzinfo=timezone.utc),
                       sent_at=1.5)
     back = wire.article_from_wire(wire.article_to_wire(article))
     assert (back.id, back.title, back.source, back.published, back.sent_at, back.text) == \
-        ("a1", "Title", "Reuters", article.published, 1.5, "")
+        ("a1", "Title", "wire.example.org", article.published, 1.5, "")
