@@ -82,9 +82,6 @@ def port_or_free(port: int) -> int:
 def run_demo(settings: Settings, seeds: str = "seeds", as_json: bool = False, keep_running: bool = False,
              timeout: float = 180.0) -> int:
     source = open_source(seeds)
-    example_catalog = Path(seeds) / "catalog.yaml"
-    if not settings.catalog and example_catalog.exists():
-        settings = settings.replace(catalog=str(example_catalog))
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     say = (lambda *a: print(*a, file=sys.stderr)) if as_json else print

@@ -135,7 +135,17 @@ class Event:
         return (days[0], days[-1]) if days else None
 
     @property
+    def date_source(self) -> str | None:
+        """Where the event date comes from: "text" (stated), "inferred" (a weekday or relative date resolved
+        against a publication date or dateline), "catalog" (a watched event's own date), None (unknown)."""
+        if self.dates:
+            return "inferred" if self.date_inferred else "text"
+        return "catalog" if self.catalog is not None and self.catalog.date_from else None
+
+    @property
     def main_date(self) -> date | None:
+        if not self.dates and self.catalog is not None:
+            return self.catalog.date_from
         exact = Counter(d for (d, how), n in self.dates.items() for _ in range(n) if how in EXACT_DATE_SOURCES)
         if exact:
             return exact.most_common(1)[0][0]
@@ -170,7 +180,7 @@ class Event:
             "location": self.location.label if self.location else None,
             "date": self.main_date.isoformat() if self.main_date else None,
             "date_range": [span[0].isoformat(), span[1].isoformat()] if span else None,
-            "date_inferred": self.date_inferred,
+            "date_inferred": self.date_inferred if self.dates else None, "date_source": self.date_source,
             "first_seen": self.first_seen, "last_seen": self.last_seen,
             "articles": self.articles, "size": self.size, "stories": sorted(self.stories),
             "outlets": sorted(self.outlets), "members": self.members,

@@ -553,7 +553,7 @@ class Pipeline:
                 continue
             p = next(prepared)
             links = self.matcher.match(0, p.fingerprint, p.keys)
-            results.append(self.resolver.place(article, p.text_key, p.cleaned, p.facts, p.fingerprint.embedding,
+            results.append(self.resolver.place(p.article, p.text_key, p.cleaned, p.facts, p.fingerprint.embedding,
                                                links))
         return results
 

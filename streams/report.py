@@ -15,30 +15,67 @@ def build(outputs: Outputs, published: int) -> dict[str, Any]:
     return {
         "summary": {"published": published, "enriched": len(outputs.enriched), "dead_letters": len(outputs.dead),
                     "stories": len(stories), "events": len(events)},
+        "articles": [_article(outputs.enriched[k]) for k in sorted(outputs.enriched)],
         "stories": [{"id": s["id"], "canonical": s["canonical"], "articles": s["articles"], "outlets": s["outlets"],
                      "members": s["members"]} for s in stories],
-        "events": [{k: e.get(k) for k in ("id", "label", "type", "actors", "location", "date", "date_inferred",
-                                          "date_range", "articles", "stories", "outlets", "members")}
+        "events": [{k: e.get(k) for k in ("id", "label", "type", "actors", "location", "date", "date_source",
+                                          "date_inferred", "date_range", "articles", "stories", "outlets", "members")}
                    for e in events],
         "aggregates": aggregates,
         "dead_letters": [{"reason": d.get("reason"), "detail": d.get("detail")} for d in outputs.dead],
     }
 
 
+def _article(record: dict) -> dict[str, Any]:
+    """What is known of one article, and from where: the record, the page's text, or nothing ("unknown")."""
+    facts = record.get("facts") or {}
+    return {"id": record["id"], "title": record.get("title"),
+            "outlet": record.get("source") or "unknown", "outlet_evidence": record.get("source_evidence"),
+            "published": record.get("published"), "dateline": facts.get("dateline"),
+            "dateline_text": facts.get("dateline_text"), "story_id": record.get("story_id"),
+            "event_ids": record.get("event_ids"), "event_date": facts.get("event_date"),
+            "event_date_source": facts.get("event_date_source")}
+
+
+def _published(article: dict) -> str:
+    if article["published"]:
+        return article["published"]
+    if article["dateline"]:
+        return f"unknown (dateline in the text: {article['dateline']}, {article['dateline_text']!r})"
+    return "unknown"
+
+
+def _outlet(article: dict) -> str:
+    evidence = article.get("outlet_evidence")
+    return f"{article['outlet']} ({evidence})" if evidence else article["outlet"]
+
+
+def _event_date(event: dict) -> str:
+    if not event.get("date"):
+        return "unknown"
+    how = {"text": "stated in the text", "inferred": "inferred", "catalog": "from the catalog"}
+    return f"{event['date']} ({how.get(event.get('date_source'), event.get('date_source'))})"
+
+
 def render(report: dict[str, Any]) -> str:
     """A readable plain-text report."""
     s = report["summary"]
     lines = [f"news-streams demo: {s['published']} articles published, {s['enriched']} enriched, "
-             f"{s['dead_letters']} dead letters", "", f"STORIES ({s['stories']})"]
+             f"{s['dead_letters']} dead letters", "", "ARTICLES"]
+    for article in report["articles"]:
+        lines.append(f"  {article['id']}  {article['title']}")
+        lines.append(f"    outlet: {_outlet(article)}")
+        lines.append(f"    published: {_published(article)}")
+    lines += ["", f"STORIES ({s['stories']})"]
     for story in report["stories"]:
         lines.append(f"  {story['id']}  ({len(story['articles'])} article(s), outlets: {', '.join(story['outlets'])})")
         for member in story["members"]:
             lines.append(f"    - {member['article']}  [{member['outlet']}]  {_why(member)}")
     lines += ["", f"EVENTS ({s['events']})"]
     for event in report["events"]:
-        inferred = " (date inferred)" if event.get("date_inferred") else ""
-        lines.append(f"  {event['label']}{inferred}")
+        lines.append(f"  {event['label']}")
         lines.append(f"    id {event['id']} · type {event['type']} · actors: {', '.join(event['actors'] or [])}")
+        lines.append(f"    where: {event.get('location') or 'unknown'} · when: {_event_date(event)}")
         lines.append(f"    articles: {', '.join(event['articles'])}")
     lines += ["", "AGGREGATES"]
     lines += _aggregate_lines(report["aggregates"])

@@ -37,7 +37,7 @@ def kafka_settings(bootstrap: str, tmp: Path, **changes) -> Settings:
         topic_stories=f"stories-{tag}", topic_events=f"events-{tag}", topic_aggregates=f"aggregates-{tag}",
         topic_dead=f"dead-{tag}", topic_keyed=f"keyed-{tag}", topic_resolve=f"resolve-{tag}", partitions=2,
         metrics_port=free_port(), web_port=free_port(), data_dir=str(tmp / f"worker-{tag}"),
-        catalog=str(SEEDS / "catalog.yaml"))
+        catalog="")
     return base.replace(**{**values, **changes})
 
 
