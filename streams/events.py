@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from streams import names, tfidf
+from streams import names as person_names, tfidf
 from streams.catalog import Catalog, CatalogEvent
 from streams.extract import Facts, compatible_types
 from streams.gazetteer import Place
@@ -57,6 +57,7 @@ class Event:
     catalog: CatalogEvent | None = None
     types: Counter = field(default_factory=Counter)
     actors: Counter = field(default_factory=Counter)
+    actor_keys: Counter = field(default_factory=Counter)  # the actors' name keys (spelling variants as one)
     names: Counter = field(default_factory=Counter)
     places: Counter = field(default_factory=Counter)
     sure_places: Counter = field(default_factory=Counter)
@@ -164,7 +165,7 @@ class Event:
         name = self.names.most_common(1)[0][0] if self.names else self.type.replace("_", " ").capitalize()
         parts = [name]
         if not self.names and self.actors:
-            parts.append(" – ".join(sorted(a for a, _ in names.fold(self.actors).most_common(2))))
+            parts.append(" – ".join(sorted(a for a, _ in person_names.fold(self.actors).most_common(2))))
         if self.location is not None:
             parts.append(self.location.label)
         if self.main_date is not None:
@@ -176,7 +177,7 @@ class Event:
         return {
             "id": self.id, "label": self.label, "type": self.type,
             "catalog_id": self.catalog.id if self.catalog else None,
-            "actors": [a for a, _ in names.fold(self.actors).most_common(5)],
+            "actors": [a for a, _ in person_names.fold(self.actors).most_common(5)],
             "location": self.location.label if self.location else None,
             "date": self.main_date.isoformat() if self.main_date else None,
             "date_range": [span[0].isoformat(), span[1].isoformat()] if span else None,
@@ -239,19 +240,34 @@ class EventIndex:
         strong = max(threshold, self.settings.event_similarity_strong if semantic
                      else self.settings.event_similarity_strong_lexical)
         best, best_score, best_why = None, threshold, []
+        kept_apart: list[tuple[Event, str]] = []
         for event in self.events.values():
             if event.catalog is not None or not self._retained(event, timestamp):
                 continue
             conflict, hard = _conflict(event, facts, self.settings.event_date_tolerance_days,
                                        self.settings.event_window_days)
             if hard:
+                kept_apart.append((event, conflict))
                 continue
             score, why = self._score(event, facts, vector, embedding)
             # A dormant event or a disagreeing (soft) date asks for the strong similarity.
             needed = strong if conflict or not self._open(event, timestamp) else threshold
             if score >= needed and (best is None or score >= best_score):
                 best, best_score, best_why = event, score, why + ([f"despite:{conflict}"] if conflict else [])
-        return best, (best_score if best else None), best_why, None
+        if best is None:
+            return None, None, self._apart(kept_apart, facts, vector, embedding, threshold), None
+        return best, best_score, best_why, None
+
+    def _apart(self, kept_apart: list[tuple[Event, str]], facts: Facts, vector: tfidf.SparseVector,
+               embedding: np.ndarray | None, threshold: float) -> list[str]:
+        """Evidence of a new event: the most similar event that a sure fact kept it apart from, and which fact
+        ("apart:<event id>:place" ...), when its text alone would have joined it."""
+        scored = [(self._score(e, facts, vector, embedding)[0], e, why) for e, why in kept_apart]
+        close = [(score, e, why) for score, e, why in scored if score >= threshold]
+        if not close:
+            return []
+        score, event, why = max(close, key=lambda item: item[0])
+        return [f"apart:{event.id}:{why}", f"similarity:{score:.2f}"]
 
     def _open(self, event: Event, timestamp: float) -> bool:
         """Active: covered within ``event_window_days`` of this article (either side)."""
@@ -276,6 +292,11 @@ class EventIndex:
             score -= TYPE_MISMATCH_PENALTY
         names = set(facts.people[:6]) | set(facts.organisations[:4])
         why = [f"{signal}:{text_score:.2f}"] + [f"entity:{n}" for n in sorted(n for n in names if n in event.entities)[:5]]
+        shared = person_names.keys(facts.actors) & event.actor_keys.keys()
+        if shared:
+            why.append(f"actors:{len(shared)}")
+        if facts.event_type != "other" and compatible_types(facts.event_type, event.type):
+            why.append(f"type:{facts.event_type}")
         if facts.location is not None and facts.location == event.location:
             why.append(f"place:{facts.location.label}")
         if facts.event_date is not None and facts.event_date.day in event.exact_dates:
@@ -295,6 +316,7 @@ class EventIndex:
         event.last_seen = max(event.last_seen, timestamp)
         event.types[facts.event_type] += 1
         event.actors.update(facts.actors)
+        event.actor_keys.update(person_names.keys(facts.actors))
         event.entities.update(set(facts.people[:8]) | set(facts.organisations[:5]))
         if facts.name_hint:
             event.names[facts.name_hint] += 1
@@ -315,7 +337,7 @@ class EventIndex:
         event.outlets.add(outlet)
         event.touched = self._placed
         self._forget_stories(event, event.prune(self.newest - self.members_kept))
-        for counter in (event.actors, event.entities, event.names, event.places, event.sure_places, event.dates):
+        for counter in (event.actors, event.actor_keys, event.entities, event.names, event.places, event.sure_places, event.dates):
             _cap(counter)
         self._event_of_story[story_id] = event.id
 
@@ -362,16 +384,16 @@ def _conflict(event: Event, facts: Facts, tolerance_days: float, window_days: fl
     # dating its own news: there a city or date that disagrees only raises the bar.
     recurring = facts.event_type in RECURRING_TYPES and event.type in RECURRING_TYPES
     if recurring and not compatible_types(facts.event_type, event.type):
-        return "type", True  # a call is not a summit, whoever took part
+        return f"type {facts.event_type}/{event.type}", True  # a call is not a summit, whoever took part
     location = event.sure_places.most_common(1)[0][0] if event.sure_places else None
     if facts.location is not None and facts.location_source in SURE_LOCATION_SOURCES and location is not None:
         if facts.location.country_code != location.country_code:
-            return "country", recurring
+            return f"country {facts.location.country}/{location.country}", recurring
         if facts.location.kind == "city" and location.kind == "city" and facts.location != location:
-            return "city", recurring
+            return f"city {facts.location.name}/{location.name}", recurring
     day = facts.event_date
     if day is not None and day.how in EXACT_DATE_SOURCES and event.exact_dates:
         gap = min(abs((day.day - d).days) for d in event.exact_dates)
         if gap > (tolerance_days if recurring else max(tolerance_days, window_days)):
-            return "date", recurring
+            return f"date {day.day.isoformat()}, {gap} days off", recurring
     return "", False

@@ -18,6 +18,8 @@ from streams.sources.files import open_source
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+WRITTEN = ROOT / "tests" / "fixtures" / "written"
+"""Articles written for the tests, with fictional outlets and times in metadata.json (not seeds)."""
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 

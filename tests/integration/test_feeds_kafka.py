@@ -18,7 +18,7 @@ from streams.outputs import read_outputs_sync
 from streams.publish import Publisher
 from streams.sources.feeds import FeedPoller, parse_config, run_feeds
 from streams.sources.pages import page_article_id
-from tests.conftest import SEEDS, complete, kafka_settings
+from tests.conftest import WRITTEN, complete, kafka_settings
 from tests.sources.test_feeds import FeedServer
 
 pytestmark = pytest.mark.kafka
@@ -37,7 +37,7 @@ FAST = {"timeout_s": 3.0, "deadline_s": 3.0, "retries": 0, "backoff_s": 0.01, "d
 
 
 def _item(seed: str, link: str, published: str) -> str:
-    title, _, body = (SEEDS / f"{seed}.txt").read_text(encoding="utf-8").strip().partition("\n")
+    title, _, body = (WRITTEN / f"{seed}.txt").read_text(encoding="utf-8").strip().partition("\n")
     paragraphs = [line.strip() for line in body.splitlines() if line.strip()]
     content = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     assert "]]>" not in content
@@ -49,7 +49,7 @@ def _item(seed: str, link: str, published: str) -> str:
 
 
 def wire_feed(base: str) -> bytes:
-    metadata = json.loads((SEEDS / "metadata.json").read_text(encoding="utf-8"))
+    metadata = json.loads((WRITTEN / "metadata.json").read_text(encoding="utf-8"))
     items = "".join(_item(seed, base + path, metadata[seed]["published"]) for seed, path in ENTRIES)
     return ('<?xml version="1.0" encoding="UTF-8"?>'
             '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'

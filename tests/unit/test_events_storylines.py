@@ -101,7 +101,7 @@ def test_storyline_dates_further_apart_need_the_strong_similarity():
     a, b, _ = two(first, second, RELATED, days_later=1)
     assert b.id != a.id
     a, b, assignment = two(first, second, STRONG, days_later=1)
-    assert b.id == a.id and "despite:date" in assignment.matched
+    assert b.id == a.id and any(m.startswith("despite:date") for m in assignment.matched)
 
 
 @pytest.mark.parametrize("kind", ["summit", "call", "visit", "bilateral_meeting"])
@@ -122,7 +122,7 @@ def test_storyline_reported_from_another_country_needs_the_strong_similarity():
     a, b, _ = two(shooting, reaction, RELATED)
     assert b.id != a.id
     a, b, assignment = two(shooting, reaction, STRONG)
-    assert b.id == a.id and "despite:country" in assignment.matched
+    assert b.id == a.id and any(m.startswith("despite:country") for m in assignment.matched)
 
 
 def test_weak_places_never_keep_events_apart():

@@ -157,3 +157,11 @@ def test_other_leaders_in_other_cities_are_told_apart():
     assert results["c1"].facts.event_type == "call"
     for result in results.values():
         assert set(result.facts.actors) == {"Narendra Modi", "Shehbaz Sharif"}
+
+
+def test_each_member_says_why_it_joined_or_was_kept_apart(seeds):
+    rewrite = seeds[ASTANA[1]].assignment.matched
+    assert rewrite == ["same story"] or any(m.startswith(("tfidf:", "embedding:")) for m in rewrite)
+    apart = {k: r.assignment.matched for k, r in seeds.items() if r.assignment.created}
+    # the Uzbekistan summit reads like the Astana one, and only its country keeps them apart
+    assert any(m.startswith("apart:") and "country Uzbekistan/Kazakhstan" in m for m in apart[UZBEKISTAN])
