@@ -26,7 +26,7 @@ from streams.evaluation.datasets import DatasetError, detect_kind, load_clusteri
 from streams.evaluation.scores import adjusted_rand_index, bcubed, pair_prf, pairwise, pearson
 from streams.settings import Settings, SettingsError, load
 
-__all__ = ["eval_dedup", "eval_events", "format_report", "main", "shingle_jaccard",
+__all__ = ["eval_dedup", "eval_events", "format_report", "main", "shingle_jaccard", "NotScored", "require_scored",
            "NEAR_COPY_JACCARD", "SAME_STORY_LABEL"]
 
 NEAR_COPY_JACCARD = 0.5
@@ -37,6 +37,27 @@ PAIR_TITLE_WORDS = 12
 """Pair texts hold title and body in one string; a one-line text gives its first words as the title."""
 MAX_LISTED = 10
 """At most this many examples are listed in a diagnostic."""
+MAX_REJECTED_SHARE = 0.5
+"""An evaluation that rejects more than this share of its input scores too little to mean anything."""
+EXIT_NOT_SCORED = 1
+"""``main``: the evaluation ran but scored nothing (or too little): not a figure, an error."""
+
+
+class NotScored(ValueError):
+    """The pipeline scored no article, or rejected most of them: the figures would describe nothing."""
+
+
+def require_scored(total: int, rejected: Counter, what: str = "articles") -> None:
+    """Raise ``NotScored`` (one line, with the reasons) when none of ``total`` items was scored or more than
+    ``MAX_REJECTED_SHARE`` of them were rejected."""
+    dropped = sum(rejected.values())
+    reasons = ", ".join(f"{reason} {count}" for reason, count in rejected.most_common()) or "none"
+    if total == 0 or dropped >= total:
+        raise NotScored(f"no {what} scored: {dropped} of {total} rejected ({reasons}); a score over nothing "
+                        "would be meaningless")
+    if dropped > MAX_REJECTED_SHARE * total:
+        raise NotScored(f"most {what} rejected: {dropped} of {total} ({reasons}); the figures would describe "
+                        f"only the {total - dropped} that passed")
 
 _WORD = re.compile(r"\w+")
 
@@ -129,6 +150,7 @@ def _stream(records: list[dict[str, Any]], settings: Settings) -> dict[str, Any]
         events.append([str(e) for e in result.event_ids])
         kinds[result.duplicate_kind or "new"] += 1
     elapsed = time.perf_counter() - started
+    require_scored(len(records), rejected)
     return {"records": kept, "gold": [str(r["label"]) for r in kept], "stories": stories, "events": events,
             "kinds": kinds, "rejected": rejected, "elapsed": elapsed}
 
@@ -300,6 +322,7 @@ def eval_pairs(path: str | Path, settings: Settings, *, limit: int | None = None
         similarity.append(float(score.similarity))
         labels.append(float(pair["label"]))
     elapsed = time.perf_counter() - started
+    require_scored(len(pairs), rejected, "pairs")
     prf = pair_prf(gold, pred)
     return {
         "kind": "pairs", "task": "dedup", "dataset": str(path), "langs": "-".join(langs) if langs else "any",
@@ -401,10 +424,23 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--json", action="store_true", help="print one JSON object instead of a text report")
         cmd.add_argument("--limit", type=_positive_int, metavar="N",
                          help="only the first N articles (by publication time) or pairs")
+        cmd.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                         help="any pipeline setting (see `streams settings`), e.g. semantic=false; repeatable")
         if name == "dedup":
             cmd.add_argument("--langs", type=_langs, default=("en", "en"), metavar="A,B",
                              help="pair files: languages of the pairs to use (default en,en; 'any' for all)")
     return parser
+
+
+def settings_from(items: Sequence[str]) -> Settings:
+    """Settings from ``STREAMS_*`` variables and ``--set NAME=VALUE`` items (a bad one: ``SettingsError``)."""
+    overrides: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SettingsError(f"--set expects NAME=VALUE, got {item!r}")
+        overrides[name.strip().replace("-", "_")] = value.strip()
+    return load(**overrides)
 
 
 def main(argv: list[str]) -> int:
@@ -414,7 +450,7 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:  # argparse already printed usage / help
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        settings = load()
+        settings = settings_from(args.set)
         if args.command == "dedup":
             result = eval_dedup(args.dataset, settings, limit=args.limit, langs=args.langs)
             title = "Story dedup" + (" (article pairs)" if result.get("kind") == "pairs" else "")
@@ -424,6 +460,9 @@ def main(argv: list[str]) -> int:
     except (DatasetError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except NotScored as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOT_SCORED
     if args.json:
         sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
