@@ -8,6 +8,8 @@ CLI (wired as ``python -m streams eval ...``; also runnable directly)::
 
     python -m streams.evaluation.run dedup  --dataset FILE.jsonl [--json] [--limit N]
     python -m streams.evaluation.run events --dataset FILE.jsonl [--json] [--limit N]
+    python -m streams.evaluation.run events --loco [--corpora DIR] [--grid NAME=V1,V2] [--json] [--limit N]
+    python -m streams.evaluation.run build-corpora [--source DIR] [--out DIR] [--samples DIR]
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from typing import Any, Sequence
 
 import orjson
 
+from streams.evaluation.corpora import DEFAULT_OUT, DEFAULT_SOURCE, GIVEME, SEMEVAL
 from streams.evaluation.datasets import DatasetError, detect_kind, load_clustering, load_pairs, publication_time
 from streams.evaluation.scores import adjusted_rand_index, bcubed, pair_prf, pairwise, pearson
 from streams.settings import Settings, SettingsError, load
@@ -415,12 +418,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m streams eval",
         description="Measure story dedup and event tagging on labelled JSONL data with the shipped pipeline.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{dedup,events}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{dedup,events,build-corpora}")
     helps = {"dedup": "story dedup: clustering file (pairwise/BCubed F1) or pair file (P/R/F1, Pearson)",
-             "events": "event tagging: clustering file (pairwise/BCubed F1, ARI)"}
+             "events": "event tagging: clustering file (pairwise/BCubed F1, ARI), or --loco over the corpora"}
     for name, text in helps.items():
         cmd = sub.add_parser(name, help=text, description=text)
-        cmd.add_argument("--dataset", required=True, metavar="FILE.jsonl", help="labelled JSONL file")
+        cmd.add_argument("--dataset", required=name == "dedup", metavar="FILE.jsonl", help="labelled JSONL file")
         cmd.add_argument("--json", action="store_true", help="print one JSON object instead of a text report")
         cmd.add_argument("--limit", type=_positive_int, metavar="N",
                          help="only the first N articles (by publication time) or pairs")
@@ -429,7 +432,58 @@ def _parser() -> argparse.ArgumentParser:
         if name == "dedup":
             cmd.add_argument("--langs", type=_langs, default=("en", "en"), metavar="A,B",
                              help="pair files: languages of the pairs to use (default en,en; 'any' for all)")
+        else:
+            cmd.add_argument("--loco", action="store_true",
+                             help="leave one corpus out: thresholds chosen on the other corpora of --corpora")
+            cmd.add_argument("--corpora", default=DEFAULT_OUT, metavar="DIR",
+                             help=f"--loco: folder written by build-corpora (default {DEFAULT_OUT})")
+            cmd.add_argument("--grid", action="append", default=[], type=_grid_item, metavar="NAME=V1,V2,...",
+                             help="--loco: a setting and the values to try (repeatable; default: the event "
+                                  "thresholds of the mode, see streams/evaluation/loco.py)")
+    build = sub.add_parser("build-corpora", help="derive the evaluation corpora from the labelled source files",
+                           description="Derive the evaluation corpora (see streams/evaluation/corpora.py).")
+    build.add_argument("--source", default=DEFAULT_SOURCE, metavar="DIR",
+                       help=f"folder with {GIVEME} and {SEMEVAL} (default {DEFAULT_SOURCE})")
+    build.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"where to write (default {DEFAULT_OUT})")
+    build.add_argument("--samples", metavar="DIR", help="also write small samples for the tests here")
     return parser
+
+
+def _grid_item(raw: str) -> tuple[str, tuple[float, ...]]:
+    name, sep, values = raw.partition("=")
+    try:
+        numbers = tuple(float(v) for v in values.split(",") if v.strip())
+    except ValueError:
+        numbers = ()
+    if not sep or not name.strip() or not numbers:
+        raise argparse.ArgumentTypeError(f"expected NAME=V1,V2,... with numbers, got {raw!r}")
+    return name.strip().replace("-", "_"), numbers
+
+
+def _build(args: argparse.Namespace) -> int:
+    from streams.evaluation import corpora
+
+    built = corpora.build(args.source)
+    manifest = corpora.write(built, args.out)
+    if args.samples:
+        corpora.write(corpora.samples(built), args.samples)
+    for entry in manifest:
+        print(f"{args.out}/{entry['file']}: {entry['articles']} articles, {entry['events']} events ({entry['kind']})")
+    return 0
+
+
+def _loco(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.evaluation import corpora, loco
+
+    grid = loco.grid_for(settings, dict(args.grid) if args.grid else None)
+    _warm_up(settings)
+    prepared = loco.load(corpora.load_manifest(args.corpora), settings, args.limit)
+    result = loco.run(prepared, settings, grid)
+    if args.json:
+        sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        print(loco.format_table(result))
+    return 0
 
 
 def settings_from(items: Sequence[str]) -> Settings:
@@ -449,8 +503,15 @@ def main(argv: list[str]) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse already printed usage / help
         return exc.code if isinstance(exc.code, int) else 2
+    if args.command == "events" and not args.loco and not args.dataset:
+        print("error: events needs --dataset FILE.jsonl, or --loco", file=sys.stderr)
+        return 2
     try:
+        if args.command == "build-corpora":
+            return _build(args)
         settings = settings_from(args.set)
+        if args.command == "events" and args.loco:
+            return _loco(args, settings)
         if args.command == "dedup":
             result = eval_dedup(args.dataset, settings, limit=args.limit, langs=args.langs)
             title = "Story dedup" + (" (article pairs)" if result.get("kind") == "pairs" else "")
