@@ -23,10 +23,10 @@ from streams.evaluation.scores import bcubed, pairwise
 from streams.settings import Settings, SettingsError
 
 GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
-    "lexical": {"event_similarity_lexical": (0.06, 0.08, 0.1, 0.11, 0.13, 0.16, 0.2, 0.25),
-                "event_similarity_strong_lexical": (0.12, 0.15, 0.2, 0.25, 0.3)},
-    "semantic": {"event_similarity": (0.4, 0.45, 0.5, 0.53, 0.58, 0.63, 0.68),
-                 "event_similarity_strong": (0.6, 0.65, 0.7, 0.75)},
+    "lexical": {"event_similarity_lexical": (0.06, 0.08, 0.11, 0.14, 0.18, 0.24, 0.3),
+                "event_similarity_strong_lexical": (0.15, 0.2, 0.3, 0.4)},
+    "semantic": {"event_similarity": (0.4, 0.47, 0.53, 0.6, 0.68),
+                 "event_similarity_strong": (0.6, 0.65, 0.75)},
 }
 """Default grids per mode. A point whose strong threshold is below its plain one is skipped (the pipeline
 uses the larger of the two)."""
@@ -104,6 +104,7 @@ def place(corpus: Prepared, settings: Settings) -> list[str]:
     from streams.pipeline import Resolver
 
     resolver = Resolver(settings)
+    resolver.clock.observe = False  # no Prometheus metrics from the grid
     out = []
     for article, p, verdicts in corpus.items:
         links = [Link(article.id, article.timestamp, Decision.from_dict(d)) for d in verdicts]
@@ -133,17 +134,47 @@ def choose(scores: dict[str, list[float]], on: Sequence[str]) -> int | None:
     return max(range(len(means)), key=lambda i: (means[i], -i))
 
 
+_SHARED: tuple[Sequence[Prepared], Settings, list[dict[str, float]]] | None = None
+"""What forked grid workers read (inherited, not pickled)."""
+
+
+def _score_point(task: tuple[int, int]) -> dict[str, Any]:
+    assert _SHARED is not None
+    corpora, settings, grid_points = _SHARED
+    corpus = corpora[task[0]]
+    return figures(corpus.gold, place(corpus, settings.replace(**grid_points[task[1]])))
+
+
+def _grid_results(corpora: Sequence[Prepared], settings: Settings, grid_points: list[dict[str, float]],
+                  jobs: int) -> dict[str, list[dict[str, Any]]]:
+    """Figures of every grid point on every corpus; ``jobs`` > 1: in that many forked processes."""
+    global _SHARED
+    tasks = [(c, p) for c in range(len(corpora)) for p in range(len(grid_points))]
+    _SHARED = (corpora, settings, grid_points)
+    try:
+        if jobs > 1 and len(tasks) > 1:
+            import multiprocessing
+
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                scored = pool.map(_score_point, tasks, chunksize=1)
+        else:
+            scored = [_score_point(task) for task in tasks]
+    finally:
+        _SHARED = None
+    out: dict[str, list[dict[str, Any]]] = {c.name: [] for c in corpora}
+    for (c, _), figure in zip(tasks, scored):
+        out[corpora[c].name].append(figure)
+    return out
+
+
 def run(corpora: Sequence[Prepared], settings: Settings, grid: dict[str, tuple[float, ...]],
-        baseline_grid: Sequence[float] = baseline.THRESHOLDS) -> dict[str, Any]:
+        baseline_grid: Sequence[float] = baseline.THRESHOLDS, jobs: int = 1) -> dict[str, Any]:
     """Score every grid point on every corpus, then pick per corpus on the others (see the module docstring)."""
     started = time.perf_counter()
     grid_points = points(grid)
     if not grid_points:
         raise SettingsError("--grid leaves no point (every strong threshold is below its plain one)")
-    results: dict[str, list[dict[str, Any]]] = {}
-    for corpus in corpora:
-        results[corpus.name] = [figures(corpus.gold, place(corpus, settings.replace(**point)))
-                                for point in grid_points]
+    results = _grid_results(corpora, settings, grid_points, jobs)
     base: dict[str, list[dict[str, Any]]] = {}
     for corpus in corpora:
         vecs = baseline.vectors(corpus.records)

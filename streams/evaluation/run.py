@@ -437,6 +437,8 @@ def _parser() -> argparse.ArgumentParser:
                              help="leave one corpus out: thresholds chosen on the other corpora of --corpora")
             cmd.add_argument("--corpora", default=DEFAULT_OUT, metavar="DIR",
                              help=f"--loco: folder written by build-corpora (default {DEFAULT_OUT})")
+            cmd.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                             help="--loco: score grid points in N processes (default 1)")
             cmd.add_argument("--grid", action="append", default=[], type=_grid_item, metavar="NAME=V1,V2,...",
                              help="--loco: a setting and the values to try (repeatable; default: the event "
                                   "thresholds of the mode, see streams/evaluation/loco.py)")
@@ -478,7 +480,7 @@ def _loco(args: argparse.Namespace, settings: Settings) -> int:
     grid = loco.grid_for(settings, dict(args.grid) if args.grid else None)
     _warm_up(settings)
     prepared = loco.load(corpora.load_manifest(args.corpora), settings, args.limit)
-    result = loco.run(prepared, settings, grid)
+    result = loco.run(prepared, settings, grid, jobs=args.jobs)
     if args.json:
         sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
