@@ -250,6 +250,11 @@ def format_table(result: dict[str, Any]) -> str:
                              f"cosine={_num(c['baseline']['threshold'])}  <- tuned on: {c['thresholds_from']}"))
         b_own = c["baseline_best_on_itself"]
         lines.append(row("TF-IDF, best on it", b_own, f"cosine={_num(b_own['threshold'])}  (tuned on this corpus)"))
+    lines += ["", "  BCubed F1       pipeline LOCO   TF-IDF LOCO   pipeline defaults   pipeline best on it"]
+    for c in result["corpora"]:
+        base = c["baseline"].get("f1")
+        lines.append(f"  {c['corpus']:<15} {c['pipeline']['f1']:13.3f} {'-' if base is None else f'{base:.3f}':>13} "
+                     f"{c['defaults']['f1']:19.3f} {c['best_on_itself']['f1']:21.3f}")
     lines.append("")
     lines.append(f"  P/R/F1: BCubed. {result['elapsed_s']:.0f} s for the grid.")
     return "\n".join(lines)
