@@ -74,7 +74,7 @@ def points(grid: dict[str, tuple[float, ...]]) -> list[dict[str, float]]:
 def prepare(name: str, kind: str, tune: bool, records: list[dict[str, Any]], settings: Settings,
             pipeline: Any = None) -> Prepared:
     """Validate, prepare and match the corpus once (rejected records are counted, most rejected is an error)."""
-    from streams.evaluation.run import require_scored
+    from streams.evaluation.run import NotScored, require_scored
     from streams.model import BadRecord, parse_article
     from streams.pipeline import Pipeline
 
@@ -87,7 +87,10 @@ def prepare(name: str, kind: str, tune: bool, records: list[dict[str, Any]], set
             kept.append(record)
         except BadRecord as exc:
             rejected[exc.reason] += 1
-    require_scored(len(records), rejected)
+    try:
+        require_scored(len(records), rejected)
+    except NotScored as exc:
+        raise NotScored(f"corpus {name}: {exc}") from None
     prepared = pipeline.preparer.prepare(articles)
     items = []
     for article, p in zip(articles, prepared):

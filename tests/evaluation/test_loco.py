@@ -107,3 +107,16 @@ def test_loco_errors_are_one_line(lexical: None, tmp_path: Path, capsys: pytest.
     assert main(["events", "--loco", "--grid", "event_similarity=high"]) == 2
     err = capsys.readouterr().err
     assert "unknown setting" in err and "needs --dataset" in err
+
+
+def test_loco_corpus_mostly_rejected_is_an_error(lexical: None, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from streams.evaluation.corpora import Corpus, write
+    from streams.evaluation.run import EXIT_NOT_SCORED
+
+    untitled = [{"id": f"u{i}", "text": "A body without a title.", "label": "x", "origin": f"t:{i}"} for i in range(3)]
+    write([Corpus("untitled", "broken", "records without titles", untitled)], tmp_path)
+    assert main(["events", "--loco", "--corpora", str(tmp_path)]) == EXIT_NOT_SCORED
+    err = capsys.readouterr().err
+    assert err.startswith("error: corpus untitled: no articles scored: 3 of 3 rejected (missing_title 3)")
+    assert err.count("\n") == 1
