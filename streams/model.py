@@ -1,6 +1,7 @@
 """The article record and its validation: raw bytes or dicts in, an ``Article`` or a ``BadRecord`` out."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -14,6 +15,7 @@ from streams.sources.base import article_id
 MAX_TITLE_CHARS = 1000
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+WORD = re.compile(r"\w")
 
 
 class BadRecord(ValueError):
@@ -103,8 +105,20 @@ def _text_field(record: dict, *names: str) -> Any:
     return None
 
 
+def headline_text(title: str, summary: Any) -> str:
+    """The text of a headline-only item (no body: many feeds carry nothing else): its one-line summary if it
+    has one, else the title. A title without a single word and nothing else is ``empty_body``."""
+    if isinstance(summary, str) and summary.strip():
+        return summary
+    if not WORD.search(title):
+        raise BadRecord("empty_body", "no body, no summary and a title without words")
+    return title
+
+
 def parse_article(record: Any) -> Article:
-    """Validate a decoded record (a dict with title and text). Raises ``BadRecord``."""
+    """Validate a decoded record (a dict with a title and, usually, a text). Raises ``BadRecord``.
+
+    A record with a title and no body is a headline-only item: its text is its summary or its title."""
     if not isinstance(record, dict):
         raise BadRecord("wrong_shape", f"expected a JSON object, got {type(record).__name__}")
     title = _text_field(record, "title", "headline")
@@ -114,7 +128,7 @@ def parse_article(record: Any) -> Article:
     if not title or not title.strip():
         raise BadRecord("missing_title")
     if not text or not text.strip():
-        raise BadRecord("empty_body")
+        text = headline_text(title, _text_field(record, "summary", "description"))
     published, date_error = parse_date(record.get("published"))
     sent_at = record.get("sent_at")
     return Article(

@@ -8,6 +8,8 @@ CLI (wired as ``python -m streams eval ...``; also runnable directly)::
 
     python -m streams.evaluation.run dedup  --dataset FILE.jsonl [--json] [--limit N]
     python -m streams.evaluation.run events --dataset FILE.jsonl [--json] [--limit N]
+    python -m streams.evaluation.run events --loco [--corpora DIR] [--grid NAME=V1,V2] [--json] [--limit N]
+    python -m streams.evaluation.run build-corpora [--source DIR] [--out DIR] [--samples DIR]
 """
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ from typing import Any, Sequence
 
 import orjson
 
+from streams.evaluation.corpora import DEFAULT_OUT, DEFAULT_SOURCE, GIVEME, SEMEVAL
 from streams.evaluation.datasets import DatasetError, detect_kind, load_clustering, load_pairs, publication_time
 from streams.evaluation.scores import adjusted_rand_index, bcubed, pair_prf, pairwise, pearson
 from streams.settings import Settings, SettingsError, load
 
-__all__ = ["eval_dedup", "eval_events", "format_report", "main", "shingle_jaccard",
+__all__ = ["eval_dedup", "eval_events", "format_report", "main", "shingle_jaccard", "NotScored", "require_scored",
            "NEAR_COPY_JACCARD", "SAME_STORY_LABEL"]
 
 NEAR_COPY_JACCARD = 0.5
@@ -37,6 +40,27 @@ PAIR_TITLE_WORDS = 12
 """Pair texts hold title and body in one string; a one-line text gives its first words as the title."""
 MAX_LISTED = 10
 """At most this many examples are listed in a diagnostic."""
+MAX_REJECTED_SHARE = 0.5
+"""An evaluation that rejects more than this share of its input scores too little to mean anything."""
+EXIT_NOT_SCORED = 1
+"""``main``: the evaluation ran but scored nothing (or too little): not a figure, an error."""
+
+
+class NotScored(ValueError):
+    """The pipeline scored no article, or rejected most of them: the figures would describe nothing."""
+
+
+def require_scored(total: int, rejected: Counter, what: str = "articles") -> None:
+    """Raise ``NotScored`` (one line, with the reasons) when none of ``total`` items was scored or more than
+    ``MAX_REJECTED_SHARE`` of them were rejected."""
+    dropped = sum(rejected.values())
+    reasons = ", ".join(f"{reason} {count}" for reason, count in rejected.most_common()) or "none"
+    if total == 0 or dropped >= total:
+        raise NotScored(f"no {what} scored: {dropped} of {total} rejected ({reasons}); a score over nothing "
+                        "would be meaningless")
+    if dropped > MAX_REJECTED_SHARE * total:
+        raise NotScored(f"most {what} rejected: {dropped} of {total} ({reasons}); the figures would describe "
+                        f"only the {total - dropped} that passed")
 
 _WORD = re.compile(r"\w+")
 
@@ -129,6 +153,7 @@ def _stream(records: list[dict[str, Any]], settings: Settings) -> dict[str, Any]
         events.append([str(e) for e in result.event_ids])
         kinds[result.duplicate_kind or "new"] += 1
     elapsed = time.perf_counter() - started
+    require_scored(len(records), rejected)
     return {"records": kept, "gold": [str(r["label"]) for r in kept], "stories": stories, "events": events,
             "kinds": kinds, "rejected": rejected, "elapsed": elapsed}
 
@@ -300,6 +325,7 @@ def eval_pairs(path: str | Path, settings: Settings, *, limit: int | None = None
         similarity.append(float(score.similarity))
         labels.append(float(pair["label"]))
     elapsed = time.perf_counter() - started
+    require_scored(len(pairs), rejected, "pairs")
     prf = pair_prf(gold, pred)
     return {
         "kind": "pairs", "task": "dedup", "dataset": str(path), "langs": "-".join(langs) if langs else "any",
@@ -392,19 +418,85 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m streams eval",
         description="Measure story dedup and event tagging on labelled JSONL data with the shipped pipeline.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{dedup,events}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{dedup,events,build-corpora}")
     helps = {"dedup": "story dedup: clustering file (pairwise/BCubed F1) or pair file (P/R/F1, Pearson)",
-             "events": "event tagging: clustering file (pairwise/BCubed F1, ARI)"}
+             "events": "event tagging: clustering file (pairwise/BCubed F1, ARI), or --loco over the corpora"}
     for name, text in helps.items():
         cmd = sub.add_parser(name, help=text, description=text)
-        cmd.add_argument("--dataset", required=True, metavar="FILE.jsonl", help="labelled JSONL file")
+        cmd.add_argument("--dataset", required=name == "dedup", metavar="FILE.jsonl", help="labelled JSONL file")
         cmd.add_argument("--json", action="store_true", help="print one JSON object instead of a text report")
         cmd.add_argument("--limit", type=_positive_int, metavar="N",
                          help="only the first N articles (by publication time) or pairs")
+        cmd.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                         help="any pipeline setting (see `streams settings`), e.g. semantic=false; repeatable")
         if name == "dedup":
             cmd.add_argument("--langs", type=_langs, default=("en", "en"), metavar="A,B",
                              help="pair files: languages of the pairs to use (default en,en; 'any' for all)")
+        else:
+            cmd.add_argument("--loco", action="store_true",
+                             help="leave one corpus out: thresholds chosen on the other corpora of --corpora")
+            cmd.add_argument("--corpora", default=DEFAULT_OUT, metavar="DIR",
+                             help=f"--loco: folder written by build-corpora (default {DEFAULT_OUT})")
+            cmd.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                             help="--loco: score grid points in N processes (default 1)")
+            cmd.add_argument("--grid", action="append", default=[], type=_grid_item, metavar="NAME=V1,V2,...",
+                             help="--loco: a setting and the values to try (repeatable; default: the event "
+                                  "thresholds of the mode, see streams/evaluation/loco.py)")
+    build = sub.add_parser("build-corpora", help="derive the evaluation corpora from the labelled source files",
+                           description="Derive the evaluation corpora (see streams/evaluation/corpora.py).")
+    build.add_argument("--source", default=DEFAULT_SOURCE, metavar="DIR",
+                       help=f"folder with {GIVEME} and {SEMEVAL} (default {DEFAULT_SOURCE})")
+    build.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"where to write (default {DEFAULT_OUT})")
+    build.add_argument("--samples", metavar="DIR", help="also write small samples for the tests here")
     return parser
+
+
+def _grid_item(raw: str) -> tuple[str, tuple[float, ...]]:
+    name, sep, values = raw.partition("=")
+    try:
+        numbers = tuple(float(v) for v in values.split(",") if v.strip())
+    except ValueError:
+        numbers = ()
+    if not sep or not name.strip() or not numbers:
+        raise argparse.ArgumentTypeError(f"expected NAME=V1,V2,... with numbers, got {raw!r}")
+    return name.strip().replace("-", "_"), numbers
+
+
+def _build(args: argparse.Namespace) -> int:
+    from streams.evaluation import corpora
+
+    built = corpora.build(args.source)
+    manifest = corpora.write(built, args.out)
+    if args.samples:
+        corpora.write(corpora.samples(built), args.samples)
+    for entry in manifest:
+        print(f"{args.out}/{entry['file']}: {entry['articles']} articles, {entry['events']} events ({entry['kind']})")
+    return 0
+
+
+def _loco(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.evaluation import corpora, loco
+
+    grid = loco.grid_for(settings, dict(args.grid) if args.grid else None)
+    _warm_up(settings)
+    prepared = loco.load(corpora.load_manifest(args.corpora), settings, args.limit)
+    result = loco.run(prepared, settings, grid, jobs=args.jobs)
+    if args.json:
+        sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        print(loco.format_table(result))
+    return 0
+
+
+def settings_from(items: Sequence[str]) -> Settings:
+    """Settings from ``STREAMS_*`` variables and ``--set NAME=VALUE`` items (a bad one: ``SettingsError``)."""
+    overrides: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SettingsError(f"--set expects NAME=VALUE, got {item!r}")
+        overrides[name.strip().replace("-", "_")] = value.strip()
+    return load(**overrides)
 
 
 def main(argv: list[str]) -> int:
@@ -413,8 +505,15 @@ def main(argv: list[str]) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse already printed usage / help
         return exc.code if isinstance(exc.code, int) else 2
+    if args.command == "events" and not args.loco and not args.dataset:
+        print("error: events needs --dataset FILE.jsonl, or --loco", file=sys.stderr)
+        return 2
     try:
-        settings = load()
+        if args.command == "build-corpora":
+            return _build(args)
+        settings = settings_from(args.set)
+        if args.command == "events" and args.loco:
+            return _loco(args, settings)
         if args.command == "dedup":
             result = eval_dedup(args.dataset, settings, limit=args.limit, langs=args.langs)
             title = "Story dedup" + (" (article pairs)" if result.get("kind") == "pairs" else "")
@@ -424,6 +523,9 @@ def main(argv: list[str]) -> int:
     except (DatasetError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except NotScored as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOT_SCORED
     if args.json:
         sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:

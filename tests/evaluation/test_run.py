@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import orjson
 import pytest
 
 from streams.evaluation.datasets import DatasetError, detect_kind, load_clustering, load_pairs
-from streams.evaluation.run import format_report, main, shingle_jaccard
+from streams.evaluation.run import EXIT_NOT_SCORED, NotScored, format_report, main, require_scored, shingle_jaccard
 
 QUAKE = ("A magnitude 6.4 earthquake struck the coast of southern Peru early on Tuesday, collapsing homes in "
          "three villages near Arequipa and cutting power to thousands of residents, the national emergency "
@@ -203,3 +204,46 @@ def test_text_report(pipeline_env: None, cluster_file: Path, capsys: pytest.Capt
     assert main(["dedup", "--dataset", str(cluster_file)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Story dedup") and "bcubed" in out and "near copies" in out
+
+
+# --------------------------------------------------------------------------- an evaluation that scores nothing fails
+
+def test_nothing_scored_is_an_error(pipeline_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # records without a title are rejected (missing_title): nothing is left to score
+    untitled = [{"id": f"u{i}", "text": QUAKE, "published": "2020-03-03T08:00:00Z", "label": "q"} for i in range(3)]
+    path = write_jsonl(tmp_path / "untitled.jsonl", untitled)
+    for command in ("events", "dedup"):
+        assert main([command, "--dataset", str(path)]) == EXIT_NOT_SCORED
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.count("\n") == 1
+        assert captured.err.startswith("error: no articles scored: 3 of 3 rejected (missing_title 3)")
+
+
+def test_most_rejected_is_an_error(pipeline_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    untitled = [{"id": f"u{i}", "text": QUAKE, "published": "2020-03-03T08:00:00Z", "label": "q"} for i in range(3)]
+    path = write_jsonl(tmp_path / "mostly-untitled.jsonl", CLUSTER_RECORDS[:2] + untitled)
+    assert main(["events", "--dataset", str(path), "--json"]) == EXIT_NOT_SCORED
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "most articles rejected: 3 of 5 (missing_title 3)" in captured.err
+    # half or fewer rejected still scores (2 of 4 rejected here), with the rejections reported
+    path = write_jsonl(tmp_path / "half.jsonl", CLUSTER_RECORDS[:2] + untitled[:2])
+    result = run_json(["events", "--dataset", str(path)], capsys)
+    assert result["articles"] == 2 and result["rejected"] == {"missing_title": 2}
+
+
+def test_require_scored_limits() -> None:
+    require_scored(4, Counter({"empty_body": 2}))  # exactly half: still scored
+    with pytest.raises(NotScored, match="most pairs rejected: 3 of 4"):
+        require_scored(4, Counter({"x": 3}), "pairs")
+    with pytest.raises(NotScored, match="no articles scored: 0 of 0"):
+        require_scored(0, Counter())
+
+
+def test_eval_set_flag(tmp_path: Path, cluster_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_json(["events", "--dataset", str(cluster_file), "--set", "semantic=false"], capsys)
+    assert result["articles"] == 4
+    assert main(["events", "--dataset", str(cluster_file), "--set", "no_such=1"]) == 2
+    assert main(["events", "--dataset", str(cluster_file), "--set", "semantic"]) == 2
+    assert capsys.readouterr().err.count("\n") == 2

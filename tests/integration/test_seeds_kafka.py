@@ -67,7 +67,7 @@ def test_malformed_records_dead_lettered_and_worker_goes_on(seeded_worker):
     settings = seeded_worker.settings
     publisher = Publisher(settings)
     publisher.send_bytes(b"this is not json {", key=b"bad-1")
-    publisher.send_bytes(orjson.dumps({"id": "bad-2", "title": "A title", "text": "  "}), key=b"bad-2")
+    publisher.send_bytes(orjson.dumps({"id": "bad-2", "title": "* * *", "text": "  "}), key=b"bad-2")
     publisher.send({"id": "after-bad", "title": "Earthquake strikes off the coast of Chile",
                     "text": "A magnitude 7.1 earthquake struck off the coast of Chile on Monday, officials said.",
                     "source": "example.org"})

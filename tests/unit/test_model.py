@@ -67,8 +67,24 @@ def test_missing_title(record):
     assert reason_of(orjson.dumps(record)) == "missing_title"
 
 
-@pytest.mark.parametrize("record", [{"title": "T"}, {"title": "T", "text": ""}, {"title": "T", "text": " \n\t "}])
-def test_blank_text_is_empty_body(record):
+@pytest.mark.parametrize("record", [{"title": "Quake hits Chile"}, {"title": "Quake hits Chile", "text": ""},
+                                    {"title": "Quake hits Chile", "text": " \n\t "}])
+def test_headline_only_item_is_an_article_whose_text_is_its_title(record):
+    article = parse_raw(orjson.dumps(record))
+    assert article.title == article.text == "Quake hits Chile"
+
+
+def test_headline_only_item_with_a_summary_takes_the_summary_as_text():
+    summary = "A magnitude 7.1 earthquake struck off the coast of Chile on Monday."
+    for name in ("summary", "description"):
+        article = parse_raw(orjson.dumps({"title": "Quake hits Chile", "text": " ", name: summary}))
+        assert article.title == "Quake hits Chile" and article.text == summary
+    body = parse_raw(orjson.dumps({"title": "T", "text": "The body.", "summary": summary}))
+    assert body.text == "The body."  # a body wins over the summary
+
+
+@pytest.mark.parametrize("record", [{"title": "***"}, {"title": " - ", "text": ""}, {"title": "…", "summary": " "}])
+def test_no_body_and_a_title_without_words_is_empty_body(record):
     assert reason_of(orjson.dumps(record)) == "empty_body"
 
 

@@ -1,0 +1,263 @@
+"""Leave-one-corpus-out evaluation of event tagging: thresholds chosen on the other corpora.
+
+For every corpus, the event thresholds (a grid over the ``Settings`` that decide whether an article joins
+an event) are set to the grid point with the best mean BCubed F1 over the *other* corpora that share no
+article with it (``origin``), and the corpus is scored at that point. The shipped defaults and the best
+point on the corpus itself (tuned on it: not a transfer figure) are shown beside it, and so is the
+baseline (``streams.evaluation.baseline``) with its threshold chosen the same way.
+
+Articles are prepared (clean, fingerprint, embed, extract) and matched once per corpus; only the resolver
+(stories, events) runs again for each grid point, with the very ``Resolver.place`` the workers run.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from collections import Counter
+from dataclasses import dataclass, field, fields
+from typing import Any, Sequence
+
+from streams.evaluation import baseline
+from streams.evaluation.datasets import DatasetError, load_clustering
+from streams.evaluation.scores import bcubed, pairwise
+from streams.settings import Settings, SettingsError
+
+GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
+    "lexical": {"event_similarity_lexical": (0.06, 0.08, 0.11, 0.14, 0.18, 0.24, 0.3),
+                "event_similarity_strong_lexical": (0.15, 0.2, 0.3, 0.4)},
+    "semantic": {"event_similarity": (0.4, 0.47, 0.53, 0.6, 0.68),
+                 "event_similarity_strong": (0.6, 0.65, 0.75)},
+}
+"""Default grids per mode. A point whose strong threshold is below its plain one is skipped (the pipeline
+uses the larger of the two)."""
+SELECTION = "best mean BCubed F1 over the tuning corpora (each corpus weighs the same)"
+
+
+@dataclass
+class Prepared:
+    """One corpus after the per-article work, ready to be placed again and again."""
+
+    name: str
+    kind: str
+    tune: bool
+    records: list[dict[str, Any]]
+    gold: list[str]
+    origins: frozenset[str]
+    items: list[tuple[Any, Any, list[dict]]]  # (article, prepared, verdicts as dicts)
+    rejected: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+
+def grid_for(settings: Settings, overrides: dict[str, Sequence[float]] | None = None) -> dict[str, tuple[float, ...]]:
+    """The grid of the mode ``settings`` is in, or ``overrides``; names must be settings."""
+    known = {f.name for f in fields(Settings)}
+    grid = dict(overrides) if overrides else dict(GRIDS["semantic" if settings.semantic else "lexical"])
+    unknown = [name for name in grid if name not in known]
+    if unknown:
+        raise SettingsError(f"--grid: unknown setting(s) {', '.join(unknown)}")
+    return {name: tuple(float(v) for v in values) for name, values in grid.items()}
+
+
+def points(grid: dict[str, tuple[float, ...]]) -> list[dict[str, float]]:
+    """Every combination, skipping those where a ``*strong*`` threshold is below its plain counterpart."""
+    names = list(grid)
+    out = []
+    for values in itertools.product(*(grid[n] for n in names)):
+        point = dict(zip(names, values))
+        if any(point[n] < point[n.replace("_strong", "")] for n in names
+               if "_strong" in n and n.replace("_strong", "") in point):
+            continue
+        out.append(point)
+    return out
+
+
+def prepare(name: str, kind: str, tune: bool, records: list[dict[str, Any]], settings: Settings,
+            pipeline: Any = None) -> Prepared:
+    """Validate, prepare and match the corpus once (rejected records are counted, most rejected is an error)."""
+    from streams.evaluation.run import NotScored, require_scored
+    from streams.model import BadRecord, parse_article
+    from streams.pipeline import Pipeline
+
+    started = time.perf_counter()
+    pipeline = pipeline or Pipeline(settings)
+    articles, kept, rejected = [], [], Counter()
+    for record in records:
+        try:
+            articles.append(parse_article(record))
+            kept.append(record)
+        except BadRecord as exc:
+            rejected[exc.reason] += 1
+    try:
+        require_scored(len(records), rejected)
+    except NotScored as exc:
+        raise NotScored(f"corpus {name}: {exc}") from None
+    prepared = pipeline.preparer.prepare(articles)
+    items = []
+    for article, p in zip(articles, prepared):
+        links = pipeline.matcher.match(0, p.fingerprint, p.keys)
+        items.append((article, p, [link.decision.as_dict() for link in links]))
+    origins = frozenset(str(r.get("origin") or f"{name}:{r.get('id')}") for r in kept)
+    return Prepared(name, kind, tune, kept, [str(r["label"]) for r in kept], origins, items, rejected,
+                    time.perf_counter() - started)
+
+
+def place(corpus: Prepared, settings: Settings) -> list[str]:
+    """The event of every article with these settings (a fresh resolver, articles in order)."""
+    from streams.dedup import Decision, Link
+    from streams.pipeline import Resolver
+
+    resolver = Resolver(settings)
+    resolver.clock.observe = False  # no Prometheus metrics from the grid
+    out = []
+    for article, p, verdicts in corpus.items:
+        links = [Link(article.id, article.timestamp, Decision.from_dict(d)) for d in verdicts]
+        result = resolver.place(article, p.text_key, p.cleaned, p.facts, p.fingerprint.embedding, links)
+        out.append(result.event_ids[0] if result.event_ids else f"(none):{article.id}")
+    return out
+
+
+def figures(gold: Sequence[str], pred: Sequence[Any]) -> dict[str, Any]:
+    b = bcubed(gold, pred)
+    return {"precision": b.precision, "recall": b.recall, "f1": b.f1, "pairwise_f1": pairwise(gold, pred).f1,
+            "predicted_events": len(set(pred))}
+
+
+def tuning_sets(corpora: Sequence[Prepared]) -> dict[str, list[str]]:
+    """For each corpus, the corpora its thresholds are chosen on: the others that are tuned on and share no
+    article with it."""
+    return {c.name: [o.name for o in corpora if o is not c and o.tune and not (o.origins & c.origins)]
+            for c in corpora}
+
+
+def choose(scores: dict[str, list[float]], on: Sequence[str]) -> int | None:
+    """Index of the grid point with the best mean F1 over ``on`` (the first of equals); None if ``on`` is empty."""
+    if not on:
+        return None
+    means = [sum(scores[name][i] for name in on) / len(on) for i in range(len(scores[on[0]]))]
+    return max(range(len(means)), key=lambda i: (means[i], -i))
+
+
+_SHARED: tuple[Sequence[Prepared], Settings, list[dict[str, float]]] | None = None
+"""What forked grid workers read (inherited, not pickled)."""
+
+
+def _score_point(task: tuple[int, int]) -> dict[str, Any]:
+    assert _SHARED is not None
+    corpora, settings, grid_points = _SHARED
+    corpus = corpora[task[0]]
+    return figures(corpus.gold, place(corpus, settings.replace(**grid_points[task[1]])))
+
+
+def _grid_results(corpora: Sequence[Prepared], settings: Settings, grid_points: list[dict[str, float]],
+                  jobs: int) -> dict[str, list[dict[str, Any]]]:
+    """Figures of every grid point on every corpus; ``jobs`` > 1: in that many forked processes."""
+    global _SHARED
+    tasks = [(c, p) for c in range(len(corpora)) for p in range(len(grid_points))]
+    _SHARED = (corpora, settings, grid_points)
+    try:
+        if jobs > 1 and len(tasks) > 1:
+            import multiprocessing
+
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                scored = pool.map(_score_point, tasks, chunksize=1)
+        else:
+            scored = [_score_point(task) for task in tasks]
+    finally:
+        _SHARED = None
+    out: dict[str, list[dict[str, Any]]] = {c.name: [] for c in corpora}
+    for (c, _), figure in zip(tasks, scored):
+        out[corpora[c].name].append(figure)
+    return out
+
+
+def run(corpora: Sequence[Prepared], settings: Settings, grid: dict[str, tuple[float, ...]],
+        baseline_grid: Sequence[float] = baseline.THRESHOLDS, jobs: int = 1) -> dict[str, Any]:
+    """Score every grid point on every corpus, then pick per corpus on the others (see the module docstring)."""
+    started = time.perf_counter()
+    grid_points = points(grid)
+    if not grid_points:
+        raise SettingsError("--grid leaves no point (every strong threshold is below its plain one)")
+    results = _grid_results(corpora, settings, grid_points, jobs)
+    base: dict[str, list[dict[str, Any]]] = {}
+    for corpus in corpora:
+        vecs = baseline.vectors(corpus.records)
+        base[corpus.name] = [figures(corpus.gold, baseline.single_pass(vecs, t)) for t in baseline_grid]
+    tuned_on = tuning_sets(corpora)
+    f1 = {name: [r["f1"] for r in rows] for name, rows in results.items()}
+    base_f1 = {name: [r["f1"] for r in rows] for name, rows in base.items()}
+    rows = []
+    for corpus in corpora:
+        on = tuned_on[corpus.name]
+        pick, base_pick = choose(f1, on), choose(base_f1, on)
+        own, base_own = choose(f1, [corpus.name]), choose(base_f1, [corpus.name])
+        defaults = figures(corpus.gold, place(corpus, settings))
+        rows.append({
+            "corpus": corpus.name, "kind": corpus.kind, "articles": len(corpus.records),
+            "events": len(set(corpus.gold)), "rejected": dict(corpus.rejected), "tuned_on": on,
+            "thresholds": grid_points[pick] if pick is not None else {n: getattr(settings, n) for n in grid},
+            "thresholds_from": ", ".join(on) if on else "shipped defaults (no independent corpus to tune on)",
+            "pipeline": results[corpus.name][pick] if pick is not None else defaults,
+            "defaults": defaults,
+            "best_on_itself": {"thresholds": grid_points[own], **results[corpus.name][own]},
+            "baseline": {"threshold": baseline_grid[base_pick] if base_pick is not None else None,
+                         **(base[corpus.name][base_pick] if base_pick is not None else {})},
+            "baseline_best_on_itself": {"threshold": baseline_grid[base_own], **base[corpus.name][base_own]},
+            "prepare_s": corpus.seconds,
+        })
+    return {"task": "events", "mode": "semantic" if settings.semantic else "lexical", "selection": SELECTION,
+            "grid": {name: list(values) for name, values in grid.items()}, "grid_points": len(grid_points),
+            "baseline_grid": list(baseline_grid), "defaults": {n: getattr(settings, n) for n in grid},
+            "corpora": rows, "elapsed_s": time.perf_counter() - started}
+
+
+def load(entries: Sequence[dict[str, Any]], settings: Settings, limit: int | None = None) -> list[Prepared]:
+    """Prepare the corpora of a manifest (``path``, ``name``, ``kind``, ``tune``); ``limit``: first N articles."""
+    from streams.pipeline import Pipeline
+
+    if not entries:
+        raise DatasetError("no corpora to evaluate")
+    out = []
+    for entry in entries:
+        records = load_clustering(entry["path"])
+        records = records if limit is None else records[:limit]
+        out.append(prepare(entry["name"], entry.get("kind", ""), bool(entry.get("tune", True)), records, settings,
+                           Pipeline(settings)))
+    return out
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The leave-one-corpus-out table, one block of lines per corpus."""
+    lines = [f"Event tagging, leave one corpus out ({result['mode']} mode; thresholds: {result['selection']}; "
+             f"{result['grid_points']} grid points)",
+             f"  shipped defaults: {', '.join(f'{k}={_num(v)}' for k, v in result['defaults'].items())}", "",
+             f"  {'corpus':<11} {'articles':>8} {'events':>6}  {'':<22} {'P':>6} {'R':>6} {'F1':>6}  thresholds"]
+
+    def row(label: str, fig: dict[str, Any], text: str) -> str:
+        return f"  {'':<11} {'':>8} {'':>6}  {label:<22} {fig['precision']:6.3f} {fig['recall']:6.3f} " \
+               f"{fig['f1']:6.3f}  {text}"
+
+    for c in result["corpora"]:
+        thresholds = ", ".join(f"{k}={_num(v)}" for k, v in c["thresholds"].items())
+        lines.append(f"  {c['corpus']:<11} {c['articles']:>8} {c['events']:>6}  ({c['kind']})")
+        lines.append(row("pipeline, LOCO", c["pipeline"], f"{thresholds}  <- tuned on: {c['thresholds_from']}"))
+        lines.append(row("pipeline, defaults", c["defaults"], "shipped settings"))
+        own = c["best_on_itself"]
+        own_text = ", ".join(f"{k}={_num(v)}" for k, v in own["thresholds"].items())
+        lines.append(row("pipeline, best on it", own, f"{own_text}  (tuned on this corpus: not a transfer figure)"))
+        if c["baseline"].get("threshold") is not None:
+            lines.append(row("TF-IDF single-pass", c["baseline"],
+                             f"cosine={_num(c['baseline']['threshold'])}  <- tuned on: {c['thresholds_from']}"))
+        b_own = c["baseline_best_on_itself"]
+        lines.append(row("TF-IDF, best on it", b_own, f"cosine={_num(b_own['threshold'])}  (tuned on this corpus)"))
+    lines += ["", "  BCubed F1       pipeline LOCO   TF-IDF LOCO   pipeline defaults   pipeline best on it"]
+    for c in result["corpora"]:
+        base = c["baseline"].get("f1")
+        lines.append(f"  {c['corpus']:<15} {c['pipeline']['f1']:13.3f} {'-' if base is None else f'{base:.3f}':>13} "
+                     f"{c['defaults']['f1']:19.3f} {c['best_on_itself']['f1']:21.3f}")
+    lines.append("")
+    lines.append(f"  P/R/F1: BCubed. {result['elapsed_s']:.0f} s for the grid.")
+    return "\n".join(lines)
