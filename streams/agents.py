@@ -19,7 +19,7 @@ from streams import metrics
 from streams.app import aggregates_topic, app, dead_topic, enriched_topic, events_topic, keyed_topic, raw_topic, \
     resolve_topic, settings, stories_topic
 from streams.model import Article, BadRecord, parse_raw
-from streams.pipeline import Matcher, Preparer, Resolver, Result, StageClock, outputs
+from streams.pipeline import Marks, Matcher, Preparer, Resolver, Result, StageClock, outputs
 from streams.rebuild import Progress, committed_offset, fold_partition
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class Stages:
         self.matcher = Matcher(settings, StageClock(), sources=settings.partitions)
         self.resolver = Resolver(settings, StageClock(), sources=settings.partitions)
         self.progress = Progress()
-        self.marks: dict[int, float] = {}  # newest publication time per raw partition this worker read
+        self.marks = Marks()  # newest trusted publication time per raw partition this worker read
         self.raw_done: dict[int, tuple[int, float]] = {}  # raw partition -> (last offset prepared, when)
         self.idle: set[int] = set()  # raw partitions declared idle
         self.resume: dict[int, int] = {}  # raw partition -> offset processing resumed from (this assignment)
@@ -78,23 +78,24 @@ async def prepare(stream) -> None:
 async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int]]) -> None:
     articles: list[Article] = []
     sources: list[int] = []
+    marks: list[tuple[int, float | None]] = []
     for key, value, partition in messages:
         metrics.ARTICLES_IN.labels("parse").inc()
         try:
-            article = parse_raw(value, settings.max_record_bytes)
+            article = parse(value)
         except BadRecord as bad:
             await dead_letter(key, value, bad)
             continue
         articles.append(article)
         sources.append(partition)
+        marks.append(_mark(partition, article))
     if not articles:
         return
     metrics.ARTICLES_OUT.labels("parse").inc(len(articles))
     prepared_all = await in_executor(stages.preparer.prepare, articles, sources)
     metrics.ARTICLES_IN.labels("dedup").inc(len(prepared_all))
-    for prepared, source in zip(prepared_all, sources):
+    for prepared, source, mark in zip(prepared_all, sources, marks):
         key = prepared.article.id.encode()
-        mark = _mark(source, prepared.article.timestamp)
         routes = prepared.routes(settings.partitions)
         await resolve_topic.send(key=key, value=orjson.dumps(prepared.registration(sorted(routes), mark)),
                                  partition=RESOLVE_PARTITION)
@@ -102,27 +103,32 @@ async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int]]) 
             await keyed_topic.send(key=key, value=orjson.dumps(prepared.keyed(keys, mark)), partition=partition)
 
 
-def _mark(source: int, timestamp: float) -> tuple[int, float]:
+def parse(value: bytes | None) -> Article:
+    """A raw value as an article (``BadRecord`` if it cannot be one), with the settings' limits."""
+    return parse_raw(value, settings.max_record_bytes, settings.max_future_skew_hours * 3600,
+                     settings.max_past_days * 86400)
+
+
+def _mark(source: int, article: Article) -> tuple[int, float | None]:
     """Event-time progress of a raw partition, sent along so later stages can expire state safely."""
-    stages.marks[source] = max(stages.marks.get(source, timestamp), timestamp)
-    return source, stages.marks[source]
+    return stages.marks.mark(source, article)
 
 
 def _fold_raw(partition: int) -> Callable[[list[bytes]], Awaitable[None]]:
     """Rebuild what preparing a raw partition left behind: its cleaner's learnt banners and its mark."""
     stages.preparer.drop(partition)
-    stages.marks.pop(partition, None)
+    stages.marks.drop(partition)
 
     def fold_all(values: list[bytes]) -> None:
         articles = []
         for value in values:
             try:
-                articles.append(parse_raw(value, settings.max_record_bytes))
+                articles.append(parse(value))
             except BadRecord:
                 pass  # dead-lettered when it was first processed; it taught the cleaner nothing
         stages.preparer.learn(partition, articles)
         for article in articles:
-            _mark(partition, article.timestamp)
+            _mark(partition, article)
 
     async def fold(values: list[bytes]) -> None:
         await in_executor(fold_all, values)

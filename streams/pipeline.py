@@ -89,6 +89,29 @@ class Prepared:
         return {"fp": self.fingerprint.to_wire(), "keys": keys, "text_key": self.text_key, "mark": list(mark)}
 
 
+class Marks:
+    """The prepare stage's event-time progress per raw partition: the newest trusted publication time read.
+
+    Only trusted publication times move it. An article without one (undated, unreadable, implausibly far
+    in the future or past) gets its partition's progress as its stand-in event time (None while the
+    partition has had no dated article: the resolver then picks one), so it can neither drag the watermark
+    forward for everyone nor make the articles after it late."""
+
+    def __init__(self) -> None:
+        self.newest: dict[int, float] = {}
+
+    def mark(self, source: int, article: Article) -> Mark:
+        if article.trusted:
+            timestamp = article.timestamp
+            self.newest[source] = max(self.newest.get(source, timestamp), timestamp)
+        else:
+            article.stand_in = self.newest.get(source)
+        return source, self.newest.get(source)
+
+    def drop(self, source: int) -> None:
+        self.newest.pop(source, None)
+
+
 def report(article_id: str, text_key_: str, timestamp: float, partition: int, links: list[Link],
            source: int | None = None) -> dict[str, Any]:
     """The resolve-topic record with one keyed partition's verdicts on an article (``source``: its raw
@@ -228,7 +251,8 @@ class Result:
                 "duplicate_kind": self.duplicate_kind,
                 "dedup": self.decision.as_dict() if self.decision else None,
                 "facts": self.facts.as_dict() if self.facts else None,
-                "sent_at": self.article.sent_at, "processed_at": time.time()}
+                "sent_at": self.article.sent_at, "seen_at": self.article.seen_at,
+                "event_time": self.article.timestamp, "processed_at": time.time()}
 
 
 Output = tuple[str, bytes, Any]
@@ -322,7 +346,10 @@ class Resolver:
         source = record["mark"][0]
         self.watermark.see(tuple(record["mark"]))
         self._advance(source)
-        if self.seen.too_late(source, article.timestamp):
+        if not article.trusted:
+            article.stand_in = self._stand_in(article)
+            record["article"]["stand_in"] = article.stand_in
+        elif self.seen.too_late(source, article.timestamp):
             self.pending.pop(article_id, None)  # its reports, if any came first
             return [self._too_late(article)] + self._release()
         self._pending(article_id).registration = record
@@ -351,9 +378,20 @@ class Resolver:
             self.pending[article_id] = Pending(first_seen=time.time())
         return self.pending[article_id]
 
+    def _stand_in(self, article: Article) -> float:
+        """The event time of an article without a trusted publication time: its raw partition's progress
+        (set by the prepare stage), else how far every partition got, else (nothing dated seen anywhere) the
+        time it was first seen; never later than that. It neither moves the watermark nor arrives late."""
+        when = article.stand_in
+        if when is None and self.watermark.marks:
+            when = self.watermark.value
+        return article.seen_at if when is None else min(when, article.seen_at)
+
     def _advance(self, source: int) -> None:
         """Move a raw partition's replay cutoff with the newest publication time it reached; forget the reports
         on its articles that can no longer be placed (a registration comes before its partition moves on)."""
+        if source not in self.watermark.marks:
+            return
         self.seen.advance(source, self.watermark.marks[source])
         unregistered = self._unregistered.get(source, [])
         while unregistered and self.seen.too_late(source, unregistered[0][0]):
@@ -403,13 +441,16 @@ class Resolver:
         known = self.seen.get(article.id)
         if known is not None:
             return self._replayed(article, text_key(article), known)
+        if not article.trusted:
+            article.stand_in = self._stand_in(article)
+            return None
         return self._too_late(article) if self.seen.too_late(IN_PROCESS, article.timestamp) else None
 
     def place(self, article: Article, text_key_: str, cleaned: str, facts: Facts, embedding: Any,
               links: list[Link], mark: Mark | None = None) -> Result:
         member = Member(article.id, article.source, article.timestamp)
         if mark is None:  # in process (Pipeline): one source, articles in publication order, each its own mark
-            mark = (IN_PROCESS, article.timestamp)
+            mark = (IN_PROCESS, article.timestamp if article.trusted else self.watermark.marks.get(IN_PROCESS))
             self.watermark.see(mark)
             self._advance(IN_PROCESS)
         with self.clock("dedup"):

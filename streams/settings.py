@@ -61,6 +61,11 @@ class Settings:
         "help": "longest an agent waits to fill a batch of 32 records before processing what it has"})
     # Input limits
     max_record_bytes: int = field(default=2_000_000, metadata={"help": "larger raw records are dead-lettered"})
+    max_future_skew_hours: float = field(default=24.0, metadata={
+        "help": "a publication time more than this after the record was sent is not trusted: the article is "
+                "kept, flagged (published_trusted false, date_error) and placed at its partition's event time"})
+    max_past_days: float = field(default=10_950.0, metadata={
+        "help": "a publication time more than this before the record was sent (default ~30 years) is not trusted"})
     # Dedup
     semantic: bool = field(default=True, metadata={"help": "use the MiniLM sentence embedding for paraphrases"})
     near_copy_jaccard: float = field(default=0.5, metadata={"help": "5-shingle Jaccard for a near-verbatim copy"})
@@ -132,6 +137,8 @@ class Settings:
             raise SettingsError(f"batch_wait_s must be > 0 and <= 10, got {self.batch_wait_s}")
         if not self.window_seconds:
             raise SettingsError(f"windows must list positive seconds, got {self.windows!r}")
+        if not self.max_future_skew_hours >= 0 or not self.max_past_days > 0:
+            raise SettingsError("max_future_skew_hours must be >= 0 and max_past_days > 0")
         if not self.replay_horizon_hours >= max(self.late_hours, 1.0):
             raise SettingsError(f"replay_horizon_hours must be >= late_hours ({self.late_hours:g}) and >= 1, "
                                 f"got {self.replay_horizon_hours:g}")
