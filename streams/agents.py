@@ -68,36 +68,39 @@ async def prepare(stream) -> None:
         for e in events:
             partition = e.message.partition
             if await ready(e.message.topic, partition, e.message.offset, lambda: _fold_raw(partition)):
-                messages.append((e.message.key, e.message.value, partition))
+                messages.append((e.message.key, e.message.value, partition, e.message.offset))
         await prepare_batch(messages)
         for e in events:
             stages.raw_done[e.message.partition] = (e.message.offset, time.monotonic())
             stages.idle.discard(e.message.partition)
 
 
-async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int]]) -> None:
+async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int, int]]) -> None:
+    """Raw records (key, value, partition, offset) -> registrations and fingerprints, or dead letters."""
     articles: list[Article] = []
     sources: list[int] = []
     marks: list[tuple[int, float | None]] = []
-    for key, value, partition in messages:
+    raws: list[tuple[int, int]] = []
+    for key, value, partition, offset in messages:
         metrics.ARTICLES_IN.labels("parse").inc()
         try:
             article = parse(value)
         except BadRecord as bad:
-            await dead_letter(key, value, bad)
+            await dead_letter(key, value, bad, (partition, offset))
             continue
         articles.append(article)
         sources.append(partition)
         marks.append(_mark(partition, article))
+        raws.append((partition, offset))
     if not articles:
         return
     metrics.ARTICLES_OUT.labels("parse").inc(len(articles))
     prepared_all = await in_executor(stages.preparer.prepare, articles, sources)
     metrics.ARTICLES_IN.labels("dedup").inc(len(prepared_all))
-    for prepared, source, mark in zip(prepared_all, sources, marks):
+    for prepared, source, mark, raw in zip(prepared_all, sources, marks, raws):
         key = prepared.article.id.encode()
         routes = prepared.routes(settings.partitions)
-        await resolve_topic.send(key=key, value=orjson.dumps(prepared.registration(sorted(routes), mark)),
+        await resolve_topic.send(key=key, value=orjson.dumps(prepared.registration(sorted(routes), mark, raw)),
                                  partition=RESOLVE_PARTITION)
         for partition, keys in routes.items():
             await keyed_topic.send(key=key, value=orjson.dumps(prepared.keyed(keys, mark)), partition=partition)
@@ -178,24 +181,58 @@ async def resolve(stream) -> None:
         records = []
         for e in events:
             if await ready(e.message.topic, e.message.partition, e.message.offset, _fold_resolve):
-                records.append((e.message.key, e.message.value))
+                records.append((e.message.key, e.message.value, e.message.offset))
         results = []
-        for key, value, out in await in_executor(_resolve_all, records):
+        for key, value, out, raw in await in_executor(_resolve_all, records):
             if isinstance(out, BadRecord):
-                await dead_letter(key, value, out)
+                await dead_letter(key, value, out, raw)
             else:
                 results.append(out)
         await emit(results)
+        REPLAYS.report()
 
 
-def _resolve_all(records: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes, Any]]:
-    out: list[tuple[bytes, bytes, Any]] = []
-    for key, value in records:
+def _resolve_all(records: list[tuple[bytes, bytes, int]]) -> list[tuple[bytes, bytes, Any, Any]]:
+    """Handle resolve records in order. Each result carries the offset of the record that let it go as its
+    ``version`` (monotonic per output key: one resolve partition, read in order; the same after a rebuild).
+    A dead letter about a registration carries the raw partition and offset the article came from."""
+    out: list[tuple[bytes, bytes, Any, Any]] = []
+    for key, value, offset in records:
         try:
-            out += [(key, value, result) for result in stages.resolver.handle(orjson.loads(value))]
+            record = orjson.loads(value)
+            for result in stages.resolver.handle(record):
+                if isinstance(result, BadRecord):
+                    out.append((key, value, result, record.get("raw")))
+                else:
+                    result.version = offset
+                    REPLAYS.count(result)
+                    out.append((key, value, result, None))
         except (ValueError, KeyError, TypeError) as exc:
-            out.append((key, value, BadRecord("bad_internal_record", f"resolve record: {exc}")))
+            out.append((key, value, BadRecord("bad_internal_record", f"resolve record: {exc}"), None))
     return out
+
+
+class ReplayLog:
+    """Replays recognised and skipped: one log line at most every ``every`` seconds while they come."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+        self.total = 0
+        self.reported = 0
+        self.last = 0.0
+
+    def count(self, result: Result) -> None:
+        self.total += result.replayed
+
+    def report(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.total > self.reported and (force or now - self.last >= self.every):
+            log.info("replays: %d records recognised as replays and skipped so far (%d since the last line); "
+                     "nothing was counted twice", self.total, self.total - self.reported)
+            self.reported, self.last = self.total, now
+
+
+REPLAYS = ReplayLog()
 
 
 def _fold_resolve() -> Callable[[list[bytes]], Awaitable[None]]:
@@ -292,14 +329,15 @@ OUTPUT_TOPICS = {"enriched": enriched_topic, "stories": stories_topic, "events":
                  "aggregates": aggregates_topic}
 
 
-async def dead_letter(key: bytes | None, value: bytes | None, bad: BadRecord) -> None:
+async def dead_letter(key: bytes | None, value: bytes | None, bad: BadRecord, raw: Any = None) -> None:
     """Send the record with its reason to the dead-letter topic; nothing is dropped silently.
 
     The copy of the record is cut to ``DEAD_VALUE_BYTES`` (its full size is in ``value_bytes``): a dead
     letter must stay under the producer's 1 MB limit, however large or binary the bad record was."""
     metrics.DEAD_LETTERS.labels(bad.reason).inc()
     log.warning("dead letter: %s", bad)
-    record: dict[str, Any] = {"reason": bad.reason, "detail": bad.detail[:1000], "at": time.time()}
+    record: dict[str, Any] = {"reason": bad.reason, "detail": bad.detail[:1000], "at": time.time(),
+                              "raw": None if raw is None else list(raw)}
     if value is not None:
         record["value"] = value[:DEAD_VALUE_BYTES].decode("utf-8", "replace")
         record["value_bytes"] = len(value)
@@ -326,6 +364,7 @@ INPUT_TOPICS = (settings.topic_raw, settings.topic_keyed, settings.topic_resolve
 @app.timer(interval=5.0)
 async def report_state() -> None:
     """Consumer lag per partition (from fetch high watermarks) and state sizes."""
+    REPLAYS.report()
     consumer = app.consumer
     for tp in consumer.assignment():
         if tp.topic not in INPUT_TOPICS:
