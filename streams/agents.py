@@ -81,6 +81,7 @@ async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int, in
     sources: list[int] = []
     marks: list[tuple[int, float | None]] = []
     raws: list[tuple[int, int]] = []
+    values: list[bytes] = []
     for key, value, partition, offset in messages:
         metrics.ARTICLES_IN.labels("parse").inc()
         try:
@@ -92,18 +93,38 @@ async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int, in
         sources.append(partition)
         marks.append(_mark(partition, article))
         raws.append((partition, offset))
+        values.append(value)
     if not articles:
         return
     metrics.ARTICLES_OUT.labels("parse").inc(len(articles))
     prepared_all = await in_executor(stages.preparer.prepare, articles, sources)
     metrics.ARTICLES_IN.labels("dedup").inc(len(prepared_all))
-    for prepared, source, mark, raw in zip(prepared_all, sources, marks, raws):
+    for prepared, mark, raw, value in zip(prepared_all, marks, raws, values):
         key = prepared.article.id.encode()
-        routes = prepared.routes(settings.partitions)
-        await resolve_topic.send(key=key, value=orjson.dumps(prepared.registration(sorted(routes), mark, raw)),
-                                 partition=RESOLVE_PARTITION)
-        for partition, keys in routes.items():
-            await keyed_topic.send(key=key, value=orjson.dumps(prepared.keyed(keys, mark)), partition=partition)
+        registration, keyed = await in_executor(encode_prepared, prepared, mark, raw)
+        too_large = oversized([registration, *keyed.values()], settings.internal_record_bytes)
+        if too_large:
+            await dead_letter(key, value, BadRecord("too_large", too_large), raw)
+            continue
+        await resolve_topic.send(key=key, value=registration, partition=RESOLVE_PARTITION)
+        for partition, record in keyed.items():
+            await keyed_topic.send(key=key, value=record, partition=partition)
+
+
+def encode_prepared(prepared: Any, mark: tuple, raw: tuple[int, int]) -> tuple[bytes, dict[int, bytes]]:
+    """The registration and the keyed record per partition of a prepared article, as bytes."""
+    routes = prepared.routes(settings.partitions)
+    return (orjson.dumps(prepared.registration(sorted(routes), mark, raw)),
+            {partition: orjson.dumps(prepared.keyed(keys, mark)) for partition, keys in routes.items()})
+
+
+def oversized(records: list[bytes], limit: int) -> str:
+    """Why records derived from one input cannot be sent (one is over ``limit`` bytes), or ""."""
+    largest = max((len(r) for r in records), default=0)
+    if largest <= limit:
+        return ""
+    return (f"a record derived from it has {largest} bytes, more than the {limit} the worker sends "
+            "(internal_record_bytes: 2 x max_record_bytes + 256 KB); nothing of it was sent")
 
 
 def parse(value: bytes | None) -> Article:
@@ -310,6 +331,10 @@ async def emit(results: list[Result]) -> None:
     """Send a batch's outputs (each key once, its latest value) and count what was placed."""
     records = await in_executor(_encode_outputs, results)
     for kind, key, value in records:
+        if value is not None and len(value) > settings.internal_record_bytes:
+            await dead_letter(key, value, BadRecord("too_large", f"{kind} record: " + oversized(
+                [value], settings.internal_record_bytes)))
+            continue
         await OUTPUT_TOPICS[kind].send(key=key, value=value)
     now = time.time()
     for result in results:

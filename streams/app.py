@@ -29,6 +29,9 @@ app = faust.App(
     producer_acks=-1,
     producer_linger=settings.producer_linger_ms / 1000,
     producer_max_batch_size=262_144,
+    # Faust's default (1,000,000 bytes) is below what a valid 2 MB raw article turns into (its registration
+    # carries the cleaned text): every derived record up to settings.internal_record_bytes must fit.
+    producer_max_request_size=settings.producer_request_bytes,
     processing_guarantee="at_least_once",
     web_port=settings.web_port,
     web_enabled=True,
