@@ -1,4 +1,4 @@
-"""One CLI for everything: ``python -m streams {worker,replay,demo,eval,bench,feeds,settings}``.
+"""One CLI for everything: ``python -m streams {worker,replay,demo,eval,bench,chaos,feeds,settings}``.
 
 Flags override ``STREAMS_*`` environment variables; bad flags or settings print one line
 and exit 2 instead of a traceback.
@@ -127,6 +127,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args.rest)
 
 
+def cmd_chaos(args: argparse.Namespace) -> int:
+    from streams.chaos import main as chaos_main
+
+    return chaos_main(args.rest)
+
+
 def cmd_feeds(args: argparse.Namespace) -> int:
     from streams.sources.feeds import run_feeds
 
@@ -176,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     for name, func, text in (("eval", cmd_eval, "evaluate dedup or events on a labelled JSONL file"),
-                             ("bench", cmd_bench, "end-to-end and in-process benchmarks")):
+                             ("bench", cmd_bench, "end-to-end and in-process benchmarks"),
+                             ("chaos", cmd_chaos, "fault injection on the embedded broker, with a reconciliation")):
         p = sub.add_parser(name, help=text, add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(func=func, set=[])
@@ -195,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-PASS_THROUGH = {"eval": cmd_eval, "bench": cmd_bench}
+PASS_THROUGH = {"eval": cmd_eval, "bench": cmd_bench, "chaos": cmd_chaos}
 """Commands with their own parser: every argument after the name goes to them unchanged
 (argparse.REMAINDER drops leading options such as ``bench --micro``)."""
 
