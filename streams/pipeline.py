@@ -329,6 +329,7 @@ class Resolver:
         self.ordered = settings.ordered_resolve
         self._queue: list[tuple[float, str]] = []  # registered, not placed: (publication time, id)
         self._unregistered: dict[int, list[tuple[float, str]]] = {}  # per raw partition: reports, no registration
+        self._undated: list[str] = []  # registered without a trusted time, before any partition had one
         self.seen = SeenIds(settings.replay_horizon_hours * 3600)
 
     # -- the resolve topic ----------------------------------------------------------------------
@@ -357,6 +358,10 @@ class Resolver:
         self._advance(source)
         if not article.trusted:
             article.stand_in = self._stand_in(article)
+            if article.stand_in is None:  # nothing dated read anywhere yet: wait for the first mark
+                self._pending(article_id).registration = record
+                self._undated.append(article_id)
+                return self._release()
             record["article"]["stand_in"] = article.stand_in
         elif self.seen.too_late(source, article.timestamp):
             self.pending.pop(article_id, None)  # its reports, if any came first
@@ -389,14 +394,31 @@ class Resolver:
             self.pending[article_id] = Pending(first_seen=time.time())
         return self.pending[article_id]
 
-    def _stand_in(self, article: Article) -> float:
+    def _stand_in(self, article: Article) -> float | None:
         """The event time of an article without a trusted publication time: its raw partition's progress
-        (set by the prepare stage), else how far every partition got, else (nothing dated seen anywhere) the
-        time it was first seen; never later than that. It neither moves the watermark nor arrives late."""
+        (set by the prepare stage), else how far every partition got; never later than the time it was first
+        seen. None while no partition has had a dated article (it waits for one, or for every partition to be
+        idle: then the stream has no dated article and the time it was first seen stands in). Either way it
+        neither moves the watermark nor arrives late."""
         when = article.stand_in
         if when is None and self.watermark.marks:
             when = self.watermark.value
-        return article.seen_at if when is None else min(when, article.seen_at)
+        return None if when is None else min(when, article.seen_at)
+
+    def _date_undated(self) -> None:
+        """Give the undated articles that waited for a first mark their stand-in time, and queue them."""
+        if not self._undated:
+            return
+        all_idle = len(self.watermark.idle) >= self.watermark.sources
+        if not self.watermark.marks and not all_idle:
+            return
+        for article_id in self._undated:
+            reg = self.pending[article_id].registration
+            article = wire.article_from_wire(reg["article"])
+            when = self._stand_in(article)
+            reg["article"]["stand_in"] = article.seen_at if when is None else when
+            heapq.heappush(self._queue, (reg["article"]["stand_in"], article_id))
+        self._undated = []
 
     def _advance(self, source: int) -> None:
         """Move a raw partition's replay cutoff with the newest publication time it reached; forget the reports
@@ -420,11 +442,12 @@ class Resolver:
     @property
     def waiting(self) -> int:
         """Registered articles not placed yet."""
-        return len(self._queue)
+        return len(self._queue) + len(self._undated)
 
     def _release(self) -> list[Result | BadRecord]:
         """Place the complete articles at the head of the queue, oldest publication time first."""
         out: list[Result | BadRecord] = []
+        self._date_undated()
         if not self.ordered:
             ready = sorted(item for item in self._queue if self.pending[item[1]].complete())
             for item in ready:
@@ -433,6 +456,8 @@ class Resolver:
             heapq.heapify(self._queue)
             return out
         mark = self.watermark.value
+        if not self.watermark.marks and len(self.watermark.idle) >= self.watermark.sources:
+            mark = float("inf")  # every partition read to its end and none had a dated article: all undated
         while self._queue and self._queue[0][0] <= mark and self.pending[self._queue[0][1]].complete():
             out += self._settle(heapq.heappop(self._queue)[1])
         return out
@@ -456,7 +481,8 @@ class Resolver:
         if known is not None:
             return self._replayed(article, text_key(article), known, None)[0]
         if not article.trusted:
-            article.stand_in = self._stand_in(article)
+            stand_in = self._stand_in(article)
+            article.stand_in = article.seen_at if stand_in is None else stand_in
             return None
         if not self.seen.too_late(IN_PROCESS, article.timestamp):
             return None

@@ -174,3 +174,23 @@ def test_text_of_only_invisible_characters_is_empty(blank):
         parse_article({"title": "A title", "text": blank})
     assert body.value.reason == "empty_body"
     assert parse_article({"title": "A\u200b title", "text": "\x00a"}).text == "\x00a"
+
+
+def test_undated_articles_before_any_dated_one_wait_for_it_and_are_placed(clean):
+    """The first record of every partition undated: no event time is known yet. They wait for the first
+    dated article (not placed at now, which would close every older window) and are placed then."""
+    records, clean_placed = clean
+    ids = {r["id"] for r in records}
+    first = [{"id": f"first-{n}", "title": f"Undated first {n}", "text": f"An undated first note {n}."}
+             for n in range(2)]
+    placed, dead = run(first + records)
+    assert not dead and set(placed) == ids | {"first-0", "first-1"}
+    assert stories(placed, ids) == stories(clean_placed, ids)
+    assert all(placed[f"first-{n}"].enriched()["event_time"] < time.time() - 86400 for n in range(2))
+
+
+def test_a_stream_without_any_dated_article_is_placed_at_first_seen_times():
+    placed, dead = run([{"id": f"u-{n}", "title": f"Undated {n}", "text": f"Undated text number {n}."}
+                        for n in range(4)])
+    assert not dead and len(placed) == 4
+    assert all(abs(r.enriched()["event_time"] - time.time()) < 600 for r in placed.values())
