@@ -378,8 +378,8 @@ async def dead_letter(key: bytes | None, value: bytes | None, bad: BadRecord, ra
 async def serve_metrics() -> None:
     """Expose the Prometheus registry on the metrics port."""
     if settings.metrics_port:
-        start_http_server(settings.metrics_port, registry=metrics.REGISTRY)
-        log.info("metrics on :%d/metrics", settings.metrics_port)
+        start_http_server(settings.metrics_port, addr=settings.bind_address, registry=metrics.REGISTRY)
+        log.info("metrics on %s:%d/metrics", settings.bind_address, settings.metrics_port)
     metrics.WORKER_UP.set(1)
 
 

@@ -34,8 +34,16 @@ def _settings(args: argparse.Namespace, connects: bool = True, **extra: Any):
             raise SettingsError(f"--set expects NAME=VALUE, got {item!r}")
         overrides[name.strip().replace("-", "_")] = value
     settings = load(**overrides)
+    from streams.redact import redact_logs
+
+    redact_logs(settings.secrets())
     if connects:
         _check_tls_files(settings)
+        on_command_line = sorted(n for n in ("sasl_password", "ssl_password") if overrides.get(n))
+        if on_command_line:
+            name = on_command_line[0]
+            print(f"warning: {name} given on the command line is visible to other users in the process list; "
+                  f"use STREAMS_{name.upper()} or {name}_file", file=sys.stderr)
     return settings
 
 

@@ -12,6 +12,8 @@ from typing import Any, Mapping
 
 ENV_PREFIX = "STREAMS_"
 SECRET_FIELDS = frozenset({"sasl_password", "ssl_password"})
+SECRET_FILES = {"sasl_password_file": "sasl_password", "ssl_password_file": "ssl_password"}
+"""A secret can be read from a file (e.g. a mounted Kubernetes/Docker secret) instead of the command line."""
 
 
 class SettingsError(ValueError):
@@ -32,6 +34,9 @@ class Settings:
     ssl_certfile: str = field(default="", metadata={"help": "client certificate for TLS"})
     ssl_keyfile: str = field(default="", metadata={"help": "client key for TLS"})
     ssl_password: str = field(default="", metadata={"help": "password of the client key (never printed)"})
+    sasl_password_file: str = field(default="", metadata={
+        "help": "read sasl_password from this file (one line) instead of the command line or environment"})
+    ssl_password_file: str = field(default="", metadata={"help": "read ssl_password from this file (one line)"})
     connect_timeout_s: float = field(default=30.0, metadata={"help": "how long the replayer waits for Kafka"})
     # Faust app and topics
     app_id: str = field(default="news-streams", metadata={"help": "Faust app id / consumer group"})
@@ -49,6 +54,9 @@ class Settings:
     replication: int = field(default=1, metadata={"help": "replication factor of created topics"})
     store: str = field(default="memory://", metadata={"help": "Faust table store: memory:// or rocksdb://"})
     data_dir: str = field(default=".streams-data", metadata={"help": "worker state directory"})
+    bind_address: str = field(default="127.0.0.1", metadata={
+        "help": "address the worker's metrics and Faust web ports listen on (0.0.0.0 to be scraped from "
+                "other hosts or containers)"})
     web_port: int = field(default=6066, metadata={"help": "Faust web port"})
     metrics_port: int = field(default=9108, metadata={"help": "Prometheus /metrics port of the worker"})
     fetch_max_wait_ms: int = field(default=50, metadata={
@@ -172,8 +180,17 @@ class Settings:
         return values if all(v > 0 for v in values) else ()
 
     def as_env(self) -> dict[str, str]:
-        """The settings as ``STREAMS_*`` variables (what ``load`` reads back), e.g. for a worker process."""
-        return {f"{ENV_PREFIX}{name.upper()}": str(value) for name, value in dataclasses.asdict(self).items()}
+        """The settings as ``STREAMS_*`` variables (what ``load`` reads back), e.g. for a worker process.
+        A secret read from a file is passed on as the file's name, not its content."""
+        values = dataclasses.asdict(self)
+        for file_field, secret in SECRET_FILES.items():
+            if values[file_field]:
+                values[secret] = ""
+        return {f"{ENV_PREFIX}{name.upper()}": str(value) for name, value in values.items()}
+
+    def secrets(self) -> list[str]:
+        """The secret values set (to keep them out of logs)."""
+        return [getattr(self, name) for name in sorted(SECRET_FIELDS) if getattr(self, name)]
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -226,4 +243,20 @@ def load(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         if name not in known:
             raise SettingsError(f"unknown setting {name}")
         values[name] = _convert(f"--{name.replace('_', '-')}", known[name].type, raw)
-    return Settings(**values)
+    return Settings(**_read_secret_files(values))
+
+
+def _read_secret_files(values: dict[str, Any]) -> dict[str, Any]:
+    """Fill ``sasl_password``/``ssl_password`` from their ``*_file`` settings (first line, no newline)."""
+    for file_field, secret in SECRET_FILES.items():
+        path = values.get(file_field)
+        if not path:
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:
+                values[secret] = handle.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise SettingsError(f"{file_field} {path!r} cannot be read: {exc.strerror or exc}") from None
+        if not values[secret]:
+            raise SettingsError(f"{file_field} {path!r} is empty")
+    return values

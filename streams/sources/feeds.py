@@ -741,7 +741,7 @@ def run_feeds(settings: Settings, config_path: str, once: bool = False, state_di
         from prometheus_client import start_http_server
 
         try:
-            exporter, _ = start_http_server(metrics_port, registry=metrics.REGISTRY)
+            exporter, _ = start_http_server(metrics_port, addr=settings.bind_address, registry=metrics.REGISTRY)
         except OSError as exc:
             print(f"error: cannot serve metrics on port {metrics_port}: {exc}", file=sys.stderr)
             return 2

@@ -12,7 +12,7 @@ import pytest
 
 from streams.broker import ensure_topics
 from tests.conftest import kafka_settings
-from tests.faults.helpers import article, metrics, read_until, start_worker, streams
+from tests.faults.helpers import article, listening_addresses, metrics, read_until, start_worker, streams
 
 pytestmark = pytest.mark.kafka
 
@@ -45,6 +45,7 @@ def test_a_multi_year_file_replayed_ten_times_changes_nothing_and_adds_no_dead_l
     path.write_bytes(b"\n".join(orjson.dumps(r) for r in items) + b"\n")
     worker = start_worker(settings, tmp_path / "worker.log")
     try:
+        assert listening_addresses(settings.metrics_port) == {"127.0.0.1"}  # bind_address: loopback by default
         first = streams("replay", str(path), settings=settings)
         assert first.returncode == 0, first.stderr
         ids = {r["id"] for r in items}
