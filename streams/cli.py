@@ -62,6 +62,45 @@ def _say(message: str) -> None:
     print(f"streams {message}", file=sys.stderr, flush=True)
 
 
+class HardStop:
+    """Ends the worker process ``seconds`` after it was asked to stop, if Faust's graceful stop has not.
+
+    Faust stops on SIGTERM by committing offsets and closing its clients; with the broker gone that can wait
+    for minutes (a worker whose broker had been gone 40 minutes ignored SIGTERM for over a minute). Nothing
+    is lost by ending it: what was not committed is processed again (at-least-once, idempotent state)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.code: int | None = None
+
+    def arm(self, code: int) -> None:
+        if self.code is not None:
+            return
+        self.code = code
+        timer = threading.Timer(self.seconds, self._exit)
+        timer.daemon = True
+        timer.start()
+
+    def _exit(self) -> None:
+        print(f"streams worker: not stopped {self.seconds:g}s after being asked to (stop_timeout_s): exiting now",
+              file=sys.stderr, flush=True)
+        os._exit(self.code if self.code is not None else 1)
+
+    def watch_signals(self) -> None:
+        """Arm on SIGTERM/SIGINT. Faust's worker (mode) installs its own signal handlers on the event loop,
+        replacing any of ours, so its shutdown scheduling is wrapped instead."""
+        from mode import worker as mode_worker
+
+        schedule = mode_worker.Worker._schedule_shutdown
+        stopper = self
+
+        def schedule_shutdown(worker: Any, signum: signal.Signals) -> None:
+            stopper.arm(128 + int(signum))
+            schedule(worker, signum)
+
+        mode_worker.Worker._schedule_shutdown = schedule_shutdown  # type: ignore[method-assign]
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from streams.broker import BrokerWatch, connect_admin, ensure_topics, quiet_kafka_outages, worker_input_topics
 
@@ -76,14 +115,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     quiet_kafka_outages(settings.bootstrap)
 
+    stopper = HardStop(settings.stop_timeout_s)
+    stopper.watch_signals()
+
     def lost(reason: str) -> None:
         print(f"error: the broker at {settings.bootstrap} lost the worker's state ({reason}; a memory-only broker "
               f"that restarted comes back empty); stopping with exit code {EXIT_BROKER_LOST} so that a supervisor "
               "starts the worker again", file=sys.stderr, flush=True)
+        stopper.arm(EXIT_BROKER_LOST)  # if Faust cannot stop gracefully
         os.kill(os.getpid(), signal.SIGTERM)  # Faust stops gracefully on SIGTERM
-        hard_stop = threading.Timer(30.0, os._exit, args=(EXIT_BROKER_LOST,))  # if it cannot
-        hard_stop.daemon = True
-        hard_stop.start()
 
     admin = connect_admin(settings)
     try:

@@ -38,6 +38,9 @@ class Settings:
         "help": "read sasl_password from this file (one line) instead of the command line or environment"})
     ssl_password_file: str = field(default="", metadata={"help": "read ssl_password from this file (one line)"})
     connect_timeout_s: float = field(default=30.0, metadata={"help": "how long the replayer waits for Kafka"})
+    stop_timeout_s: float = field(default=10.0, metadata={
+        "help": "a worker asked to stop (SIGTERM, or its broker lost its state) that has not stopped this many "
+                "seconds later exits anyway (uncommitted records are processed again)"})
     # Faust app and topics
     app_id: str = field(default="news-streams", metadata={"help": "Faust app id / consumer group"})
     topic_raw: str = field(default="articles-raw", metadata={"help": "raw articles in"})
