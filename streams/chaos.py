@@ -9,7 +9,10 @@ enriched record marked ``replay`` (a recognised replay), or one dead letter with
 Columns: ``in`` raw records; ``enriched``, ``replays``, ``dead`` raw records with that one outcome; ``lost``
 raw records with no outcome; ``duplicates`` output records beyond one per raw record (at-least-once
 redeliveries after a crash, each identical to the first: a consumer drops them by id and ``version``);
-``ambiguous`` raw records with two different outcomes, plus outputs that name no raw record.
+``ambiguous`` raw records with two different outcomes, plus outputs that name no raw record. In the JSON,
+``droppable`` counts the duplicates a consumer recognises without any state of ours: an enriched record whose
+(``id``, ``version``) it has seen, a dead letter whose ``raw`` it has seen; it equals ``duplicates`` when
+every duplicate is recognisable.
 """
 from __future__ import annotations
 
@@ -114,6 +117,7 @@ class Tally:
     outcomes: dict[tuple[int, int], Counter] = field(default_factory=dict)
     stray: int = 0  # outputs that name no raw record
     reasons: Counter = field(default_factory=Counter)
+    identities: Counter = field(default_factory=Counter)  # what a consumer dedupes by: (id, version) or raw
 
     def add_output(self, kind: str, value: bytes | None) -> None:
         if value is None:
@@ -123,8 +127,10 @@ class Tally:
         if kind == "dead":
             self.reasons[record.get("reason")] += 1
             outcome = f"dead:{record.get('reason')}"
+            self.identities[("dead", tuple(raw or ()), record.get("reason"))] += 1
         else:
             outcome = "replay" if record.get("replay") else "enriched"
+            self.identities[("enriched", record.get("id"), record.get("version"))] += 1
         if raw is None:
             self.stray += 1
             return
@@ -150,7 +156,9 @@ class Tally:
         ambiguous += self.stray + sum(1 for raw in self.outcomes if raw not in self.raw)
         return {"scenario": scenario, "in": len(self.raw), "enriched": kinds["enriched"], "dead": kinds["dead"],
                 "replays": kinds["replay"], "lost": kinds["lost"], "duplicates": duplicates, "ambiguous": ambiguous,
-                "dead_reasons": dict(sorted(self.reasons.items())), "seconds": round(seconds, 1)}
+                "dead_reasons": dict(sorted(self.reasons.items())),
+                "droppable": sum(n - 1 for n in self.identities.values()),
+                "seconds": round(seconds, 1)}
 
 
 class Reader:

@@ -244,6 +244,12 @@ class Result:
     merged_stories: list[str] = field(default_factory=list)
 
     @property
+    def record_version(self) -> int | None:
+        """The enriched record's version: the offset of the raw record it answers (the raw topic is keyed by
+        article id, so it grows with every new record of an id); the resolve offset without one."""
+        return self.raw[1] if self.raw is not None else self.version
+
+    @property
     def duplicate_kind(self) -> str | None:
         return self.decision.kind if self.decision and self.decision.is_duplicate else None
 
@@ -256,7 +262,7 @@ class Result:
                 "facts": self.facts.as_dict() if self.facts else None,
                 "sent_at": self.article.sent_at, "seen_at": self.article.seen_at,
                 "event_time": self.article.timestamp, "replay": self.replayed,
-                "raw": None if self.raw is None else list(self.raw), "version": self.version,
+                "raw": None if self.raw is None else list(self.raw), "version": self.record_version,
                 "processed_at": time.time()}
 
 

@@ -37,3 +37,4 @@ def test_after_two_sigkills_every_raw_record_has_one_outcome(broker, workdir):
     assert row["in"] == 600 + 100 + 30 + 60, row
     assert (row["enriched"], row["dead"], row["replays"]) == (700, 30, 60), row
     assert row["lost"] == 0 and row["ambiguous"] == 0, row
+    assert row["droppable"] == row["duplicates"], "a redelivered output a consumer cannot recognise by id+version"
