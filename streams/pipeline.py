@@ -363,6 +363,9 @@ class Resolver:
         self.watermark.see(tuple(record["mark"]))
         self._advance(source)
         if not article.trusted:
+            if self.seen.was_forgotten(article_id, record["text_key"]):  # never too late: check it here
+                self.pending.pop(article_id, None)
+                return [self._replay(article, None, (), raw)] + self._release()
             article.stand_in = self._stand_in(article)
             if article.stand_in is None:  # nothing dated read anywhere yet: wait for the first mark
                 self._pending(article_id).registration = record
@@ -487,6 +490,8 @@ class Resolver:
         if known is not None:
             return self._replayed(article, text_key(article), known, None)[0]
         if not article.trusted:
+            if self.seen.was_forgotten(article.id, text_key(article)):
+                return self._replay(article, None, (), None)
             stand_in = self._stand_in(article)
             article.stand_in = article.seen_at if stand_in is None else stand_in
             return None

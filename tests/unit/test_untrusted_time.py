@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from streams.model import MAX_DATE_CHARS, BadRecord, parse_article, parse_date
-from streams.pipeline import Marks, Matcher, Preparer, Resolver, Result
+from streams.pipeline import Marks, Matcher, Pipeline, Preparer, Resolver, Result
 from tests.unit.conftest import lexical_settings
 
 BASE = datetime(2025, 3, 1, 6, 0, tzinfo=timezone.utc)
@@ -194,3 +194,16 @@ def test_a_stream_without_any_dated_article_is_placed_at_first_seen_times():
                         for n in range(4)])
     assert not dead and len(placed) == 4
     assert all(abs(r.enriched()["event_time"] - time.time()) < 600 for r in placed.values())
+
+
+def test_an_undated_article_replayed_after_its_id_was_forgotten_is_still_a_replay():
+    settings = lexical_settings(replay_horizon_hours=48)
+    pipeline = Pipeline(settings)
+    undated = parse_article({"id": "u", "title": "An undated note", "text": "Undated text."})
+    dated = [parse_article(r) for r in good_records()[:30]]  # 90 hours: past the 48 h horizon
+    pipeline.process(dated[0])
+    assert not pipeline.process(undated).replayed  # placed at the time of the article before it
+    pipeline.process_batch(dated[1:])
+    assert pipeline.resolver.seen.get("u") is None  # forgotten
+    again = pipeline.process(parse_article({"id": "u", "title": "An undated note", "text": "Undated text."}))
+    assert isinstance(again, Result) and again.replayed
