@@ -19,7 +19,7 @@ from streams import metrics
 from streams.app import aggregates_topic, app, dead_topic, enriched_topic, events_topic, keyed_topic, raw_topic, \
     resolve_topic, settings, stories_topic
 from streams.model import Article, BadRecord, parse_raw
-from streams.pipeline import Matcher, Preparer, Resolver, Result, StageClock, outputs
+from streams.pipeline import Marks, Matcher, Preparer, Resolver, Result, StageClock, outputs
 from streams.rebuild import Progress, committed_offset, fold_partition
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class Stages:
         self.matcher = Matcher(settings, StageClock(), sources=settings.partitions)
         self.resolver = Resolver(settings, StageClock(), sources=settings.partitions)
         self.progress = Progress()
-        self.marks: dict[int, float] = {}  # newest publication time per raw partition this worker read
+        self.marks = Marks()  # newest trusted publication time per raw partition this worker read
         self.raw_done: dict[int, tuple[int, float]] = {}  # raw partition -> (last offset prepared, when)
         self.idle: set[int] = set()  # raw partitions declared idle
         self.resume: dict[int, int] = {}  # raw partition -> offset processing resumed from (this assignment)
@@ -68,61 +68,91 @@ async def prepare(stream) -> None:
         for e in events:
             partition = e.message.partition
             if await ready(e.message.topic, partition, e.message.offset, lambda: _fold_raw(partition)):
-                messages.append((e.message.key, e.message.value, partition))
+                messages.append((e.message.key, e.message.value, partition, e.message.offset))
         await prepare_batch(messages)
         for e in events:
             stages.raw_done[e.message.partition] = (e.message.offset, time.monotonic())
             stages.idle.discard(e.message.partition)
 
 
-async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int]]) -> None:
+async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int, int]]) -> None:
+    """Raw records (key, value, partition, offset) -> registrations and fingerprints, or dead letters."""
     articles: list[Article] = []
     sources: list[int] = []
-    for key, value, partition in messages:
+    marks: list[tuple[int, float | None]] = []
+    raws: list[tuple[int, int]] = []
+    values: list[bytes] = []
+    for key, value, partition, offset in messages:
         metrics.ARTICLES_IN.labels("parse").inc()
         try:
-            article = parse_raw(value, settings.max_record_bytes)
+            article = parse(value)
         except BadRecord as bad:
-            await dead_letter(key, value, bad)
+            await dead_letter(key, value, bad, (partition, offset))
             continue
         articles.append(article)
         sources.append(partition)
+        marks.append(_mark(partition, article))
+        raws.append((partition, offset))
+        values.append(value)
     if not articles:
         return
     metrics.ARTICLES_OUT.labels("parse").inc(len(articles))
     prepared_all = await in_executor(stages.preparer.prepare, articles, sources)
     metrics.ARTICLES_IN.labels("dedup").inc(len(prepared_all))
-    for prepared, source in zip(prepared_all, sources):
+    for prepared, mark, raw, value in zip(prepared_all, marks, raws, values):
         key = prepared.article.id.encode()
-        mark = _mark(source, prepared.article.timestamp)
-        routes = prepared.routes(settings.partitions)
-        await resolve_topic.send(key=key, value=orjson.dumps(prepared.registration(sorted(routes), mark)),
-                                 partition=RESOLVE_PARTITION)
-        for partition, keys in routes.items():
-            await keyed_topic.send(key=key, value=orjson.dumps(prepared.keyed(keys, mark)), partition=partition)
+        registration, keyed = await in_executor(encode_prepared, prepared, mark, raw)
+        too_large = oversized([registration, *keyed.values()], settings.internal_record_bytes)
+        if too_large:
+            await dead_letter(key, value, BadRecord("too_large", too_large), raw)
+            continue
+        await resolve_topic.send(key=key, value=registration, partition=RESOLVE_PARTITION)
+        for partition, record in keyed.items():
+            await keyed_topic.send(key=key, value=record, partition=partition)
 
 
-def _mark(source: int, timestamp: float) -> tuple[int, float]:
+def encode_prepared(prepared: Any, mark: tuple, raw: tuple[int, int]) -> tuple[bytes, dict[int, bytes]]:
+    """The registration and the keyed record per partition of a prepared article, as bytes."""
+    routes = prepared.routes(settings.partitions)
+    return (orjson.dumps(prepared.registration(sorted(routes), mark, raw)),
+            {partition: orjson.dumps(prepared.keyed(keys, mark)) for partition, keys in routes.items()})
+
+
+def oversized(records: list[bytes], limit: int) -> str:
+    """Why records derived from one input cannot be sent (one is over ``limit`` bytes), or ""."""
+    largest = max((len(r) for r in records), default=0)
+    if largest <= limit:
+        return ""
+    return (f"a record derived from it has {largest} bytes, more than the {limit} the worker sends "
+            "(internal_record_bytes: 2 x max_record_bytes + 256 KB); nothing of it was sent")
+
+
+def parse(value: bytes | None) -> Article:
+    """A raw value as an article (``BadRecord`` if it cannot be one), with the settings' limits."""
+    return parse_raw(value, settings.max_record_bytes, settings.max_future_skew_hours * 3600,
+                     settings.max_past_days * 86400)
+
+
+def _mark(source: int, article: Article) -> tuple[int, float | None]:
     """Event-time progress of a raw partition, sent along so later stages can expire state safely."""
-    stages.marks[source] = max(stages.marks.get(source, timestamp), timestamp)
-    return source, stages.marks[source]
+    return stages.marks.mark(source, article)
 
 
 def _fold_raw(partition: int) -> Callable[[list[bytes]], Awaitable[None]]:
     """Rebuild what preparing a raw partition left behind: its cleaner's learnt banners and its mark."""
     stages.preparer.drop(partition)
-    stages.marks.pop(partition, None)
+    stages.marks.drop(partition)
 
     def fold_all(values: list[bytes]) -> None:
         articles = []
         for value in values:
             try:
-                articles.append(parse_raw(value, settings.max_record_bytes))
+                articles.append(parse(value))
             except BadRecord:
                 pass  # dead-lettered when it was first processed; it taught the cleaner nothing
         stages.preparer.learn(partition, articles)
         for article in articles:
-            _mark(partition, article.timestamp)
+            _mark(partition, article)
 
     async def fold(values: list[bytes]) -> None:
         await in_executor(fold_all, values)
@@ -172,24 +202,58 @@ async def resolve(stream) -> None:
         records = []
         for e in events:
             if await ready(e.message.topic, e.message.partition, e.message.offset, _fold_resolve):
-                records.append((e.message.key, e.message.value))
+                records.append((e.message.key, e.message.value, e.message.offset))
         results = []
-        for key, value, out in await in_executor(_resolve_all, records):
+        for key, value, out, raw in await in_executor(_resolve_all, records):
             if isinstance(out, BadRecord):
-                await dead_letter(key, value, out)
+                await dead_letter(key, value, out, raw)
             else:
                 results.append(out)
         await emit(results)
+        REPLAYS.report()
 
 
-def _resolve_all(records: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes, Any]]:
-    out: list[tuple[bytes, bytes, Any]] = []
-    for key, value in records:
+def _resolve_all(records: list[tuple[bytes, bytes, int]]) -> list[tuple[bytes, bytes, Any, Any]]:
+    """Handle resolve records in order. Each result carries the offset of the record that let it go as its
+    ``version`` (monotonic per output key: one resolve partition, read in order; the same after a rebuild).
+    A dead letter about a registration carries the raw partition and offset the article came from."""
+    out: list[tuple[bytes, bytes, Any, Any]] = []
+    for key, value, offset in records:
         try:
-            out += [(key, value, result) for result in stages.resolver.handle(orjson.loads(value))]
+            record = orjson.loads(value)
+            for result in stages.resolver.handle(record):
+                if isinstance(result, BadRecord):
+                    out.append((key, value, result, record.get("raw")))
+                else:
+                    result.version = offset
+                    REPLAYS.count(result)
+                    out.append((key, value, result, None))
         except (ValueError, KeyError, TypeError) as exc:
-            out.append((key, value, BadRecord("bad_internal_record", f"resolve record: {exc}")))
+            out.append((key, value, BadRecord("bad_internal_record", f"resolve record: {exc}"), None))
     return out
+
+
+class ReplayLog:
+    """Replays recognised and skipped: one log line at most every ``every`` seconds while they come."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+        self.total = 0
+        self.reported = 0
+        self.last = 0.0
+
+    def count(self, result: Result) -> None:
+        self.total += result.replayed
+
+    def report(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.total > self.reported and (force or now - self.last >= self.every):
+            log.info("replays: %d records recognised as replays and skipped so far (%d since the last line); "
+                     "nothing was counted twice", self.total, self.total - self.reported)
+            self.reported, self.last = self.total, now
+
+
+REPLAYS = ReplayLog()
 
 
 def _fold_resolve() -> Callable[[list[bytes]], Awaitable[None]]:
@@ -267,6 +331,10 @@ async def emit(results: list[Result]) -> None:
     """Send a batch's outputs (each key once, its latest value) and count what was placed."""
     records = await in_executor(_encode_outputs, results)
     for kind, key, value in records:
+        if value is not None and len(value) > settings.internal_record_bytes:
+            await dead_letter(key, value, BadRecord("too_large", f"{kind} record: " + oversized(
+                [value], settings.internal_record_bytes)))
+            continue
         await OUTPUT_TOPICS[kind].send(key=key, value=value)
     now = time.time()
     for result in results:
@@ -286,14 +354,15 @@ OUTPUT_TOPICS = {"enriched": enriched_topic, "stories": stories_topic, "events":
                  "aggregates": aggregates_topic}
 
 
-async def dead_letter(key: bytes | None, value: bytes | None, bad: BadRecord) -> None:
+async def dead_letter(key: bytes | None, value: bytes | None, bad: BadRecord, raw: Any = None) -> None:
     """Send the record with its reason to the dead-letter topic; nothing is dropped silently.
 
     The copy of the record is cut to ``DEAD_VALUE_BYTES`` (its full size is in ``value_bytes``): a dead
     letter must stay under the producer's 1 MB limit, however large or binary the bad record was."""
     metrics.DEAD_LETTERS.labels(bad.reason).inc()
     log.warning("dead letter: %s", bad)
-    record: dict[str, Any] = {"reason": bad.reason, "detail": bad.detail[:1000], "at": time.time()}
+    record: dict[str, Any] = {"reason": bad.reason, "detail": bad.detail[:1000], "at": time.time(),
+                              "raw": None if raw is None else list(raw)}
     if value is not None:
         record["value"] = value[:DEAD_VALUE_BYTES].decode("utf-8", "replace")
         record["value_bytes"] = len(value)
@@ -309,8 +378,8 @@ async def dead_letter(key: bytes | None, value: bytes | None, bad: BadRecord) ->
 async def serve_metrics() -> None:
     """Expose the Prometheus registry on the metrics port."""
     if settings.metrics_port:
-        start_http_server(settings.metrics_port, registry=metrics.REGISTRY)
-        log.info("metrics on :%d/metrics", settings.metrics_port)
+        start_http_server(settings.metrics_port, addr=settings.bind_address, registry=metrics.REGISTRY)
+        log.info("metrics on %s:%d/metrics", settings.bind_address, settings.metrics_port)
     metrics.WORKER_UP.set(1)
 
 
@@ -320,6 +389,7 @@ INPUT_TOPICS = (settings.topic_raw, settings.topic_keyed, settings.topic_resolve
 @app.timer(interval=5.0)
 async def report_state() -> None:
     """Consumer lag per partition (from fetch high watermarks) and state sizes."""
+    REPLAYS.report()
     consumer = app.consumer
     for tp in consumer.assignment():
         if tp.topic not in INPUT_TOPICS:

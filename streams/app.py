@@ -8,10 +8,12 @@ from __future__ import annotations
 import faust
 
 from streams.kafka_config import faust_credentials
+from streams.redact import redact_logs
 from streams.settings import Settings, load
 from streams.transport import set_fetch_max_wait
 
 settings: Settings = load()
+redact_logs(settings.secrets())  # also under `faust -A streams.app worker`: no log line carries a password
 set_fetch_max_wait(settings.fetch_max_wait_ms)
 
 app = faust.App(
@@ -29,8 +31,12 @@ app = faust.App(
     producer_acks=-1,
     producer_linger=settings.producer_linger_ms / 1000,
     producer_max_batch_size=262_144,
+    # Faust's default (1,000,000 bytes) is below what a valid 2 MB raw article turns into (its registration
+    # carries the cleaned text): every derived record up to settings.internal_record_bytes must fit.
+    producer_max_request_size=settings.producer_request_bytes,
     processing_guarantee="at_least_once",
     web_port=settings.web_port,
+    web_bind=settings.bind_address,
     web_enabled=True,
     autodiscover=False,
 )

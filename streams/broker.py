@@ -149,8 +149,9 @@ def ensure_topics(settings: Settings, timeout: float | None = None,
     admin = connect_admin(settings, timeout, on_wait)
     try:
         existing = set(admin.list_topics())
+        size = {"max.message.bytes": str(settings.producer_request_bytes)}  # what the worker may send (issue 15)
         new = [NewTopic(name, count, settings.replication,
-                        topic_configs={"cleanup.policy": "compact"} if name in compacted else {})
+                        topic_configs={**size, "cleanup.policy": "compact"} if name in compacted else size)
                for name, count in partitions.items() if name not in existing]
         if new:
             try:

@@ -1,4 +1,4 @@
-"""One CLI for everything: ``python -m streams {worker,replay,demo,eval,bench,feeds,settings}``.
+"""One CLI for everything: ``python -m streams {worker,replay,demo,eval,bench,chaos,feeds,settings}``.
 
 Flags override ``STREAMS_*`` environment variables; bad flags or settings print one line
 and exit 2 instead of a traceback.
@@ -34,8 +34,16 @@ def _settings(args: argparse.Namespace, connects: bool = True, **extra: Any):
             raise SettingsError(f"--set expects NAME=VALUE, got {item!r}")
         overrides[name.strip().replace("-", "_")] = value
     settings = load(**overrides)
+    from streams.redact import redact_logs
+
+    redact_logs(settings.secrets())
     if connects:
         _check_tls_files(settings)
+        on_command_line = sorted(n for n in ("sasl_password", "ssl_password") if overrides.get(n))
+        if on_command_line:
+            name = on_command_line[0]
+            print(f"warning: {name} given on the command line is visible to other users in the process list; "
+                  f"use STREAMS_{name.upper()} or {name}_file", file=sys.stderr)
     return settings
 
 
@@ -54,6 +62,45 @@ def _say(message: str) -> None:
     print(f"streams {message}", file=sys.stderr, flush=True)
 
 
+class HardStop:
+    """Ends the worker process ``seconds`` after it was asked to stop, if Faust's graceful stop has not.
+
+    Faust stops on SIGTERM by committing offsets and closing its clients; with the broker gone that can wait
+    for minutes (a worker whose broker had been gone 40 minutes ignored SIGTERM for over a minute). Nothing
+    is lost by ending it: what was not committed is processed again (at-least-once, idempotent state)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.code: int | None = None
+
+    def arm(self, code: int) -> None:
+        if self.code is not None:
+            return
+        self.code = code
+        timer = threading.Timer(self.seconds, self._exit)
+        timer.daemon = True
+        timer.start()
+
+    def _exit(self) -> None:
+        print(f"streams worker: not stopped {self.seconds:g}s after being asked to (stop_timeout_s): exiting now",
+              file=sys.stderr, flush=True)
+        os._exit(self.code if self.code is not None else 1)
+
+    def watch_signals(self) -> None:
+        """Arm on SIGTERM/SIGINT. Faust's worker (mode) installs its own signal handlers on the event loop,
+        replacing any of ours, so its shutdown scheduling is wrapped instead."""
+        from mode import worker as mode_worker
+
+        schedule = mode_worker.Worker._schedule_shutdown
+        stopper = self
+
+        def schedule_shutdown(worker: Any, signum: signal.Signals) -> None:
+            stopper.arm(128 + int(signum))
+            schedule(worker, signum)
+
+        mode_worker.Worker._schedule_shutdown = schedule_shutdown  # type: ignore[method-assign]
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from streams.broker import BrokerWatch, connect_admin, ensure_topics, quiet_kafka_outages, worker_input_topics
 
@@ -68,14 +115,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     quiet_kafka_outages(settings.bootstrap)
 
+    stopper = HardStop(settings.stop_timeout_s)
+    stopper.watch_signals()
+
     def lost(reason: str) -> None:
         print(f"error: the broker at {settings.bootstrap} lost the worker's state ({reason}; a memory-only broker "
               f"that restarted comes back empty); stopping with exit code {EXIT_BROKER_LOST} so that a supervisor "
               "starts the worker again", file=sys.stderr, flush=True)
+        stopper.arm(EXIT_BROKER_LOST)  # if Faust cannot stop gracefully
         os.kill(os.getpid(), signal.SIGTERM)  # Faust stops gracefully on SIGTERM
-        hard_stop = threading.Timer(30.0, os._exit, args=(EXIT_BROKER_LOST,))  # if it cannot
-        hard_stop.daemon = True
-        hard_stop.start()
 
     admin = connect_admin(settings)
     try:
@@ -127,6 +175,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args.rest)
 
 
+def cmd_chaos(args: argparse.Namespace) -> int:
+    from streams.chaos import main as chaos_main
+
+    return chaos_main(args.rest)
+
+
 def cmd_feeds(args: argparse.Namespace) -> int:
     from streams.sources.feeds import run_feeds
 
@@ -176,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     for name, func, text in (("eval", cmd_eval, "evaluate dedup or events on a labelled JSONL file"),
-                             ("bench", cmd_bench, "end-to-end and in-process benchmarks")):
+                             ("bench", cmd_bench, "end-to-end and in-process benchmarks"),
+                             ("chaos", cmd_chaos, "fault injection on the embedded broker, with a reconciliation")):
         p = sub.add_parser(name, help=text, add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(func=func, set=[])
@@ -195,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-PASS_THROUGH = {"eval": cmd_eval, "bench": cmd_bench}
+PASS_THROUGH = {"eval": cmd_eval, "bench": cmd_bench, "chaos": cmd_chaos}
 """Commands with their own parser: every argument after the name goes to them unchanged
 (argparse.REMAINDER drops leading options such as ``bench --micro``)."""
 

@@ -292,8 +292,9 @@ class Link:
     decision: Decision
 
 
-Mark = tuple[int, float]
-"""(raw partition, newest publication time that partition has reached): event-time progress of a source."""
+Mark = tuple[int, float | None]
+"""(raw partition, newest trusted publication time that partition has reached, None before the first):
+event-time progress of a source."""
 
 
 class Watermark:
@@ -312,6 +313,8 @@ class Watermark:
 
     def see(self, mark: Mark) -> float:
         source, when = mark
+        if when is None:  # the partition has had no article with a trusted publication time yet
+            return self.value
         self.marks[source] = max(self.marks.get(source, when), when)
         self.idle.discard(source)
         return self.value

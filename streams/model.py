@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -16,6 +17,12 @@ MAX_TITLE_CHARS = 1000
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 WORD = re.compile(r"\w")
+MAX_DATE_CHARS = 100
+"""Longer date strings are not parsed (a 2 MB one blocked dateutil, and the event loop, for ~10 s)."""
+FUTURE_SKEW_S = 24 * 3600.0
+"""Default: a publication time more than this after the article was sent/seen is not trusted."""
+PAST_S = 10_950 * 86400.0
+"""Default: a publication time more than this (~30 years) before the article was sent/seen is not trusted."""
 
 
 class BadRecord(ValueError):
@@ -44,35 +51,66 @@ class Article:
     date_error: str = ""
     seen_at: float = field(default_factory=time.time)
     source_evidence: str = ""  # where an outlet read from the page was found ("" when the record gave it)
+    stand_in: float | None = None
+    """For an article without a trusted publication time: the event time it is placed at (the newest trusted
+    publication time its raw partition had reached), so it neither moves the watermark nor arrives late."""
+
+    @property
+    def trusted(self) -> bool:
+        """Whether the article carries a publication time the pipeline trusts."""
+        return self.published is not None
 
     @property
     def timestamp(self) -> float:
-        """Publication time if known, else the time the pipeline first saw it (seconds since epoch)."""
-        return self.published.timestamp() if self.published else self.seen_at
+        """Publication time if trusted, else the stand-in event time, else the time the pipeline first saw it."""
+        if self.published is not None:
+            return self.published.timestamp()
+        return self.stand_in if self.stand_in is not None else self.seen_at
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "source": self.source,
                 "source_evidence": self.source_evidence or None, "url": self.url,
                 "published": self.published.isoformat() if self.published else None,
+                "published_trusted": self.published is not None,
                 "date_error": self.date_error or None}
 
 
-def parse_date(value: Any) -> tuple[datetime | None, str]:
-    """Parse an ISO 8601 / RFC 2822 date; returns (date in UTC, error text)."""
+def parse_date(value: Any, now: float | None = None, future_s: float = FUTURE_SKEW_S,
+               past_s: float = PAST_S) -> tuple[datetime | None, str]:
+    """Parse an ISO 8601 / RFC 2822 date; returns (date in UTC, error text).
+
+    With ``now`` (seconds since epoch), a date more than ``future_s`` after it or ``past_s`` before it is
+    not trusted either: (None, why). Strings over ``MAX_DATE_CHARS`` are refused before parsing."""
     if value in (None, ""):
         return None, ""
     if not isinstance(value, str):
         return None, f"date is {type(value).__name__}, not text"
+    if len(value) > MAX_DATE_CHARS:
+        return None, f"date string of {len(value)} characters (more than {MAX_DATE_CHARS}) not parsed"
     try:
         parsed = date_parser.parse(value)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc), ""
+        parsed = parsed.astimezone(timezone.utc)
     except (ValueError, OverflowError) as exc:
         return None, f"unreadable date {value[:40]!r} ({exc.__class__.__name__})"
+    if now is not None:
+        when = parsed.timestamp()
+        if when > now + future_s:
+            return None, f"date {value[:40]!r} is more than {future_s / 3600:g} h in the future (max_future_skew_hours)"
+        if when < now - past_s:
+            return None, f"date {value[:40]!r} is more than {past_s / 86400:g} days in the past (max_past_days)"
+    return parsed, ""
 
 
-def parse_raw(value: bytes | str | None, max_bytes: int = 2_000_000) -> Article:
+def visible(text: str) -> bool:
+    """Whether ``text`` has a character that shows: not only whitespace, NUL, control, format (zero-width)
+    or separator characters. Stops at the first visible one."""
+    return any(unicodedata.category(ch)[0] not in "CZ" for ch in text)
+
+
+def parse_raw(value: bytes | str | None, max_bytes: int = 2_000_000, future_s: float = FUTURE_SKEW_S,
+              past_s: float = PAST_S) -> Article:
     """Validate one raw-topic value. Raises ``BadRecord`` with a reason code."""
     if value is None:
         raise BadRecord("wrong_shape", "empty message")
@@ -95,7 +133,7 @@ def parse_raw(value: bytes | str | None, max_bytes: int = 2_000_000) -> Article:
         record = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
         raise BadRecord("not_json", str(exc)[:120]) from None
-    return parse_article(record)
+    return parse_article(record, future_s, past_s)
 
 
 def _text_field(record: dict, *names: str) -> Any:
@@ -108,31 +146,36 @@ def _text_field(record: dict, *names: str) -> Any:
 def headline_text(title: str, summary: Any) -> str:
     """The text of a headline-only item (no body: many feeds carry nothing else): its one-line summary if it
     has one, else the title. A title without a single word and nothing else is ``empty_body``."""
-    if isinstance(summary, str) and summary.strip():
+    if isinstance(summary, str) and visible(summary):
         return summary
     if not WORD.search(title):
         raise BadRecord("empty_body", "no body, no summary and a title without words")
     return title
 
 
-def parse_article(record: Any) -> Article:
+def parse_article(record: Any, future_s: float = FUTURE_SKEW_S, past_s: float = PAST_S) -> Article:
     """Validate a decoded record (a dict with a title and, usually, a text). Raises ``BadRecord``.
 
-    A record with a title and no body is a headline-only item: its text is its summary or its title."""
+    A record with a title and no body is a headline-only item: its text is its summary or its title.
+    A publication time is trusted only within ``future_s`` after / ``past_s`` before the time the record
+    was sent (``sent_at``, when it is not after now) or else seen; otherwise ``published`` is None and
+    ``date_error`` says why."""
     if not isinstance(record, dict):
         raise BadRecord("wrong_shape", f"expected a JSON object, got {type(record).__name__}")
     title = _text_field(record, "title", "headline")
     text = _text_field(record, "text", "body", "content")
     if title is not None and not isinstance(title, str) or text is not None and not isinstance(text, str):
         raise BadRecord("wrong_shape", "title and text must be strings")
-    if not title or not title.strip():
+    if not title or not visible(title):
         raise BadRecord("missing_title")
-    if not text or not text.strip():
+    if not text or not visible(text):
         text = headline_text(title, _text_field(record, "summary", "description"))
-    published, date_error = parse_date(record.get("published"))
     sent_at = record.get("sent_at")
+    sent_at = float(sent_at) if isinstance(sent_at, (int, float)) and not isinstance(sent_at, bool) else None
+    seen_at = time.time()
+    reference = sent_at if sent_at is not None and 0 < sent_at <= seen_at else seen_at
+    published, date_error = parse_date(record.get("published"), reference, future_s, past_s)
     return Article(
         id=article_id(record), title=title.strip()[:MAX_TITLE_CHARS], text=text,
         source=str(record.get("source") or "unknown")[:200], url=str(record.get("url") or "")[:2000],
-        published=published, date_error=date_error,
-        sent_at=float(sent_at) if isinstance(sent_at, (int, float)) else None)
+        published=published, date_error=date_error, sent_at=sent_at, seen_at=seen_at)

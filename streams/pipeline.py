@@ -77,16 +77,40 @@ class Prepared:
     def routes(self, partitions: int) -> dict[int, list[str]]:
         return route(self.keys, partitions)
 
-    def registration(self, partitions: list[int], mark: Mark) -> dict[str, Any]:
-        """The resolve-topic record announcing the article and the keyed partitions that will report on it."""
+    def registration(self, partitions: list[int], mark: Mark, raw: tuple[int, int] | None = None) -> dict[str, Any]:
+        """The resolve-topic record announcing the article and the keyed partitions that will report on it
+        (``raw``: the raw partition and offset it was read from)."""
         return {"type": "article", "article": wire.article_to_wire(self.article), "text_key": self.text_key,
-                "mark": list(mark),
+                "mark": list(mark), "raw": None if raw is None else list(raw),
                 "cleaned": self.cleaned, "facts": wire.encode(self.facts),
                 "embedding": wire.vector_to_wire(self.fingerprint.embedding), "partitions": partitions}
 
     def keyed(self, keys: list[str], mark: Mark) -> dict[str, Any]:
         """The keyed-topic record for one partition: the fingerprint and the keys that partition owns."""
         return {"fp": self.fingerprint.to_wire(), "keys": keys, "text_key": self.text_key, "mark": list(mark)}
+
+
+class Marks:
+    """The prepare stage's event-time progress per raw partition: the newest trusted publication time read.
+
+    Only trusted publication times move it. An article without one (undated, unreadable, implausibly far
+    in the future or past) gets its partition's progress as its stand-in event time (None while the
+    partition has had no dated article: the resolver then picks one), so it can neither drag the watermark
+    forward for everyone nor make the articles after it late."""
+
+    def __init__(self) -> None:
+        self.newest: dict[int, float] = {}
+
+    def mark(self, source: int, article: Article) -> Mark:
+        if article.trusted:
+            timestamp = article.timestamp
+            self.newest[source] = max(self.newest.get(source, timestamp), timestamp)
+        else:
+            article.stand_in = self.newest.get(source)
+        return source, self.newest.get(source)
+
+    def drop(self, source: int) -> None:
+        self.newest.pop(source, None)
 
 
 def report(article_id: str, text_key_: str, timestamp: float, partition: int, links: list[Link],
@@ -226,9 +250,17 @@ class Result:
     event: Event | None = None
     aggregates: list[dict] = field(default_factory=list)
     replayed: bool = False
-    story_id: str = ""
+    raw: tuple[int, int] | None = None  # raw partition and offset of the record this result answers
+    version: int | None = None  # offset of the resolve-topic record whose handling produced it
+    story_id: str | None = ""
     event_ids: list[str] = field(default_factory=list)
     merged_stories: list[str] = field(default_factory=list)
+
+    @property
+    def record_version(self) -> int | None:
+        """The enriched record's version: the offset of the raw record it answers (the raw topic is keyed by
+        article id, so it grows with every new record of an id); the resolve offset without one."""
+        return self.raw[1] if self.raw is not None else self.version
 
     @property
     def duplicate_kind(self) -> str | None:
@@ -241,7 +273,10 @@ class Result:
                 "duplicate_kind": self.duplicate_kind,
                 "dedup": self.decision.as_dict() if self.decision else None,
                 "facts": self.facts.as_dict() if self.facts else None,
-                "sent_at": self.article.sent_at, "processed_at": time.time()}
+                "sent_at": self.article.sent_at, "seen_at": self.article.seen_at,
+                "event_time": self.article.timestamp, "replay": self.replayed,
+                "raw": None if self.raw is None else list(self.raw), "version": self.record_version,
+                "processed_at": time.time()}
 
 
 Output = tuple[str, bytes, Any]
@@ -259,9 +294,9 @@ def outputs(results: Sequence[Result]) -> list[Output]:
     enriched: list[Output] = []
     latest: dict[tuple[str, bytes], Any] = {}
 
-    def put(kind: str, key: str, value: Any) -> None:
+    def put(kind: str, key: str, value: Any, version: int | None = None) -> None:
         latest.pop((kind, key.encode()), None)  # re-insert: the order follows the last update
-        latest[(kind, key.encode())] = value
+        latest[(kind, key.encode())] = value if value is None or version is None else {**value, "version": version}
 
     for result in results:
         enriched.append(("enriched", result.article.id.encode(), result.enriched()))
@@ -269,10 +304,10 @@ def outputs(results: Sequence[Result]) -> list[Output]:
             continue
         for merged in result.merged_stories:
             put("stories", merged, None)
-        put("stories", result.story.id, result.story.as_dict())
-        put("events", result.event.id, result.event.as_dict())
+        put("stories", result.story.id, result.story.as_dict(), result.version)
+        put("events", result.event.id, result.event.as_dict(), result.version)
         for record in result.aggregates:
-            put("aggregates", f"{record['kind']}:{record['key']}", record)
+            put("aggregates", f"{record['kind']}:{record['key']}", record, result.version)
     return enriched + [(kind, key, value) for (kind, key), value in latest.items()]
 
 
@@ -283,6 +318,7 @@ class Pending:
     registration: dict[str, Any] | None = None
     reports: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
     first_seen: float = 0.0
+    replays: list[dict] = field(default_factory=list)  # registrations of replays that came while it was in flight
 
     def complete(self) -> bool:
         reg = self.registration
@@ -312,6 +348,7 @@ class Resolver:
         self.ordered = settings.ordered_resolve
         self._queue: list[tuple[float, str]] = []  # registered, not placed: (publication time, id)
         self._unregistered: dict[int, list[tuple[float, str]]] = {}  # per raw partition: reports, no registration
+        self._undated: list[str] = []  # registered without a trusted time, before any partition had one
         self.seen = SeenIds(settings.replay_horizon_hours * 3600)
 
     # -- the resolve topic ----------------------------------------------------------------------
@@ -324,19 +361,34 @@ class Resolver:
             return self._report(record)
         article_id = record["article"]["id"]
         article = wire.article_from_wire(record["article"])
+        raw = _raw(record)
         known = self.seen.get(article_id)
         if known is not None:
-            return [self._replayed(article, record["text_key"], known)]
+            return self._replayed(article, record["text_key"], known, raw)
         pending = self.pending.get(article_id)
         if pending is not None and pending.registration is not None:
             if pending.registration["text_key"] != record["text_key"]:
                 return [BadRecord("id_conflict", f"id {article_id} was already used for a different text")]
-            return []
+            if raw is not None and raw != _raw(pending.registration):
+                pending.replays.append(record)  # a replay of an article in flight: answered once it is placed
+            return []  # else the same raw record again (a redelivery): it gets its one answer when placed
         source = record["mark"][0]
         self.watermark.see(tuple(record["mark"]))
         self._advance(source)
-        if self.seen.too_late(source, article.timestamp):
+        if not article.trusted:
+            if self.seen.was_forgotten(article_id, record["text_key"]):  # never too late: check it here
+                self.pending.pop(article_id, None)
+                return [self._replay(article, None, (), raw)] + self._release()
+            article.stand_in = self._stand_in(article)
+            if article.stand_in is None:  # nothing dated read anywhere yet: wait for the first mark
+                self._pending(article_id).registration = record
+                self._undated.append(article_id)
+                return self._release()
+            record["article"]["stand_in"] = article.stand_in
+        elif self.seen.too_late(source, article.timestamp):
             self.pending.pop(article_id, None)  # its reports, if any came first
+            if self.seen.was_forgotten(article_id, record["text_key"]):
+                return [self._replay(article, None, (), raw)] + self._release()
             return [self._too_late(article)] + self._release()
         self._pending(article_id).registration = record
         heapq.heappush(self._queue, (article.timestamp, article_id))
@@ -364,9 +416,37 @@ class Resolver:
             self.pending[article_id] = Pending(first_seen=time.time())
         return self.pending[article_id]
 
+    def _stand_in(self, article: Article) -> float | None:
+        """The event time of an article without a trusted publication time: its raw partition's progress
+        (set by the prepare stage), else how far every partition got; never later than the time it was first
+        seen. None while no partition has had a dated article (it waits for one, or for every partition to be
+        idle: then the stream has no dated article and the time it was first seen stands in). Either way it
+        neither moves the watermark nor arrives late."""
+        when = article.stand_in
+        if when is None and self.watermark.marks:
+            when = self.watermark.value
+        return None if when is None else min(when, article.seen_at)
+
+    def _date_undated(self) -> None:
+        """Give the undated articles that waited for a first mark their stand-in time, and queue them."""
+        if not self._undated:
+            return
+        all_idle = len(self.watermark.idle) >= self.watermark.sources
+        if not self.watermark.marks and not all_idle:
+            return
+        for article_id in self._undated:
+            reg = self.pending[article_id].registration
+            article = wire.article_from_wire(reg["article"])
+            when = self._stand_in(article)
+            reg["article"]["stand_in"] = article.seen_at if when is None else when
+            heapq.heappush(self._queue, (reg["article"]["stand_in"], article_id))
+        self._undated = []
+
     def _advance(self, source: int) -> None:
         """Move a raw partition's replay cutoff with the newest publication time it reached; forget the reports
         on its articles that can no longer be placed (a registration comes before its partition moves on)."""
+        if source not in self.watermark.marks:
+            return
         self.seen.advance(source, self.watermark.marks[source])
         unregistered = self._unregistered.get(source, [])
         while unregistered and self.seen.too_late(source, unregistered[0][0]):
@@ -384,45 +464,61 @@ class Resolver:
     @property
     def waiting(self) -> int:
         """Registered articles not placed yet."""
-        return len(self._queue)
+        return len(self._queue) + len(self._undated)
 
     def _release(self) -> list[Result | BadRecord]:
         """Place the complete articles at the head of the queue, oldest publication time first."""
         out: list[Result | BadRecord] = []
+        self._date_undated()
         if not self.ordered:
             ready = sorted(item for item in self._queue if self.pending[item[1]].complete())
             for item in ready:
                 self._queue.remove(item)
-                out.append(self._settle(item[1]))
+                out += self._settle(item[1])
             heapq.heapify(self._queue)
             return out
         mark = self.watermark.value
+        if not self.watermark.marks and len(self.watermark.idle) >= self.watermark.sources:
+            mark = float("inf")  # every partition read to its end and none had a dated article: all undated
         while self._queue and self._queue[0][0] <= mark and self.pending[self._queue[0][1]].complete():
-            out.append(self._settle(heapq.heappop(self._queue)[1]))
+            out += self._settle(heapq.heappop(self._queue)[1])
         return out
 
-    def _settle(self, article_id: str) -> Result:
+    def _settle(self, article_id: str) -> list[Result]:
+        """Place a complete article; answer the replays of it that came while it waited."""
         pending = self.pending.pop(article_id)
         reg = pending.registration
         article = wire.article_from_wire(reg["article"])
         links = [Link(article.id, article.timestamp, Decision.from_dict(d))
                  for p in reg["partitions"] for d in pending.reports[(reg["text_key"], p)]]
-        return self.place(article, reg["text_key"], reg["cleaned"], wire.decode(reg["facts"]),
-                          wire.vector_from_wire(reg["embedding"]), links, tuple(reg["mark"]))
+        result = self.place(article, reg["text_key"], reg["cleaned"], wire.decode(reg["facts"]),
+                            wire.vector_from_wire(reg["embedding"]), links, tuple(reg["mark"]), _raw(reg))
+        return [result] + [self._replay(wire.article_from_wire(again["article"]), result.story_id,
+                                        tuple(result.event_ids), _raw(again)) for again in pending.replays]
 
     # -- placing --------------------------------------------------------------------------------
     def known(self, article: Article) -> Result | BadRecord | None:
         """The earlier outcome for an id already placed (a replay), a conflict, too late, or None."""
         known = self.seen.get(article.id)
         if known is not None:
-            return self._replayed(article, text_key(article), known)
-        return self._too_late(article) if self.seen.too_late(IN_PROCESS, article.timestamp) else None
+            return self._replayed(article, text_key(article), known, None)[0]
+        if not article.trusted:
+            if self.seen.was_forgotten(article.id, text_key(article)):
+                return self._replay(article, None, (), None)
+            stand_in = self._stand_in(article)
+            article.stand_in = article.seen_at if stand_in is None else stand_in
+            return None
+        if not self.seen.too_late(IN_PROCESS, article.timestamp):
+            return None
+        if self.seen.was_forgotten(article.id, text_key(article)):
+            return self._replay(article, None, (), None)
+        return self._too_late(article)
 
     def place(self, article: Article, text_key_: str, cleaned: str, facts: Facts, embedding: Any,
-              links: list[Link], mark: Mark | None = None) -> Result:
+              links: list[Link], mark: Mark | None = None, raw: tuple[int, int] | None = None) -> Result:
         member = Member(article.id, article.source, article.timestamp)
         if mark is None:  # in process (Pipeline): one source, articles in publication order, each its own mark
-            mark = (IN_PROCESS, article.timestamp)
+            mark = (IN_PROCESS, article.timestamp if article.trusted else self.watermark.marks.get(IN_PROCESS))
             self.watermark.see(mark)
             self._advance(IN_PROCESS)
         with self.clock("dedup"):
@@ -432,19 +528,30 @@ class Resolver:
                                                    facts, article.title + ". " + cleaned, embedding)
         with self.clock("aggregates"):
             records = self.aggregator.update(article.source, article.timestamp, decision, story, assignment, event)
-        self.seen.remember(article.id, mark[0], article.timestamp, Outcome(text_key_, story.id, (event.id,)))
+        self.seen.remember(article.id, mark[0], article.timestamp, Outcome(text_key_, story.id, (event.id,), raw))
         if self.clock.observe:
             self._count(article, decision, story, assignment, event)
         return Result(article=article, facts=facts, decision=decision, story=story, assignment=assignment,
                       event=event, aggregates=records, story_id=story.id, event_ids=[event.id],
-                      merged_stories=merged)
+                      merged_stories=merged, raw=raw)
 
-    def _replayed(self, article: Article, key: str, known: Outcome) -> Result | BadRecord:
+    def _replayed(self, article: Article, key: str, known: Outcome,
+                  raw: tuple[int, int] | None) -> list[Result | BadRecord]:
+        """A registration of an id already placed: a conflict (other text), a redelivery of the raw record
+        that was placed (nothing: it has its answer), or a replay (answered, counted once as a replay)."""
         if known.text_key != key:
-            return BadRecord("id_conflict", f"id {article.id} was already used for a different text")
+            return [BadRecord("id_conflict", f"id {article.id} was already used for a different text")]
+        if raw is not None and raw == known.raw:
+            return []
+        return [self._replay(article, known.story_id, known.event_ids, raw)]
+
+    def _replay(self, article: Article, story_id: str | None, event_ids: tuple[str, ...],
+                raw: tuple[int, int] | None) -> Result:
+        """The answer to a replay: no new decision, nothing counted again; story and events when still known
+        (None for a replay of an id forgotten beyond the horizon)."""
         if self.clock.observe:
             metrics.REPLAYED_SKIPPED.inc()
-        return Result(article=article, replayed=True, story_id=known.story_id, event_ids=list(known.event_ids))
+        return Result(article=article, replayed=True, story_id=story_id, event_ids=list(event_ids), raw=raw)
 
     def _count(self, article: Article, decision: Decision, story: Story, assignment: Assignment,
                event: Event) -> None:
@@ -472,6 +579,12 @@ class Resolver:
                 "pending": [self.pending, self._queue, self._unregistered, self.watermark],
                 "event_members": self.events.member_parts(), "tfidf": [self.events.vectorizer],
                 "events": [self.events], "aggregates": [self.aggregator]}
+
+
+def _raw(record: dict[str, Any]) -> tuple[int, int] | None:
+    """The (raw partition, offset) a registration came from (None for records without it)."""
+    raw = record.get("raw")
+    return None if raw is None else (int(raw[0]), int(raw[1]))
 
 
 def _iso(timestamp: float) -> str:

@@ -24,6 +24,7 @@ class Publisher:
     topic: str = ""
     sent: int = 0
     failed: int = 0
+    acked: int = 0
     _producer: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -49,22 +50,45 @@ class Publisher:
             ident = article_id(record)
             record = {**record, "id": ident, "sent_at": time.time()}
             key, value = ident.encode(), orjson.dumps(record)
-        self._producer.send(self.topic, key=key or None, value=value).add_errback(self._on_error)
-        self.sent += 1
+        self._send(key or None, value)
         return ident
 
     def send_bytes(self, value: bytes, key: bytes | None = None) -> None:
         """Publish raw bytes (used by tests and fault injection)."""
-        self._producer.send(self.topic, key=key, value=value).add_errback(self._on_error)
+        self._send(key, value)
+
+    def _send(self, key: bytes | None, value: bytes) -> None:
+        """Hand one record to the producer. A record the producer refuses at once (no broker metadata within
+        ``max_block_ms``, a full buffer) counts as failed; raises ``PublishError`` then."""
+        from kafka.errors import KafkaError
+
         self.sent += 1
+        try:
+            future = self._producer.send(self.topic, key=key, value=value)
+        except KafkaError as exc:
+            self.failed += 1
+            raise PublishError(f"the broker at {self.settings.bootstrap} did not take a record: {exc}") from None
+        future.add_callback(self._on_ack).add_errback(self._on_error)
+
+    def _on_ack(self, _metadata: Any) -> None:
+        self.acked += 1
 
     def _on_error(self, exc: BaseException) -> None:
         self.failed += 1
 
     def flush(self, timeout: float = 60.0) -> None:
-        self._producer.flush(timeout=timeout)
-        if self.failed:
+        from kafka.errors import KafkaError
+
+        try:
+            self._producer.flush(timeout=timeout)
+        except KafkaError:
+            pass  # records still unacknowledged count as failed below
+        if self.acked < self.sent:
+            self.failed = self.sent - self.acked
             raise PublishError(f"{self.failed} of {self.sent} records were not acknowledged by the broker")
 
-    def close(self) -> None:
-        self._producer.close(timeout=10)
+    def close(self, timeout: float = 10.0) -> None:
+        try:
+            self._producer.close(timeout=timeout)
+        except Exception:  # noqa: BLE001 - closing a producer whose broker is gone: nothing more to lose
+            pass

@@ -10,15 +10,15 @@ from typing import Iterable
 from tqdm import tqdm
 
 from streams.model import parse_date
-from streams.publish import Publisher
+from streams.publish import PublishError, Publisher
 from streams.settings import Settings
 from streams.sources.base import RawRecord, Source
 
 
 @dataclass
 class ReplaySummary:
-    published: int
-    failed: int
+    published: int  # acknowledged by the broker
+    failed: int  # not acknowledged, or not sent because the broker was gone
     seconds: float
 
     def line(self) -> str:
@@ -65,11 +65,19 @@ def replay(settings: Settings, source: Source, *, topic: str = "", rate: float |
     publisher = Publisher(settings, topic=topic or settings.topic_raw)
     show = sys.stderr.isatty() and len(records) > 200 if progress is None else progress
     start = time.monotonic()
+    unsent = 0
     try:
-        for record in tqdm(_timed(records, rate, speed), total=len(records), disable=not show, unit="rec",
-                           desc="replay"):
-            publisher.send(record)
-        publisher.flush()
+        for n, record in enumerate(tqdm(_timed(records, rate, speed), total=len(records), disable=not show,
+                                        unit="rec", desc="replay")):
+            try:
+                publisher.send(record)
+            except PublishError:  # the broker is gone: stop, count what was not published
+                unsent = len(records) - n - 1
+                break
+        try:
+            publisher.flush(timeout=settings.connect_timeout_s)
+        except PublishError:
+            pass  # counted in publisher.failed
     finally:
-        publisher.close()
-    return ReplaySummary(publisher.sent, publisher.failed, time.monotonic() - start)
+        publisher.close(timeout=5.0)
+    return ReplaySummary(publisher.acked, publisher.sent - publisher.acked + unsent, time.monotonic() - start)

@@ -14,9 +14,12 @@ progress of the others.
 """
 from __future__ import annotations
 
+import hashlib
 import heapq
+from array import array
 from dataclasses import dataclass
 
+import numpy as np
 import orjson
 
 OWN_STORY = "story-"
@@ -36,6 +39,15 @@ class Outcome:
     text_key: str
     story_id: str
     event_ids: tuple[str, ...]
+    raw: tuple[int, int] | None = None
+    """(raw partition, offset) of the record that was placed: a registration from the same raw record again
+    is a redelivery (at-least-once), one from another raw record is a replay."""
+
+
+def forgotten_hash(article_id: str, text_key: str) -> int:
+    """64-bit hash of an id with its text: what is kept of an id once its outcome is forgotten."""
+    return int.from_bytes(hashlib.blake2b(f"{article_id}\x1f{text_key}".encode("utf-8", "replace"),
+                                          digest_size=8).digest(), "little")
 
 
 class SeenIds:
@@ -43,7 +55,12 @@ class SeenIds:
 
     Each outcome is kept as one compact JSON value (text key, story unless it is the story the article
     started, events) beside a per-partition expiry heap of (publication time, id): ~300 bytes an id, the
-    id included."""
+    id included.
+
+    A forgotten id leaves 8 bytes behind: a 64-bit hash of the id with its text key. An article too late to
+    be placed whose id and text hash to one of those is a replay of a forgotten article (the replay of a
+    multi-year file, say): recognised and skipped, not dead-lettered. A different text under a forgotten id
+    (or a genuinely new article that late) stays too late."""
 
     def __init__(self, horizon: float) -> None:
         self.horizon = horizon
@@ -51,6 +68,8 @@ class SeenIds:
         self._outcomes: dict[str, bytes] = {}
         self._expiry: dict[int, list[tuple[float, str]]] = {}
         self._deleted = 0
+        self._forgotten = array("Q")
+        self._forgotten_sorted: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self._outcomes)
@@ -59,8 +78,22 @@ class SeenIds:
         packed = self._outcomes.get(article_id)
         if packed is None:
             return None
-        text_key, story_id, event_ids = orjson.loads(packed)
-        return Outcome(text_key, story_id or OWN_STORY + article_id, tuple(event_ids))
+        text_key, story_id, event_ids, *raw = orjson.loads(packed)
+        return Outcome(text_key, story_id or OWN_STORY + article_id, tuple(event_ids), tuple(raw) if raw else None)
+
+    def was_forgotten(self, article_id: str, text_key: str) -> bool:
+        """Whether this id with this text was placed once and forgotten since (a replay beyond the horizon)."""
+        if not len(self._forgotten):
+            return False
+        if self._forgotten_sorted is None or len(self._forgotten_sorted) != len(self._forgotten):
+            self._forgotten_sorted = np.sort(np.frombuffer(self._forgotten, dtype=np.uint64))
+        wanted = np.uint64(forgotten_hash(article_id, text_key))
+        at = int(np.searchsorted(self._forgotten_sorted, wanted))
+        return at < len(self._forgotten_sorted) and self._forgotten_sorted[at] == wanted
+
+    @property
+    def forgotten(self) -> int:
+        return len(self._forgotten)
 
     def cutoff(self, source: int) -> float:
         """Publication time before which articles of raw partition ``source`` are too late."""
@@ -74,7 +107,10 @@ class SeenIds:
         if article_id not in self._outcomes:
             heapq.heappush(self._expiry.setdefault(source, []), (timestamp, article_id))
         story_id = None if outcome.story_id == OWN_STORY + article_id else outcome.story_id
-        self._outcomes[article_id] = packed_json([outcome.text_key, story_id, list(outcome.event_ids)])
+        fields: list = [outcome.text_key, story_id, list(outcome.event_ids)]
+        if outcome.raw is not None:
+            fields += list(outcome.raw)
+        self._outcomes[article_id] = packed_json(fields)
 
     def advance(self, source: int, newest: float) -> None:
         """Raw partition ``source`` has reached publication time ``newest``: move its cutoff to ``horizon``
@@ -82,6 +118,10 @@ class SeenIds:
         cutoff = self._cutoffs[source] = max(self.cutoff(source), newest - self.horizon)
         expiry = self._expiry.get(source, [])
         while expiry and expiry[0][0] < cutoff:
-            self._deleted += self._outcomes.pop(heapq.heappop(expiry)[1], None) is not None
+            article_id = heapq.heappop(expiry)[1]
+            packed = self._outcomes.pop(article_id, None)
+            if packed is not None:
+                self._deleted += 1
+                self._forgotten.append(forgotten_hash(article_id, orjson.loads(packed)[0]))
         if self._deleted > len(self._outcomes):  # a dict never shrinks by itself: copy it once half empty
             self._outcomes, self._deleted = dict(self._outcomes), 0

@@ -67,7 +67,8 @@ def vector_from_wire(data: str | None) -> np.ndarray | None:
 
 def article_to_wire(article: Article) -> dict[str, Any]:
     """Everything of an article but its text (the stages after preparation do not need it)."""
-    return {**article.as_dict(), "sent_at": article.sent_at, "seen_at": article.seen_at}
+    return {**article.as_dict(), "sent_at": article.sent_at, "seen_at": article.seen_at,
+            "stand_in": article.stand_in}
 
 
 def article_from_wire(data: dict[str, Any]) -> Article:
@@ -76,4 +77,4 @@ def article_from_wire(data: dict[str, Any]) -> Article:
                    source_evidence=data.get("source_evidence") or "", url=data.get("url") or "",
                    published=datetime.fromisoformat(published) if published else None,
                    sent_at=data.get("sent_at"), date_error=data.get("date_error") or "",
-                   seen_at=data.get("seen_at") or 0.0)
+                   seen_at=data.get("seen_at") or 0.0, stand_in=data.get("stand_in"))

@@ -33,6 +33,7 @@ import signal
 import sys
 import tempfile
 import threading
+from urllib.parse import urlsplit
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
@@ -74,9 +75,16 @@ class RecordPublisher(Protocol):
 
 # --------------------------------------------------------------------------- configuration
 
+def _no_port(url: str) -> bool:
+    try:
+        return urlsplit(url).port is None
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class FeedConfig:
-    """One feed. ``allow_hosts`` always contains the feed's own host."""
+    """One feed. ``allow_hosts`` (origins, see ``fetch.normalize_hosts``) always contains the feed's own."""
 
     url: str
     name: str
@@ -185,7 +193,8 @@ def parse_config(data: Any, origin: str = "feeds config") -> FeedsConfig:
             url=url,
             name=entry.get("name") or default_name(url),
             interval_s=entry.get("interval_s", defaults.get("interval_s", 300.0)),
-            allow_hosts=normalize_hosts([host, *entry.get("allow_hosts", [])]),
+            # the feed's own host on the default ports, or its origin (scheme, host, port) when it names a port
+            allow_hosts=normalize_hosts([host if _no_port(url) else url, *entry.get("allow_hosts", [])]),
             fetch_pages=entry.get("fetch_pages", defaults.get("fetch_pages", False)),
             page_min_chars=entry.get("page_min_chars", defaults.get("page_min_chars", 400)),
             max_entries=entry.get("max_entries", defaults.get("max_entries", 100)),
@@ -732,7 +741,7 @@ def run_feeds(settings: Settings, config_path: str, once: bool = False, state_di
         from prometheus_client import start_http_server
 
         try:
-            exporter, _ = start_http_server(metrics_port, registry=metrics.REGISTRY)
+            exporter, _ = start_http_server(metrics_port, addr=settings.bind_address, registry=metrics.REGISTRY)
         except OSError as exc:
             print(f"error: cannot serve metrics on port {metrics_port}: {exc}", file=sys.stderr)
             return 2

@@ -12,9 +12,16 @@ What a fetch guarantees, whatever the server does:
   ``Content-Length`` or, without one, as soon as the running total passes the
   cap; nothing beyond one chunk past the cap is read. gzip bodies are capped
   *after* decompression too (no decompression bombs).
-* **Where**: only ``http``/``https`` URLs whose host name is in the caller's
-  allow-list are requested; redirects are followed by hand, each target checked
-  against the same list, at most ``max_redirects`` hops, and a loop is an error.
+* **Where**: only ``http``/``https`` URLs whose scheme, host *and port* are in the
+  caller's allow-list are requested (``host`` allows http:80 and https:443 only,
+  ``host:port`` that port, ``scheme://host[:port]`` that scheme and port); redirects
+  are followed by hand, each target checked against the same list, at most
+  ``max_redirects`` hops, and a loop is an error. On every connection (every
+  redirect hop included) the host is resolved and every address checked: a
+  loopback, private, link-local or other non-global address is refused unless the
+  allow-list names that address itself (an IP literal, or ``localhost``) or
+  ``allow_private_networks`` is set; the connection goes to the checked address
+  (no second DNS lookup an attacker could answer differently).
 * **What**: the caller can refuse a content type from the headers alone,
   before any of the body is read.
 * **Politeness**: at most ``concurrency_per_host`` requests in flight per host and
@@ -32,6 +39,7 @@ from __future__ import annotations
 
 import email.utils
 import http.client
+import ipaddress
 import logging
 import socket
 import ssl
@@ -142,6 +150,7 @@ class FetchLimits:
     concurrency_per_host: int = 2
     delay_per_host_s: float = 1.0
     user_agent: str = USER_AGENT
+    allow_private_networks: bool = False  # fetch host names that resolve to loopback/private/link-local addresses
 
 
 @dataclass
@@ -192,21 +201,75 @@ def host_of(url: str) -> str:
         return ""
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+ANY_SCHEME = "*"
+DEFAULT_PORT = "default"
+
+
 def normalize_hosts(hosts: Iterable[str]) -> frozenset[str]:
-    """Allow-list entries may be bare hosts, ``host:port`` or URLs; keep host names."""
+    """Allow-list entries as origins ``scheme://host:port``: a bare ``host`` allows http and https on their
+    default ports (``*://host:default``), ``host:port`` either scheme on that port, a URL its scheme and
+    its port (explicit or the scheme's default). Normalized entries come out unchanged."""
     out = set()
     for entry in hosts:
         entry = str(entry).strip().lower()
-        if not entry:
-            continue
+        scheme = ANY_SCHEME
         if "://" in entry:
-            entry = host_of(entry)
-        elif entry.startswith("["):  # [ipv6]:port
-            entry = entry[1:].split("]", 1)[0]
+            scheme, entry = entry.split("://", 1)
+            entry = entry.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+        port = DEFAULT_PORT
+        if entry.startswith("["):  # [ipv6] or [ipv6]:port
+            host, _, rest = entry[1:].partition("]")
+            port = rest[1:] if rest.startswith(":") else DEFAULT_PORT
         elif entry.count(":") == 1:
-            entry = entry.split(":", 1)[0]
-        out.add(entry.rstrip("."))
+            host, _, port = entry.partition(":")
+        else:
+            host = entry
+        host = host.rstrip(".")
+        if host and (port == DEFAULT_PORT or port.isdigit()) and (scheme == ANY_SCHEME or scheme in DEFAULT_PORTS):
+            out.add(_origin(scheme, host, int(port) if port.isdigit() else port))
     return frozenset(out)
+
+
+def _origin(scheme: str, host: str, port: int | str) -> str:
+    return f"{scheme}://{'[' + host + ']' if ':' in host else host}:{port}"
+
+
+def url_allowed(url: str, allowed: frozenset[str]) -> bool:
+    """Whether ``url``'s scheme, host and port are in ``allowed`` (from :func:`normalize_hosts`)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    scheme, host = parts.scheme.lower(), host_of(url)
+    if scheme not in DEFAULT_PORTS or not host:
+        return False
+    port = DEFAULT_PORTS[scheme] if port is None else port
+    named = {_origin(scheme, host, port), _origin(ANY_SCHEME, host, port)}
+    if port == DEFAULT_PORTS[scheme]:
+        named |= {_origin(scheme, host, DEFAULT_PORT), _origin(ANY_SCHEME, host, DEFAULT_PORT)}
+    return bool(named & allowed)
+
+
+def names_an_address(host: str) -> bool:
+    """Whether ``host`` is an IP literal or ``localhost``: an allow-list entry naming it names that address."""
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def is_global(address: str) -> bool:
+    """A public (globally routable) address: not loopback, private, link-local, shared, reserved, multicast."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if mapped is not None:
+        ip = mapped
+    return ip.is_global and not ip.is_multicast
 
 
 # --------------------------------------------------------------------------- politeness
@@ -297,14 +360,33 @@ class _Deadline:
         with self._lock:
             self._cancel()
 
-    def connector(self) -> Callable[..., socket.socket]:
-        """A ``socket.create_connection`` that arms the watchdog as soon as TCP is up,
-        so a TLS handshake is under the deadline too."""
+    def connector(self, url: str = "", private_ok: bool = True) -> Callable[..., socket.socket]:
+        """A ``socket.create_connection`` that resolves the host once, refuses non-global addresses unless
+        ``private_ok``, connects to a checked address and arms the watchdog as soon as TCP is up, so a TLS
+        handshake is under the deadline too."""
 
         def connect(address, timeout=socket.getdefaulttimeout(), source_address=None, **kwargs):
-            sock = socket.create_connection(address, timeout, source_address, **kwargs)
-            self.watch(sock)
-            return sock
+            host, port = address[0], address[1]
+            try:
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except socket.gaierror as exc:
+                raise ConnectionFailed(f"cannot resolve {host}: {exc}", url=url) from None
+            addresses = [info[4][0] for info in infos]
+            refused = [a for a in addresses if not is_global(a)]
+            if refused and not private_ok:
+                raise HostNotAllowed(f"host {host!r} resolves to {refused[0]}, a loopback, private or link-local "
+                                     "address (allowed only when the allow-list names that address, or with "
+                                     "allow_private_networks)", url=url)
+            error: OSError | None = None
+            for checked in dict.fromkeys(addresses):
+                try:
+                    sock = socket.create_connection((checked, port), timeout, source_address, **kwargs)
+                except OSError as exc:
+                    error = exc
+                    continue
+                self.watch(sock)
+                return sock
+            raise error or OSError(f"no address for {host}")
 
         return connect
 
@@ -392,8 +474,9 @@ class Fetcher:
         if parts.scheme not in ("http", "https"):
             raise HostNotAllowed(f"scheme {parts.scheme or '(none)'!r} is not allowed", url=url)
         host = host_of(url)
-        if not host or host not in allowed:
-            raise HostNotAllowed(f"host {host or '(none)'!r} is not in the allow-list", url=url)
+        if not host or not url_allowed(url, allowed):
+            where = f"{parts.scheme}://{host or '(none)'}:{parts.port or DEFAULT_PORTS[parts.scheme]}"
+            raise HostNotAllowed(f"{where} (scheme, host and port) is not in the allow-list", url=url)
 
     def _request(self, url: str, headers: dict[str, str], deadline: _Deadline,
                  check: ContentTypeCheck | None, max_bytes: int
@@ -409,7 +492,8 @@ class Fetcher:
                 parts.hostname, parts.port, timeout=op_timeout, context=self._ssl)
         else:
             conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=op_timeout)
-        conn._create_connection = deadline.connector()  # type: ignore[attr-defined]
+        private_ok = self.limits.allow_private_networks or names_an_address(host_of(url))
+        conn._create_connection = deadline.connector(url, private_ok)  # type: ignore[attr-defined]
         try:
             try:
                 conn.connect()

@@ -29,7 +29,7 @@ from lxml import etree
 from dateutil import parser as dateparser
 
 from streams.sources.base import article_id
-from streams.sources.fetch import Fetcher, NotHTML, host_of, normalize_hosts
+from streams.sources.fetch import Fetcher, NotHTML, host_of, normalize_hosts, url_allowed
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def extract_page(html: bytes | str, fetched_url: str, allow_hosts: Iterable[str]
     published = _meta_published(tree) or _day(data.get("date"))
     canonical = None
     for candidate in (_link_canonical(tree, fetched_url), data.get("url")):
-        if candidate and urlsplit(candidate).scheme in ("http", "https") and host_of(candidate) in allowed:
+        if candidate and url_allowed(candidate, allowed):
             canonical = candidate
             break
     url = normalize_url(canonical or fetched_url or entry_url or "")

@@ -169,3 +169,23 @@ def wait_metrics(worker: Worker, timeout: float = 90.0) -> Worker:
         log = worker.log_path.read_text(errors="replace")[-4000:] if worker.log_path.exists() else ""
         raise AssertionError(f"{exc}\n--- end of {worker.log_path.name} ---\n{log}") from None
     return worker
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a TCP socket listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    found = set()
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(path).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            address, _, hex_port = fields[1].partition(":")
+            if fields[3] != "0A" or int(hex_port, 16) != port:  # 0A: LISTEN
+                continue
+            if len(address) == 8:
+                found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+            else:
+                found.add("::" if set(address) == {"0"} else address)
+    return found

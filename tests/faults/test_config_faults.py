@@ -83,8 +83,8 @@ def test_missing_catalog_is_one_error_line(broker):
 
 
 # -- secrets ----------------------------------------------------------------------------------------------------------
-def secure_env(protocol: str = "SASL_SSL", **extra: str) -> dict[str, str]:
-    return {"STREAMS_SECURITY_PROTOCOL": protocol, "STREAMS_SASL_MECHANISM": "SCRAM-SHA-512",
+def secure_env(protocol: str = "SASL_SSL", mechanism: str = "SCRAM-SHA-512", **extra: str) -> dict[str, str]:
+    return {"STREAMS_SECURITY_PROTOCOL": protocol, "STREAMS_SASL_MECHANISM": mechanism,
             "STREAMS_SASL_USERNAME": "pipeline", "STREAMS_SASL_PASSWORD": SASL_PASSWORD,
             "STREAMS_SSL_CAFILE": str(ROOT / "tests" / "faults" / "helpers.py"),  # a file; never a valid CA here
             "STREAMS_SSL_PASSWORD": KEY_PASSWORD, **FAST, **extra}
@@ -110,11 +110,12 @@ def test_settings_error_with_secrets_set_does_not_print_them():
     assert_no_secret(result.stdout, result.stderr)
 
 
-@pytest.mark.parametrize("protocol", ["SASL_SSL", "SASL_PLAINTEXT"])
+@pytest.mark.parametrize("protocol, mechanism", [("SASL_SSL", "SCRAM-SHA-512"), ("SASL_PLAINTEXT", "SCRAM-SHA-512"),
+                                                 ("SASL_PLAINTEXT", "PLAIN")])
 @pytest.mark.parametrize("command", [["worker", "--loglevel", "debug"], ["replay", "seeds"]])
-def test_worker_and_replayer_never_print_the_passwords(broker, command, protocol):
+def test_worker_and_replayer_never_print_the_passwords(broker, command, protocol, mechanism):
     """Against the embedded broker, which refuses the SASL handshake: the clients try, fail, and say so."""
-    result = streams(*command, "--bootstrap", broker.bootstrap, **secure_env(protocol))
+    result = streams(*command, "--bootstrap", broker.bootstrap, **secure_env(protocol, mechanism))
     assert result.returncode != 0
     assert_no_secret(result.stdout, result.stderr)
     assert "Traceback" not in result.stderr

@@ -476,7 +476,7 @@ def test_bad_article_pages_fall_back_to_the_summary(server, tmp_path):
 
 
 def test_redirect_to_another_host_is_followed_when_allowed(server, tmp_path):
-    allowed = config({"url": server.url("/redirect-away"), "name": "t-away-ok", "allow_hosts": ["localhost"]})
+    allowed = config({"url": server.url("/redirect-away"), "name": "t-away-ok", "allow_hosts": [f"localhost:{server.port}"]})
     pub = ListPublisher()
     poller = FeedPoller(allowed, pub, tmp_path)
     assert poller.poll_once().published == 3
@@ -485,7 +485,7 @@ def test_redirect_to_another_host_is_followed_when_allowed(server, tmp_path):
 
 def test_redirect_within_host_and_loop_limits(server):
     fetcher = Fetcher(FetchLimits(**{k: v for k, v in FAST.items() if k != "interval_s"}))
-    hosts = ["127.0.0.1"]
+    hosts = [f"127.0.0.1:{server.port}"]  # the allow-list is by host and port
     response = fetcher.fetch(server.url("/redirect-home"), allow_hosts=hosts)
     assert response.status == 200 and response.url == server.url("/plain-rss.xml")
     assert response.redirects == [server.url("/plain-rss.xml")]
@@ -503,7 +503,7 @@ def test_redirect_within_host_and_loop_limits(server):
 def test_fetcher_limits_and_errors(server):
     limits = FetchLimits(timeout_s=3.0, deadline_s=1.0, retries=0, delay_per_host_s=0.0)
     fetcher = Fetcher(limits)
-    hosts = ["127.0.0.1"]
+    hosts = [f"127.0.0.1:{server.port}"]  # the allow-list is by host and port
     started = time.monotonic()
     with pytest.raises(FetchTimeout) as slow:
         fetcher.fetch(server.url("/slow-page.html"), allow_hosts=hosts)
@@ -521,7 +521,7 @@ def test_fetcher_limits_and_errors(server):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(ConnectionFailed):
-        fetcher.fetch(f"http://127.0.0.1:{port}/", allow_hosts=hosts)
+        fetcher.fetch(f"http://127.0.0.1:{port}/", allow_hosts=[f"127.0.0.1:{port}"])
     plain = fetcher.fetch(server.url("/rss-gzip.xml"), allow_hosts=hosts)
     assert plain.body == server.fixture("rss.xml")  # gzip decoded
 
@@ -536,14 +536,14 @@ def test_https_feed_with_verified_certificate_and_deadline(tmp_path):
     try:
         limits = FetchLimits(timeout_s=3.0, deadline_s=1.0, retries=0, delay_per_host_s=0.0)
         trusting = Fetcher(limits, ssl_context=ssl.create_default_context(cafile=str(cert)))
-        response = trusting.fetch(tls.url("/rss.xml"), allow_hosts=["127.0.0.1"])
+        response = trusting.fetch(tls.url("/rss.xml"), allow_hosts=[f"127.0.0.1:{tls.port}"])
         assert response.status == 200 and b"Example News" in response.body
         started = time.monotonic()
         with pytest.raises(FetchTimeout):
-            trusting.fetch(tls.url("/slow.xml"), allow_hosts=["127.0.0.1"])
+            trusting.fetch(tls.url("/slow.xml"), allow_hosts=[f"127.0.0.1:{tls.port}"])
         assert time.monotonic() - started < 2.5
         with pytest.raises(ConnectionFailed, match="CERTIFICATE_VERIFY_FAILED"):
-            Fetcher(limits).fetch(tls.url("/rss.xml"), allow_hosts=["127.0.0.1"])
+            Fetcher(limits).fetch(tls.url("/rss.xml"), allow_hosts=[f"127.0.0.1:{tls.port}"])
     finally:
         tls.close()
 
@@ -556,7 +556,7 @@ def test_tls_handshake_is_under_the_deadline():
         fetcher = Fetcher(FetchLimits(timeout_s=5.0, deadline_s=0.5, retries=0, delay_per_host_s=0.0))
         started = time.monotonic()
         with pytest.raises(FetchTimeout):
-            fetcher.fetch(f"https://127.0.0.1:{port}/feed.xml", allow_hosts=["127.0.0.1"])
+            fetcher.fetch(f"https://127.0.0.1:{port}/feed.xml", allow_hosts=[f"127.0.0.1:{port}"])
         assert time.monotonic() - started < 2
 
 
@@ -565,17 +565,17 @@ def test_transient_errors_are_retried_with_backoff(server):
     fetcher = Fetcher(FetchLimits(retries=2, backoff_s=0.05, delay_per_host_s=0.0),
                       sleep=lambda s: (sleeps.append(s), time.sleep(s)))
     server.flaky_failures = 2
-    response = fetcher.fetch(server.url("/flaky.xml"), allow_hosts=["127.0.0.1"])
+    response = fetcher.fetch(server.url("/flaky.xml"), allow_hosts=[f"127.0.0.1:{server.port}"])
     assert response.status == 200 and server.hits["/flaky.xml"] >= 3
     assert sleeps == [0.05, 0.1]  # exponential
     before = server.hits["/error500.xml"]
     with pytest.raises(HTTPStatusError):
-        fetcher.fetch(server.url("/error500.xml"), allow_hosts=["127.0.0.1"])
+        fetcher.fetch(server.url("/error500.xml"), allow_hosts=[f"127.0.0.1:{server.port}"])
     assert server.hits["/error500.xml"] == before + 3
 
 
 def _fetch_in_threads(fetcher: Fetcher, url: str, count: int) -> None:
-    threads = [threading.Thread(target=fetcher.fetch, args=(url,), kwargs={"allow_hosts": ["127.0.0.1"]})
+    threads = [threading.Thread(target=fetcher.fetch, args=(url,), kwargs={"allow_hosts": [url]})
                for _ in range(count)]
     for thread in threads:
         thread.start()
@@ -678,9 +678,9 @@ def test_config_defaults_and_overrides(tmp_path):
     cfg = load_config(path)
     a, b = cfg.feeds
     assert (a.name, a.interval_s, a.fetch_pages, a.allow_hosts) == ("example.com", 120, False,
-                                                                    frozenset({"www.example.com"}))
+                                                                    frozenset({"*://www.example.com:default"}))
     assert (b.name, b.interval_s, b.fetch_pages) == ("Org", 30, True)
-    assert b.allow_hosts == {"feeds.example.org", "www.example.org"}
+    assert b.allow_hosts == {"*://feeds.example.org:default", "*://www.example.org:default"}
     assert cfg.limits.max_bytes == 1_000_000 and cfg.limits.delay_per_host_s == 2
 
 

@@ -14,7 +14,7 @@ from streams.events import EventIndex
 from streams.extract import extract
 from streams.keyindex import KeyIndex, pack
 from streams.model import Article, BadRecord
-from streams.pipeline import Matcher, Pipeline, Preparer, Resolver
+from streams.pipeline import Matcher, Pipeline, Preparer, Resolver, Result
 from streams.seen import Outcome, SeenIds
 from streams.settings import Settings, SettingsError
 from tests.unit.conftest import lexical_settings, seed_articles
@@ -81,15 +81,17 @@ def test_a_replay_inside_the_horizon_is_recognised():
     assert again.replayed and again.story_id == first.story_id
 
 
-def test_a_replay_beyond_the_horizon_is_rejected_as_too_late_and_counted_once():
+def test_a_replay_beyond_the_horizon_is_recognised_as_a_replay_and_counted_once():
     pipeline = Pipeline(lexical_settings(replay_horizon_hours=48))
     pipeline.process(article("a", start(), source="first.example"))
     pipeline.process(article("b", start() + 50 * HOUR))
-    assert pipeline.state_size()["seen_ids"] == 1  # "a" is forgotten
+    assert pipeline.state_size()["seen_ids"] == 1  # "a" is forgotten: 8 bytes of it are kept
     again = pipeline.process(article("a", start(), source="first.example"))
-    assert isinstance(again, BadRecord) and again.reason == "too_late"
+    assert isinstance(again, Result) and again.replayed and again.story_id is None
     assert pipeline.aggregator.outlets["first.example"].articles == 1
-    never_seen = pipeline.process(article("c", start() + HOUR))  # the same rule for an id never seen
+    other_text = pipeline.process(article("a", start(), text="Another text under a forgotten id."))
+    assert isinstance(other_text, BadRecord) and other_text.reason == "too_late"
+    never_seen = pipeline.process(article("c", start() + HOUR))  # an id never seen, that late
     assert isinstance(never_seen, BadRecord) and never_seen.reason == "too_late"
 
 
@@ -166,15 +168,31 @@ def test_a_partition_that_idled_is_not_judged_late_by_the_others():
     assert [r.article.id for r in placed] == ["old"] and not placed[0].replayed
 
 
-def test_a_replayed_registration_beyond_the_horizon_is_too_late_not_placed_again():
+def test_a_replayed_registration_beyond_the_horizon_is_a_replay_not_placed_again():
     settings = lexical_settings(replay_horizon_hours=48)
     first, later = records(settings, [article("a", start()), article("b", start() + 50 * HOUR)])
     matcher, resolver = Matcher(settings), Resolver(settings)
     assert [r.article.id for r in place(matcher, resolver, *first)] == ["a"]
     place(matcher, resolver, *later)
     [again] = resolver.handle(first[0])
-    assert isinstance(again, BadRecord) and again.reason == "too_late"
+    assert isinstance(again, Result) and again.replayed
     assert sum(s.articles for s in resolver.aggregator.outlets.values()) == 2
+
+
+def test_a_redelivery_is_answered_once_and_a_replay_in_flight_when_placed():
+    """The same raw record twice (at-least-once) gets one answer; another raw record with the same article
+    (a replay) gets its own, marked as a replay, even when it comes before the first copy is placed."""
+    settings = lexical_settings()
+    [(reg, keyed)] = records(settings, [article("a", start())])
+    matcher, resolver = Matcher(settings), Resolver(settings)
+    first = {**reg, "raw": [0, 7]}
+    replay = {**reg, "raw": [0, 9]}
+    assert resolver.handle(first) == [] and resolver.handle(first) == [] and resolver.handle(replay) == []
+    out = [r for q, record in keyed for r in resolver.handle(wire(matcher.handle(q, record)))]
+    assert [(r.raw, r.replayed) for r in out] == [((0, 7), False), ((0, 9), True)]
+    assert resolver.handle(first) == []  # placed: a redelivery of the placed record is not answered again
+    [again] = resolver.handle({**reg, "raw": [0, 12]})
+    assert again.replayed and again.raw == (0, 12) and again.story_id == out[0].story_id
 
 
 # -- events ---------------------------------------------------------------------------------------
