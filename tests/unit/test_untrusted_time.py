@@ -170,8 +170,10 @@ def test_text_of_only_invisible_characters_is_empty(blank):
     with pytest.raises(BadRecord) as title:
         parse_article({"title": blank, "text": "A body."})
     assert title.value.reason == "missing_title"
+    # a body of only invisible characters is no body: a headline-only item, its text is its title
+    assert parse_article({"title": "A title", "text": blank}).text == "A title"
     with pytest.raises(BadRecord) as body:
-        parse_article({"title": "A title", "text": blank})
+        parse_article({"title": "…", "text": blank})  # and a title without a word has nothing to tag
     assert body.value.reason == "empty_body"
     assert parse_article({"title": "A\u200b title", "text": "\x00a"}).text == "\x00a"
 
