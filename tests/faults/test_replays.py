@@ -23,7 +23,7 @@ from streams.broker import ensure_topics
 from streams.demo import Worker
 from streams.outputs import Outputs
 from streams.settings import Settings
-from tests.conftest import SEEDS, kafka_settings
+from tests.conftest import WRITTEN as SEEDS, kafka_settings  # dated articles (2022-2025), not the undated seeds
 from tests.faults.helpers import (ROOT, article, clean_env, count_records, lines, metrics,
                                   read_until, start_worker, streams)
 
