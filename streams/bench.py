@@ -48,13 +48,14 @@ from typing import Any, Callable, Sequence
 
 import orjson
 
+from streams import metrics
 from streams.settings import Settings, SettingsError, load
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATASET = Path("/work/shared/datasets/giveme5w1h_news_cluster.jsonl")
-STAGES = ("clean", "fingerprint", "extract", "dedup", "events", "aggregates")
+STAGES = metrics.STAGES[1:]  # in process there is no raw record to parse
 MICRO_BATCH = 32
 WARM_UP_ARTICLES = 8
 ORIGINAL_SHARE = 0.4
@@ -260,10 +261,8 @@ def _by_label(samples, name: str, label: str) -> dict[str, float]:
 
 
 def stage_ms(samples) -> dict[str, float]:
-    """ms per article per stage from the stage histogram's _sum/_count (all workers together).
-
-    Batched stages (clean, fingerprint, extract) observe one per-article value per batch, so for
-    them this is a mean over batches."""
+    """ms per article per stage from the stage histogram's _sum/_count (all workers together; one
+    observation per article per stage)."""
     sums = _by_label(samples, "news_streams_stage_duration_seconds_sum", "stage")
     counts = _by_label(samples, "news_streams_stage_duration_seconds_count", "stage")
     return {stage: round(1000 * sums[stage] / counts[stage], 3)
@@ -390,7 +389,7 @@ def _wait_assigned(workers: list, timeout: float, say: Callable[..., None]) -> N
         state = []
         for worker in workers:
             values = [v for name, _, v in _worker_metrics(worker) if name == "news_streams_assigned_partitions"]
-            state.append(values[0] if values else 0.0)
+            state.append(sum(values))
         if state != last:
             last, stable_since = state, time.monotonic()
         elif all(v > 0 for v in state) and time.monotonic() - stable_since >= 1.5:
