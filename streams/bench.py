@@ -49,7 +49,7 @@ from typing import Any, Callable, Sequence
 import orjson
 
 from streams import metrics
-from streams.settings import Settings, SettingsError, load
+from streams.settings import Settings, SettingsError, assignments, load
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -284,6 +284,8 @@ def run_micro(settings: Settings, records: Sequence[dict], batch: int = MICRO_BA
 
     articles = [parse_article(r) for r in records]
     # Warm-up on a throwaway pipeline: model load, gazetteers, regex caches are not per-article costs.
+    say(f"bench: warming up on {min(WARM_UP_ARTICLES, len(records))} articles"
+        f"{' (loading the embedding model, ~10 s)' if settings.semantic else ''}")
     start = time.perf_counter()
     Pipeline(settings).process_batch([parse_article(r) for r in records[:WARM_UP_ARTICLES]])
     warm_up_s = time.perf_counter() - start
@@ -444,6 +446,7 @@ def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float |
             own = settings.replace(metrics_port=metrics_port, web_port=web_port,
                                    data_dir=str(workdir / f"{settings.app_id}-{k}"))
             procs.append(Worker(own, workdir / f"{settings.app_id}-{k}.log").start())
+        say(f"bench: waiting for {workers} worker(s) to start and join the consumer group")
         for worker in procs:
             worker.wait_metrics()
         _wait_assigned(procs, timeout=60.0, say=say)
@@ -454,6 +457,8 @@ def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float |
         sampler.start()
         try:
             start_wall, publish_s = _publish(settings, records, rate)
+            say(f"bench: published; waiting for the {n} articles to come out of the pipeline"
+                f"{' (each worker loads the embedding model on its first batch)' if settings.semantic else ''}")
             outputs = read_outputs_sync(settings, lambda o: len(o.enriched) + len(o.dead) >= n, timeout=timeout)
         finally:
             sampler.stop()
@@ -644,6 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--every", type=_positive(int), default=None,
                         help="--long-run: a checkpoint every N articles (default: --articles / 20)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="any setting (see `streams settings`), repeatable; the flags above win")
     return parser
 
 
@@ -666,6 +673,7 @@ def _dataset(value: str | None) -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     from streams.broker import BrokerError
+    from streams.catalog import CatalogError, load_catalog
     from streams.publish import PublishError
     from streams.sources.files import SourceError
 
@@ -680,16 +688,19 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--every applies to --long-run only")
         if args.every is not None and args.every > args.articles:
             raise UsageError(f"--every ({args.every}) must not exceed --articles ({args.articles})")
-        overrides: dict[str, Any] = {"bootstrap": args.bootstrap}
+        overrides: dict[str, Any] = assignments(args.set)
+        if args.bootstrap:
+            overrides["bootstrap"] = args.bootstrap
         if args.semantic is not None:
             overrides["semantic"] = args.semantic == "on"
         settings = load(**overrides)
         seeds, dataset = _seeds_dir(args.seeds), _dataset(args.dataset)
         if not settings.catalog and (seeds / "catalog.yaml").is_file():
             settings = settings.replace(catalog=str(seeds / "catalog.yaml"))
+        load_catalog(settings.catalog)  # a missing catalog is reported before the broker starts
     except SystemExit as exc:  # --help
         return 0 if not exc.code else EXIT_USAGE
-    except (UsageError, SettingsError) as exc:
+    except (UsageError, SettingsError, CatalogError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
