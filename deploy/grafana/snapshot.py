@@ -6,7 +6,8 @@ dashboard's variables set as Grafana would ($instance = All).
 
 What runs, all on loopback: the embedded broker, ``--workers`` worker processes, a feed poller polling an RSS
 file served locally, and the Debian ``prometheus`` scraping them every second with deploy/prometheus/alerts.yml.
-Generated articles (streams.bench: the seeds and variants of them) are published at ``--rate`` per second for
+Generated articles (streams.bench: the seeds, the benchmark's news dataset when present, and variants of
+them) are published at ``--rate`` per second for
 ``--seconds``; then every panel is queried over the run and drawn.
 
     python deploy/grafana/snapshot.py --out docs/dashboard.png [--workers 2] [--rate 20] [--seconds 90]
@@ -203,8 +204,10 @@ def publish_for(settings: Any, rate: float, seconds: float) -> None:
     from streams import bench
     from streams.publish import Publisher
 
-    records, _ = bench.generate(int(rate * seconds), bench.load_pool(REPO / "seeds", None))
-    say(f"publishing {len(records)} generated articles at {rate:g}/s ({seconds:g} s)")
+    dataset = bench._dataset(None)  # the benchmark's labelled news dataset when present, as `streams bench`
+    records, mix = bench.generate(int(rate * seconds), bench.load_pool(REPO / "seeds", dataset))
+    say(f"publishing {len(records)} generated articles at {rate:g}/s ({seconds:g} s): "
+        f"{', '.join(f'{v} {k}' for k, v in mix.items())}{f' (originals from {dataset.name})' if dataset else ''}")
     publisher = Publisher(settings)
     try:
         start = time.monotonic()
