@@ -200,3 +200,38 @@ def test_demo_keep_running_stops_broker_and_worker_on_sigterm(tmp_path):
         for pid in children:
             if _running(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.kafka
+def test_feeds_once_ends_with_one_summary_line(broker, tmp_path):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    rss = (ROOT / "tests" / "sources" / "data" / "rss.xml").read_text()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = rss.replace("{base}", f"http://127.0.0.1:{self.server.server_address[1]}").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        config = tmp_path / "feeds.yaml"
+        config.write_text(f"feeds:\n  - url: http://127.0.0.1:{httpd.server_address[1]}/rss.xml\n"
+                          "    name: feed.example\n")
+        result = streams("feeds", "--config", str(config), "--once", "--state-dir", str(tmp_path / "state"),
+                         "--bootstrap", broker.bootstrap, "--set", f"topic_raw=feeds-{os.getpid()}", timeout=120)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert result.returncode == 0, result.stderr
+    err = lines(result.stderr)
+    assert len(err) == 1 and re.fullmatch(r"feeds: polled 1, published [1-9]\d*, not modified 0, errors 0, "
+                                          r"publish failures 0", err[0]), result.stderr
