@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install prometheus clean
+.PHONY: demo test install prometheus dashboard-snapshot clean
 
 demo: $(STAMP)
 	$(BIN)/python -m streams demo $(ARGS)
@@ -28,6 +28,11 @@ prometheus:
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null) \
 	    || echo "warning: could not install prometheus; its test will be skipped"; \
 	  else echo "warning: prometheus not installed (needs root: apt-get install prometheus); its test will be skipped"; fi; }
+
+# The dashboard's queries from a real Prometheus (broker, 2 workers, feed poller, generated articles for
+# 90 s) drawn with matplotlib into docs/dashboard.png; see deploy/grafana/snapshot.py.
+dashboard-snapshot: $(STAMP) prometheus
+	$(BIN)/python deploy/grafana/snapshot.py --out docs/dashboard.png $(ARGS)
 
 clean:
 	rm -rf $(VENV) .streams-data .pytest_cache

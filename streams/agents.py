@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from typing import Any, Awaitable, Callable
 
 import orjson
@@ -85,7 +86,8 @@ async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int, in
     for key, value, partition, offset in messages:
         metrics.ARTICLES_IN.labels("parse").inc()
         try:
-            article = parse(value)
+            with stages.preparer.clock("parse"):
+                article = parse(value)
         except BadRecord as bad:
             await dead_letter(key, value, bad, (partition, offset))
             continue
@@ -98,7 +100,7 @@ async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int, in
         return
     metrics.ARTICLES_OUT.labels("parse").inc(len(articles))
     prepared_all = await in_executor(stages.preparer.prepare, articles, sources)
-    metrics.ARTICLES_IN.labels("dedup").inc(len(prepared_all))
+    metrics.ARTICLES_IN.labels("match").inc(len(prepared_all))
     for prepared, mark, raw, value in zip(prepared_all, marks, raws, values):
         key = prepared.article.id.encode()
         registration, keyed = await in_executor(encode_prepared, prepared, mark, raw)
@@ -338,10 +340,9 @@ async def emit(results: list[Result]) -> None:
         await OUTPUT_TOPICS[kind].send(key=key, value=value)
     now = time.time()
     for result in results:
-        metrics.ARTICLES_OUT.labels("dedup").inc()
         if result.replayed:
             continue
-        metrics.ARTICLES_OUT.labels("events").inc()
+        metrics.ARTICLES_OUT.labels("aggregates").inc()
         if result.article.sent_at:
             metrics.END_TO_END_SECONDS.observe(max(0.0, now - result.article.sent_at))
 
@@ -386,11 +387,15 @@ async def serve_metrics() -> None:
 INPUT_TOPICS = (settings.topic_raw, settings.topic_keyed, settings.topic_resolve)
 
 
+_lag_series: set[tuple[str, str]] = set()  # (topic, partition) labels of the lag this worker reports
+
+
 @app.timer(interval=5.0)
 async def report_state() -> None:
     """Consumer lag per partition (from fetch high watermarks) and state sizes."""
     REPLAYS.report()
     consumer = app.consumer
+    owned = set()
     for tp in consumer.assignment():
         if tp.topic not in INPUT_TOPICS:
             continue
@@ -400,7 +405,12 @@ async def report_state() -> None:
         except Exception:  # noqa: BLE001 - lag is best effort while rebalancing
             continue
         if highwater is not None and position is not None:
+            owned.add((tp.topic, str(tp.partition)))
             metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
+    for labels in _lag_series - owned:  # a partition that went to another worker: its lag is reported there
+        metrics.CONSUMER_LAG.remove(*labels)
+    _lag_series.clear()
+    _lag_series.update(owned)
     for name, size in stages.state_size().items():
         if name.endswith("_bytes"):
             metrics.STATE_BYTES.labels(name.removesuffix("_bytes")).set(size)
@@ -411,5 +421,7 @@ async def report_state() -> None:
 @app.on_partitions_assigned.connect
 async def on_assigned(sender: Any, assigned: set, **kwargs: Any) -> None:
     metrics.REBALANCES.inc()
-    metrics.ASSIGNED_PARTITIONS.set(len(assigned))
+    owned = Counter(tp.topic for tp in assigned)
+    for topic in INPUT_TOPICS:
+        metrics.ASSIGNED_PARTITIONS.labels(topic).set(owned[topic])
     stages.resume.clear()

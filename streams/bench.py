@@ -48,13 +48,14 @@ from typing import Any, Callable, Sequence
 
 import orjson
 
-from streams.settings import Settings, SettingsError, load
+from streams import metrics
+from streams.settings import Settings, SettingsError, assignments, load
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATASET = Path("/work/shared/datasets/giveme5w1h_news_cluster.jsonl")
-STAGES = ("clean", "fingerprint", "extract", "dedup", "events", "aggregates")
+STAGES = metrics.STAGES[1:]  # in process there is no raw record to parse
 MICRO_BATCH = 32
 WARM_UP_ARTICLES = 8
 ORIGINAL_SHARE = 0.4
@@ -260,10 +261,8 @@ def _by_label(samples, name: str, label: str) -> dict[str, float]:
 
 
 def stage_ms(samples) -> dict[str, float]:
-    """ms per article per stage from the stage histogram's _sum/_count (all workers together).
-
-    Batched stages (clean, fingerprint, extract) observe one per-article value per batch, so for
-    them this is a mean over batches."""
+    """ms per article per stage from the stage histogram's _sum/_count (all workers together; one
+    observation per article per stage)."""
     sums = _by_label(samples, "news_streams_stage_duration_seconds_sum", "stage")
     counts = _by_label(samples, "news_streams_stage_duration_seconds_count", "stage")
     return {stage: round(1000 * sums[stage] / counts[stage], 3)
@@ -285,6 +284,8 @@ def run_micro(settings: Settings, records: Sequence[dict], batch: int = MICRO_BA
 
     articles = [parse_article(r) for r in records]
     # Warm-up on a throwaway pipeline: model load, gazetteers, regex caches are not per-article costs.
+    say(f"bench: warming up on {min(WARM_UP_ARTICLES, len(records))} articles"
+        f"{' (loading the embedding model, ~10 s)' if settings.semantic else ''}")
     start = time.perf_counter()
     Pipeline(settings).process_batch([parse_article(r) for r in records[:WARM_UP_ARTICLES]])
     warm_up_s = time.perf_counter() - start
@@ -390,7 +391,7 @@ def _wait_assigned(workers: list, timeout: float, say: Callable[..., None]) -> N
         state = []
         for worker in workers:
             values = [v for name, _, v in _worker_metrics(worker) if name == "news_streams_assigned_partitions"]
-            state.append(values[0] if values else 0.0)
+            state.append(sum(values))
         if state != last:
             last, stable_since = state, time.monotonic()
         elif all(v > 0 for v in state) and time.monotonic() - stable_since >= 1.5:
@@ -445,6 +446,7 @@ def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float |
             own = settings.replace(metrics_port=metrics_port, web_port=web_port,
                                    data_dir=str(workdir / f"{settings.app_id}-{k}"))
             procs.append(Worker(own, workdir / f"{settings.app_id}-{k}.log").start())
+        say(f"bench: waiting for {workers} worker(s) to start and join the consumer group")
         for worker in procs:
             worker.wait_metrics()
         _wait_assigned(procs, timeout=60.0, say=say)
@@ -455,6 +457,8 @@ def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float |
         sampler.start()
         try:
             start_wall, publish_s = _publish(settings, records, rate)
+            say(f"bench: published; waiting for the {n} articles to come out of the pipeline"
+                f"{' (each worker loads the embedding model on its first batch)' if settings.semantic else ''}")
             outputs = read_outputs_sync(settings, lambda o: len(o.enriched) + len(o.dead) >= n, timeout=timeout)
         finally:
             sampler.stop()
@@ -645,6 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--every", type=_positive(int), default=None,
                         help="--long-run: a checkpoint every N articles (default: --articles / 20)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="any setting (see `streams settings`), repeatable; the flags above win")
     return parser
 
 
@@ -667,6 +673,7 @@ def _dataset(value: str | None) -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     from streams.broker import BrokerError
+    from streams.catalog import CatalogError, load_catalog
     from streams.publish import PublishError
     from streams.sources.files import SourceError
 
@@ -681,16 +688,19 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--every applies to --long-run only")
         if args.every is not None and args.every > args.articles:
             raise UsageError(f"--every ({args.every}) must not exceed --articles ({args.articles})")
-        overrides: dict[str, Any] = {"bootstrap": args.bootstrap}
+        overrides: dict[str, Any] = assignments(args.set)
+        if args.bootstrap:
+            overrides["bootstrap"] = args.bootstrap
         if args.semantic is not None:
             overrides["semantic"] = args.semantic == "on"
         settings = load(**overrides)
         seeds, dataset = _seeds_dir(args.seeds), _dataset(args.dataset)
         if not settings.catalog and (seeds / "catalog.yaml").is_file():
             settings = settings.replace(catalog=str(seeds / "catalog.yaml"))
+        load_catalog(settings.catalog)  # a missing catalog is reported before the broker starts
     except SystemExit as exc:  # --help
         return 0 if not exc.code else EXIT_USAGE
-    except (UsageError, SettingsError) as exc:
+    except (UsageError, SettingsError, CatalogError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

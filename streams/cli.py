@@ -1,4 +1,4 @@
-"""One CLI for everything: ``python -m streams {worker,replay,demo,eval,bench,chaos,feeds,settings}``.
+"""One CLI for everything: python -m streams {worker,replay,demo,eval,bench,chaos,feeds,settings}.
 
 Flags override ``STREAMS_*`` environment variables; bad flags or settings print one line
 and exit 2 instead of a traceback.
@@ -13,7 +13,8 @@ import sys
 import threading
 from typing import Any, Callable, NoReturn
 
-from streams.settings import SettingsError, load
+from streams import __version__
+from streams.settings import SettingsError, assignments, load
 
 EXIT_USAGE = 2
 EXIT_BROKER_LOST = 3
@@ -28,11 +29,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace, connects: bool = True, **extra: Any):
     overrides: dict[str, Any] = {"bootstrap": getattr(args, "bootstrap", None), **extra}
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise SettingsError(f"--set expects NAME=VALUE, got {item!r}")
-        overrides[name.strip().replace("-", "_")] = value
+    overrides.update(assignments(args.set))
     settings = load(**overrides)
     from streams.redact import redact_logs
 
@@ -44,7 +41,23 @@ def _settings(args: argparse.Namespace, connects: bool = True, **extra: Any):
             name = on_command_line[0]
             print(f"warning: {name} given on the command line is visible to other users in the process list; "
                   f"use STREAMS_{name.upper()} or {name}_file", file=sys.stderr)
+        _check_catalog(settings)
     return settings
+
+
+def _check_catalog(settings: Any) -> None:
+    """A missing or broken catalog is reported before anything connects to Kafka."""
+    if settings.catalog:
+        from streams.catalog import load_catalog
+
+        load_catalog(settings.catalog)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C: ``finally`` blocks stop the child processes (broker, workers)."""
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _check_tls_files(settings: Any) -> None:
@@ -149,7 +162,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     source = open_source(args.path)
-    ensure_topics(settings)
+    ensure_topics(settings, on_wait=lambda text: _say(f"replay: {text}"))
     summary = replay(settings, source, topic=args.topic or "", rate=args.rate, speed=args.speed, loops=args.loop)
     print(summary.line())
     return 0 if summary.failed == 0 else 1
@@ -159,6 +172,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from streams.demo import run_demo
 
     settings = _settings(args)
+    _stop_on_sigterm()
     return run_demo(settings, seeds=args.seeds, as_json=args.json, keep_running=args.keep_running,
                     timeout=args.timeout)
 
@@ -172,6 +186,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from streams.bench import main as bench_main
 
+    _stop_on_sigterm()
     return bench_main(args.rest)
 
 
@@ -182,9 +197,13 @@ def cmd_chaos(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from streams.sources.feeds import run_feeds
+    from streams.broker import connect_admin
+    from streams.sources.feeds import load_config, run_feeds
 
-    return run_feeds(_settings(args), args.config, once=args.once, state_dir=args.state_dir,
+    settings = _settings(args)
+    load_config(args.config)  # a bad config is reported before waiting for Kafka
+    connect_admin(settings, on_wait=lambda text: _say(f"feeds: {text}")).close()
+    return run_feeds(settings, args.config, once=args.once, state_dir=args.state_dir,
                      metrics_port=args.metrics_port)
 
 
@@ -193,6 +212,20 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
     print(orjson.dumps(_settings(args, connects=False).public(), option=orjson.OPT_INDENT_2).decode())
     return 0
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    """An argparse type: a number above 0 (``--rate -5`` and ``--speed 0`` are usage errors)."""
+    def convert(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        return value
+    convert.__name__ = kind.__name__
+    return convert
 
 
 class Parser(argparse.ArgumentParser):
@@ -204,29 +237,37 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="streams", description=__doc__.splitlines()[0])
+    parser = Parser(prog="streams", description="news-streams: a Kafka + Faust pipeline that dedups news stories "
+                    "and tags real-world events.",
+                    epilog="Flags override STREAMS_* environment variables; `streams settings` prints every "
+                    "setting. Exit codes: 0 done, 1 records not acknowledged (replay) or a command's own "
+                    "failure, 2 usage, settings or broker unreachable, 3 the broker lost the worker's state.")
+    parser.add_argument("--version", action="version", version=f"streams (news-streams) {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     worker = sub.add_parser("worker", help="run a Faust worker")
     _common(worker)
-    worker.add_argument("--loglevel", default="info")
+    worker.add_argument("--loglevel", default="info", choices=("debug", "info", "warning", "error", "critical"),
+                        help="Faust/worker log level (default info)")
     worker.set_defaults(func=cmd_worker)
 
     rep = sub.add_parser("replay", help="publish a directory or JSONL file of articles to the raw topic")
     _common(rep)
-    rep.add_argument("path", nargs="?", default="seeds")
+    rep.add_argument("path", nargs="?", default="seeds",
+                     help="a directory of .txt/.json articles or a JSONL file (default: seeds)")
     rep.add_argument("--topic", help="topic to publish to (default: the raw topic)")
-    rep.add_argument("--rate", type=float, help="records per second")
-    rep.add_argument("--speed", type=float, help="replay publication timing divided by SPEED")
-    rep.add_argument("--loop", type=int, default=1, help="publish everything N times")
+    rep.add_argument("--rate", type=_positive(float), help="records per second (> 0)")
+    rep.add_argument("--speed", type=_positive(float), help="replay publication timing divided by SPEED (> 0)")
+    rep.add_argument("--loop", type=_positive(int), default=1, help="publish everything N times")
     rep.set_defaults(func=cmd_replay)
 
     demo = sub.add_parser("demo", help="embedded broker + worker + seed replay + report")
     _common(demo)
-    demo.add_argument("--seeds", default="seeds")
+    demo.add_argument("--seeds", default="seeds", help="articles to replay: directory or JSONL (default: seeds)")
     demo.add_argument("--json", action="store_true", help="print the report as one JSON object")
     demo.add_argument("--keep-running", action="store_true", help="keep broker, worker and metrics up")
-    demo.add_argument("--timeout", type=float, default=180.0)
+    demo.add_argument("--timeout", type=_positive(float), default=180.0,
+                      help="seconds to wait for every article to be processed (default 180)")
     demo.set_defaults(func=cmd_demo)
 
     for name, func, text in (("eval", cmd_eval, "evaluate dedup or events on a labelled JSONL file"),
@@ -238,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     feeds = sub.add_parser("feeds", help="poll RSS/Atom feeds and publish new entries")
     _common(feeds)
-    feeds.add_argument("--config", required=True)
+    feeds.add_argument("--config", required=True, help="feeds YAML (see feeds.example.yaml, docs/feeds.md)")
     feeds.add_argument("--once", action="store_true", help="poll every feed once and exit")
     feeds.add_argument("--state-dir", help="where seen entries are remembered")
     feeds.add_argument("--metrics-port", type=int, help="serve the feed metrics on this port")

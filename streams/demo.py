@@ -92,11 +92,14 @@ def run_demo(settings: Settings, seeds: str = "seeds", as_json: bool = False, ke
         ensure_topics(settings)
         worker = Worker(settings, data_dir / "worker.log").start()
         try:
+            say("demo: starting the worker")
             worker.wait_metrics()
             say(f"demo: worker up, metrics on http://127.0.0.1:{settings.metrics_port}/metrics "
                 f"(log: {worker.log_path})")
             summary = replay(settings, source)
             say(summary.line())
+            say(f"demo: waiting for the worker to process {summary.published} articles"
+                f"{' (it loads the embedding model first, ~10 s)' if settings.semantic else ''}")
             outputs = read_outputs_sync(settings, lambda o: _complete(o, summary.published), timeout=timeout)
             if not _complete(outputs, summary.published):
                 say(f"demo: timed out: {len(outputs.enriched)} of {summary.published} articles processed; "
@@ -121,5 +124,8 @@ def _wait_for_interrupt(worker: Worker) -> None:
     try:
         while worker.process.poll() is None:
             time.sleep(0.5)
-    except KeyboardInterrupt:
-        print("demo: stopping", file=sys.stderr)
+    except KeyboardInterrupt:  # Ctrl-C: the normal end of --keep-running
+        print("demo: stopping the worker and the broker", file=sys.stderr)
+    except SystemExit:  # SIGTERM (streams.cli): the same, exit status 143
+        print("demo: stopping the worker and the broker", file=sys.stderr)
+        raise

@@ -46,21 +46,36 @@ def text_key(article: Article) -> str:
                            digest_size=10).hexdigest()
 
 
+class Timing:
+    """What a ``StageClock`` block took, known once the block is left."""
+
+    seconds = 0.0
+
+
 class StageClock:
-    """Seconds spent per stage (for the benchmark) and the stage-duration histogram."""
+    """Seconds spent per stage (for the benchmark) and the stage-duration histogram (``metrics.STAGES``)."""
 
     def __init__(self) -> None:
         self.seconds: Counter = Counter()
         self.observe = True  # off while a stage's state is rebuilt from its topic
 
     @contextmanager
-    def __call__(self, name: str, count: int = 1) -> Iterator[None]:
+    def __call__(self, name: str, count: int = 1, histogram: bool = True) -> Iterator[Timing]:
+        """Time a block that works on ``count`` articles; ``histogram=False``: the caller records it later."""
+        timing = Timing()
         start = time.perf_counter()
-        yield
-        elapsed = time.perf_counter() - start
-        self.seconds[name] += elapsed
+        yield timing
+        timing.seconds = time.perf_counter() - start
+        self.seconds[name] += timing.seconds
+        if histogram:
+            self.record(name, timing.seconds, count)
+
+    def record(self, name: str, seconds: float, count: int = 1) -> None:
+        """One histogram observation per article: ``count`` articles shared ``seconds``."""
         if self.observe and count:
-            metrics.STAGE_SECONDS.labels(name).observe(elapsed / count)
+            child = metrics.STAGE_SECONDS.labels(name)
+            for _ in range(count):
+                child.observe(seconds / count)
 
 
 @dataclass
@@ -114,11 +129,11 @@ class Marks:
 
 
 def report(article_id: str, text_key_: str, timestamp: float, partition: int, links: list[Link],
-           source: int | None = None) -> dict[str, Any]:
+           source: int | None = None, seconds: float = 0.0) -> dict[str, Any]:
     """The resolve-topic record with one keyed partition's verdicts on an article (``source``: its raw
-    partition)."""
+    partition; ``seconds``: the partition's match time)."""
     return {"type": "report", "id": article_id, "text_key": text_key_, "ts": timestamp, "partition": partition,
-            "source": source, "links": [link.decision.as_dict() for link in links]}
+            "source": source, "links": [link.decision.as_dict() for link in links], "seconds": seconds}
 
 
 class Preparer:
@@ -201,8 +216,15 @@ class Matcher:
         self.indexes: dict[int, MatchIndex] = {}
 
     def match(self, partition: int, fp: Fingerprint, keys: list[str], mark: Mark | None = None) -> list[Link]:
-        with self.clock("dedup"):
-            return self._index(partition).match(fp, keys, mark)
+        return self.timed_match(partition, fp, keys, mark)[0]
+
+    def timed_match(self, partition: int, fp: Fingerprint, keys: list[str],
+                    mark: Mark | None = None) -> tuple[list[Link], float]:
+        """The links and the seconds taken; the histogram gets the article's match time once, from the
+        resolver, which adds up the time of every keyed partition the article went to."""
+        with self.clock("match", histogram=False) as timing:
+            links = self._index(partition).match(fp, keys, mark)
+        return links, timing.seconds
 
     def hold(self, partition: int, record: dict[str, Any]) -> None:
         """Rebuild: hold without judging (the verdicts were sent before)."""
@@ -220,8 +242,9 @@ class Matcher:
             self.rest(partition, record["idle"])
             return None
         fp = Fingerprint.from_wire(record["fp"])
-        links = self.match(partition, fp, record["keys"], tuple(record["mark"]))
-        return report(fp.article_id, record["text_key"], fp.timestamp, partition, links, record["mark"][0])
+        links, seconds = self.timed_match(partition, fp, record["keys"], tuple(record["mark"]))
+        return report(fp.article_id, record["text_key"], fp.timestamp, partition, links, record["mark"][0],
+                      seconds)
 
     def drop(self, partition: int) -> None:
         self.indexes.pop(partition, None)
@@ -319,6 +342,7 @@ class Pending:
     reports: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
     first_seen: float = 0.0
     replays: list[dict] = field(default_factory=list)  # registrations of replays that came while it was in flight
+    match_seconds: float = 0.0  # summed over the keyed partitions' reports
 
     def complete(self) -> bool:
         reg = self.registration
@@ -408,7 +432,9 @@ class Resolver:
             pending = self._pending(article_id)
             if source is not None:
                 heapq.heappush(self._unregistered.setdefault(source, []), (record["ts"], article_id))
-        pending.reports.setdefault((record["text_key"], record["partition"]), record["links"])
+        if (record["text_key"], record["partition"]) not in pending.reports:
+            pending.reports[(record["text_key"], record["partition"])] = record["links"]
+            pending.match_seconds += record.get("seconds", 0.0)
         return self._release()
 
     def _pending(self, article_id: str) -> Pending:
@@ -491,6 +517,7 @@ class Resolver:
         article = wire.article_from_wire(reg["article"])
         links = [Link(article.id, article.timestamp, Decision.from_dict(d))
                  for p in reg["partitions"] for d in pending.reports[(reg["text_key"], p)]]
+        self.clock.record("match", pending.match_seconds)
         result = self.place(article, reg["text_key"], reg["cleaned"], wire.decode(reg["facts"]),
                             wire.vector_from_wire(reg["embedding"]), links, tuple(reg["mark"]), _raw(reg))
         return [result] + [self._replay(wire.article_from_wire(again["article"]), result.story_id,
@@ -521,7 +548,7 @@ class Resolver:
             mark = (IN_PROCESS, article.timestamp if article.trusted else self.watermark.marks.get(IN_PROCESS))
             self.watermark.see(mark)
             self._advance(IN_PROCESS)
-        with self.clock("dedup"):
+        with self.clock("place"):
             decision, story, merged = self.book.place(member, _best_first(links), mark)
         with self.clock("events"):
             assignment, event = self.events.assign(article.id, story.id, article.source, article.timestamp,
@@ -665,7 +692,8 @@ class Pipeline:
                 results.append(earlier)
                 continue
             p = next(prepared)
-            links = self.matcher.match(0, p.fingerprint, p.keys)
+            links, seconds = self.matcher.timed_match(0, p.fingerprint, p.keys)
+            self.clock.record("match", seconds)
             results.append(self.resolver.place(p.article, p.text_key, p.cleaned, p.facts, p.fingerprint.embedding,
                                                links))
         return results

@@ -6,9 +6,10 @@ command-line flags. Every bad value is reported as one ``SettingsError`` line.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 ENV_PREFIX = "STREAMS_"
 SECRET_FIELDS = frozenset({"sasl_password", "ssl_password"})
@@ -238,13 +239,13 @@ def load(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
             continue
         name = key[len(ENV_PREFIX):].lower()
         if name not in known:
-            raise SettingsError(f"unknown setting {key} (known: {', '.join(sorted(known))})")
+            raise unknown_setting(key, name, known, prefix=ENV_PREFIX)
         values[name] = _convert(key, known[name].type, raw)
     for name, raw in overrides.items():
         if raw is None:
             continue
         if name not in known:
-            raise SettingsError(f"unknown setting {name}")
+            raise unknown_setting(name, name, known)
         values[name] = _convert(f"--{name.replace('_', '-')}", known[name].type, raw)
     return Settings(**_read_secret_files(values))
 
@@ -263,3 +264,22 @@ def _read_secret_files(values: dict[str, Any]) -> dict[str, Any]:
         if not values[secret]:
             raise SettingsError(f"{file_field} {path!r} is empty")
     return values
+
+
+def unknown_setting(shown: str, name: str, known: Iterable[str], prefix: str = "") -> SettingsError:
+    """One line: the unknown name, the closest known one, and every known name."""
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    hint = f"; did you mean {prefix}{close[0].upper() if prefix else close[0]}?" if close else ""
+    return SettingsError(f"unknown setting {shown}{hint} (known: {', '.join(names)})")
+
+
+def assignments(items: Iterable[str]) -> dict[str, str]:
+    """``--set NAME=VALUE`` items as {name: value} (dashes in names read as underscores)."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SettingsError(f"--set expects NAME=VALUE, got {item!r}")
+        out[name.strip().replace("-", "_")] = value
+    return out

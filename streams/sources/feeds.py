@@ -35,6 +35,7 @@ import tempfile
 import threading
 from urllib.parse import urlsplit
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
@@ -764,15 +765,12 @@ def run_feeds(settings: Settings, config_path: str, once: bool = False, state_di
         if exporter is not None:
             exporter.shutdown()
             exporter.server_close()
-    log.info("feeds: polled %d, published %d, not modified %d, errors %d",
-             report.polled, report.published, report.not_modified, len(report.errors))
-    if once and not report.ok:
-        for url, kind, message in report.errors:
-            print(f"feed {url}: {kind}: {message}", file=sys.stderr)
-        if report.publish_failures:
-            print(f"{report.publish_failures} feed(s) could not be published", file=sys.stderr)
-        return 1
-    return 0
+    # Each error was logged once as it happened; the command ends with one summary line.
+    kinds = Counter(kind for _, kind, _ in report.errors)
+    by_kind = f" ({', '.join(f'{kind} {n}' for kind, n in sorted(kinds.items()))})" if kinds else ""
+    print(f"feeds: polled {report.polled}, published {report.published}, not modified {report.not_modified}, "
+          f"errors {len(report.errors)}{by_kind}, publish failures {report.publish_failures}", file=sys.stderr)
+    return 1 if once and not report.ok else 0
 
 
 def _install_stop_handlers(stop: threading.Event):

@@ -18,7 +18,7 @@ GRAFANA = REPO / "deploy" / "grafana"
 DASHBOARD = GRAFANA / "dashboards" / "news-streams.json"
 ALERTS = REPO / "deploy" / "prometheus" / "alerts.yml"
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
-PANEL_TYPES = {"row", "timeseries", "stat", "bargauge"}
+PANEL_TYPES = {"row", "timeseries", "stat", "bargauge", "heatmap"}
 METRIC = re.compile(r"\bnews_streams_[a-z0-9_]+")
 
 # Metrics the panels the dashboard promises must query (see deploy/README.md).
@@ -30,13 +30,14 @@ REQUIRED_METRICS = {
     "news_streams_event_articles_total", "news_streams_dead_letters_total",
     "news_streams_outlet_rewrites_total", "news_streams_outlet_articles_total",
     "news_streams_state_entries", "news_streams_rebalances_total", "news_streams_worker_up",
+    "news_streams_stage_duration_seconds_count", "news_streams_assigned_partitions", "news_streams_build_info",
+    "news_streams_feed_polls_total", "news_streams_feed_errors_total",
 }
 
 
 def exported_sample_names() -> set[str]:
     """Every series name streams/metrics.py can expose (counters: _total; histograms: _bucket/_sum/_count)."""
-    suffixes = {"counter": ("_total", "_created"), "gauge": ("",),
-                "histogram": ("_bucket", "_sum", "_count", "_created")}
+    suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count")}
     return {family.name + suffix for family in REGISTRY.collect() for suffix in suffixes[family.type]}
 
 
@@ -123,3 +124,33 @@ def test_alert_rules_use_only_declared_metrics():
 
 def test_panel_types_present(panels):
     assert {"timeseries", "stat", "bargauge"} <= {panel["type"] for panel in panels}
+
+
+def _target_titles(panels, pattern: str) -> set[str]:
+    return {panel["title"] for panel in panels for target in panel.get("targets") or []
+            if re.search(pattern, target.get("expr", ""))}
+
+
+def test_instance_variable_scopes_every_series(dashboard, panels):
+    (variable,) = dashboard["templating"]["list"]
+    assert variable["name"] == "instance" and variable["includeAll"] and variable["multi"]
+    assert variable["allValue"] == ".*"
+    assert "news-streams-feeds" in variable["definition"]
+    selector = re.compile(r"\b(?:news_streams_[a-z0-9_]+|process_[a-z_]+|up)\{([^}]*)\}|\bnews_streams_[a-z0-9_]+\b(?!\{)")
+    for expr in _expressions(panels):
+        for match in selector.finditer(expr):
+            assert match.group(1) is not None and 'instance=~"$instance"' in match.group(1), (match.group(0), expr)
+
+
+def test_panels_that_were_wrong(panels):
+    by_title = {panel["title"]: panel for panel in panels}
+    throughput = " ".join(t["expr"] for t in by_title["Throughput by stage"]["targets"])
+    assert "sum by (stage) (rate(news_streams_stage_duration_seconds_count" in throughput  # every stage
+    lag = by_title["Consumer lag per topic"]["targets"]
+    assert lag[0]["expr"].startswith("sum by (topic) (news_streams_consumer_lag_messages")
+    assigned = by_title["Assigned partitions"]["targets"]
+    assert assigned[0]["expr"].startswith("sum by (topic) (news_streams_assigned_partitions")
+    assert {"heatmap"} <= {panel["type"] for panel in panels}
+    assert _target_titles(panels, r"by \(instance\)") >= {"Articles per worker", "Rebalances and assigned partitions"}
+    assert _target_titles(panels, r"process_cpu_seconds_total") and _target_titles(panels, r"process_resident_memory")
+    assert _target_titles(panels, r'job="news-streams-feeds"') == {"Worker up", "Feed polls and errors (per minute)"}

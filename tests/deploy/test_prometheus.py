@@ -1,12 +1,12 @@
 """Prometheus config, alert rules and every dashboard query, checked by a real Prometheus server.
 
 * promtool checks the config and the rules, and runs the alert unit tests (alerts_test.yml).
-* A real ``prometheus`` (Debian package) scrapes a worker's /metrics every second with the alert
-  rules loaded; then every PromQL expression of the Grafana dashboard and of the alert rules is
-  evaluated through ``/api/v1/query``. All must succeed; every dashboard query must return data.
+* A real ``prometheus`` (Debian package) scrapes a worker's /metrics and a feed poller's every second
+  with the alert rules loaded; then every PromQL expression of the Grafana dashboard and of the alert
+  rules is evaluated through ``/api/v1/query``. All must succeed; every dashboard query must return data.
 
-The target is the ``seeded_worker`` fixture of tests/conftest.py (a real worker after the seed
-articles were processed). ``test_queries_on_synthetic_metrics`` runs the same check against a
+The targets are the ``seeded_worker`` fixture of tests/conftest.py (a real worker after the seed
+articles were processed) and a real ``streams feeds`` process polling an RSS file served on loopback. ``test_queries_on_synthetic_metrics`` runs the same check against a
 stand-in process that sets every metric of streams/metrics.py, so the queries are covered even
 without Kafka.
 
@@ -39,9 +39,12 @@ PROM_DIR = REPO / "deploy" / "prometheus"
 ALERTS = PROM_DIR / "alerts.yml"
 DASHBOARD = REPO / "deploy" / "grafana" / "dashboards" / "news-streams.json"
 JOB = "news-streams"  # the dashboard's up{job="news-streams"} relies on this job name
+FEEDS_JOB = "news-streams-feeds"  # and on this one for the feed poller
+FEED_RSS = REPO / "tests" / "sources" / "data" / "rss.xml"
 
-# Grafana's built-in interval variables, as they would be with 1 s scrapes.
-GRAFANA_VARIABLES = {"__rate_interval": "1m", "__interval": "15s", "__range": "1h"}
+# Grafana's built-in interval variables, as they would be with 1 s scrapes, and the dashboard's
+# `instance` variable set to All.
+GRAFANA_VARIABLES = {"__rate_interval": "1m", "__interval": "15s", "__range": "1h", "instance": ".*"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,22 +124,24 @@ class PrometheusAPI:
         return float(result[0]["value"][1]) if answer.get("status") == "success" and result else None
 
 
-@contextlib.contextmanager
-def prometheus_server(workdir: Path, metrics_url: str) -> Iterator[PrometheusAPI]:
-    """A real Prometheus scraping ``metrics_url`` every second, with deploy/prometheus/alerts.yml loaded."""
-    binary = _binary("prometheus")
+def _scrape_job(job: str, metrics_url: str) -> dict:
     target = urllib.parse.urlsplit(metrics_url)
+    return {"job_name": job, "scheme": target.scheme or "http", "metrics_path": target.path or "/metrics",
+            "static_configs": [{"targets": [target.netloc]}]}
+
+
+@contextlib.contextmanager
+def prometheus_server(workdir: Path, metrics_url: str | dict[str, str]) -> Iterator[PrometheusAPI]:
+    """A real Prometheus scraping ``metrics_url`` (or {job: url}) every second, with
+    deploy/prometheus/alerts.yml loaded."""
+    binary = _binary("prometheus")
+    jobs = {JOB: metrics_url} if isinstance(metrics_url, str) else metrics_url
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(ALERTS, workdir / "alerts.yml")
     config = {
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
         "rule_files": ["alerts.yml"],
-        "scrape_configs": [{
-            "job_name": JOB,
-            "scheme": target.scheme or "http",
-            "metrics_path": target.path or "/metrics",
-            "static_configs": [{"targets": [target.netloc]}],
-        }],
+        "scrape_configs": [_scrape_job(job, url) for job, url in jobs.items()],
     }
     (workdir / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     port = _free_port()
@@ -173,11 +178,11 @@ def prometheus_server(workdir: Path, metrics_url: str) -> Iterator[PrometheusAPI
 
 
 def _wait_for_scrapes(api: PrometheusAPI, samples: int = 5, timeout: float = 60.0) -> None:
-    """Until the target is up and has ≥ ``samples`` scrapes in the last minute (rate() needs two)."""
+    """Until every target is up and has ≥ ``samples`` scrapes in the last minute (rate() needs two)."""
     deadline = time.monotonic() + timeout
     count = None
     while time.monotonic() < deadline:
-        count = api.scalar(f'sum(count_over_time(up{{job="{JOB}"}}[1m])) and on() (min(up{{job="{JOB}"}}) == 1)')
+        count = api.scalar('min(count_over_time(up[1m])) and on() (min(up) == 1)')
         if count is not None and count >= samples:
             return
         time.sleep(0.5)
@@ -254,12 +259,20 @@ def test_alerts_cover_the_required_rules():
     assert names == {"NewsStreamsWorkerDown", "ConsumerLagGrowing", "DeadLettersRising", "EndToEndLatencyP99High"}
 
 
-def test_deploy_config_scrapes_the_worker():
+def test_deploy_config_scrapes_every_worker_and_the_feed_poller():
+    """Workers scale (`--scale worker=N`): found by DNS, one A record per replica, not a fixed target."""
     config = yaml.safe_load((PROM_DIR / "prometheus.yml").read_text())
     assert config["rule_files"] == ["alerts.yml"]
-    job = next(job for job in config["scrape_configs"] if job["job_name"] == JOB)
-    assert job["static_configs"][0]["targets"] == ["worker:9108"]
-    assert job.get("scrape_interval", config["global"].get("scrape_interval")) == "5s"
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    for name, service, port in ((JOB, "worker", 9108), (FEEDS_JOB, "feeds", 9109)):
+        job = next(job for job in config["scrape_configs"] if job["job_name"] == name)
+        assert "static_configs" not in job, name
+        assert job["dns_sd_configs"] == [{"names": [service], "type": "A", "port": port,
+                                          "refresh_interval": "15s"}]
+        assert job.get("scrape_interval", config["global"].get("scrape_interval")) == "5s"
+        assert service in compose, f"no compose service {service!r} for job {name}"
+        assert str(port) in " ".join(str(v) for v in compose[service].get("environment", {}).values()) \
+            or str(port) in " ".join(str(v) for v in compose[service].get("command", [])), (service, port)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,13 +290,78 @@ def _seeded_worker(request):
         pytest.skip(message + " (test_queries_on_synthetic_metrics covers the queries meanwhile)")
 
 
+@contextlib.contextmanager
+def feed_poller(bootstrap: str, workdir: Path) -> Iterator[str]:
+    """A real ``streams feeds`` process polling an RSS file served on loopback every 2 s; yields its
+    metrics URL once it has polled."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+    import uuid
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = FEED_RSS.read_text().replace("{base}", base).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "feeds.yaml"
+    config.write_text(yaml.safe_dump({"feeds": [{"url": f"{base}/rss.xml", "name": "feed.example", "interval_s": 2}]}))
+    port = _free_port()
+    log_path = workdir / "feeds.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streams", "feeds", "--config", str(config), "--metrics-port", str(port),
+             "--state-dir", str(workdir / "state"), "--bootstrap", bootstrap,
+             "--set", f"topic_raw=feeds-{uuid.uuid4().hex[:8]}"],
+            stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"feed poller exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if b"news_streams_feed_polls_total{" in response.read():
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"feed poller did not poll within 60 s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        httpd.shutdown()
+        httpd.server_close()
+
+
 @pytest.mark.slow
 @pytest.mark.kafka
-def test_queries_on_seeded_worker(request, tmp_path):
+def test_queries_on_seeded_worker_and_feed_poller(request, tmp_path):
     _binary("prometheus")  # skip/fail before starting a worker for nothing
     worker = _seeded_worker(request)
-    with prometheus_server(tmp_path / "prometheus", worker.metrics_url) as api:
+    with feed_poller(worker.settings.bootstrap, tmp_path / "feeds") as feeds_url, \
+            prometheus_server(tmp_path / "prometheus", {JOB: worker.metrics_url, FEEDS_JOB: feeds_url}) as api:
         check_all_queries(api)
+        polls = api.scalar(f'sum(news_streams_feed_polls_total{{job="{FEEDS_JOB}"}})')
+        assert polls and polls >= 1, "Prometheus holds no feed polls from the feed poller"
 
 
 # A stand-in for the worker, in its own process so the test process's registry stays untouched.

@@ -49,8 +49,8 @@ def undisturbed(broker, tmp_path_factory, records):
         stop_all(workers)
 
 
-def placed(worker: Worker, stage: str = "dedup") -> float:
-    """Articles this incarnation placed (``dedup``: only the owner of the resolve partition places) or
+def placed(worker: Worker, stage: str = "aggregates") -> float:
+    """Articles this incarnation placed (``aggregates``: only the owner of the resolve partition places) or
     parsed (``parse``: every worker prepares its raw partitions)."""
     try:
         return sum(v for name, labels, v in scrape(worker.settings.metrics_port)
@@ -59,7 +59,7 @@ def placed(worker: Worker, stage: str = "dedup") -> float:
         return 0.0
 
 
-def kill_when(worker: Worker, at_least: float, timeout: float = 180.0, stage: str = "dedup") -> None:
+def kill_when(worker: Worker, at_least: float, timeout: float = 180.0, stage: str = "aggregates") -> None:
     deadline = time.monotonic() + timeout
     while placed(worker, stage) < at_least:
         assert time.monotonic() < deadline, f"worker stuck before {at_least}: {worker.log_path.read_text()[-2000:]}"

@@ -124,6 +124,7 @@ def test_replay_to_unreachable_broker_fails_with_an_error_line(unreachable_repla
     assert outcome["stdout"] == ""
 
 
-def test_replay_to_unreachable_broker_prints_only_one_line(unreachable_replay):
+def test_replay_to_unreachable_broker_prints_what_it_waits_for_then_one_error(unreachable_replay):
     outcome = unreachable_replay()
-    assert len(lines(outcome["stderr"])) == 1, outcome["stderr"]
+    err = lines(outcome["stderr"])
+    assert len(err) == 2 and err[0].startswith(f"streams replay: waiting for Kafka at {UNREACHABLE}"), err

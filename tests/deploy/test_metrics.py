@@ -1,0 +1,123 @@
+"""The worker's /metrics by the book: what promtool accepts, and HELP texts that say what the series hold.
+
+* ``promtool check metrics`` (Debian package ``prometheus``) on a real worker's /metrics after the seeds.
+* Every ``news_streams_*`` family carries exactly the labels it declares, stage labels come from
+  ``metrics.STAGES``, no ``_created`` series, process and build-info series are there.
+* ``stage_duration_seconds`` gets one observation per article per stage, in process and in the worker.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import urllib.request
+
+import pytest
+from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.parser import text_string_to_metric_families
+
+from streams import __version__, metrics
+from tests.unit.conftest import run_seeds, seed_articles
+
+DECLARED = {m._name: m for m in vars(metrics).values() if isinstance(m, (Counter, Gauge, Histogram))}
+CREATED = re.compile(r"^\w+_created(\{.*\})? ", re.MULTILINE)  # a `_created` sample line
+
+
+def _scrape(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
+def _stage_counts(text: str) -> dict[str, float]:
+    return {s.labels["stage"]: s.value for family in text_string_to_metric_families(text)
+            for s in family.samples if s.name == "news_streams_stage_duration_seconds_count"}
+
+
+def _check_families(text: str) -> list[str]:
+    """What disagrees between the exposed families and streams/metrics.py (empty: all agree)."""
+    problems = []
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    for name, family in families.items():
+        if name.startswith("process_"):
+            continue
+        declared = DECLARED.get(name)
+        if declared is None:
+            problems.append(f"{name}: exported but not declared in streams/metrics.py")
+            continue
+        if family.documentation != declared._documentation:
+            problems.append(f"{name}: HELP differs from its declaration")
+        for sample in family.samples:
+            if sample.name.endswith("_created"):
+                problems.append(f"{sample.name}: a _created series")
+            expected = set(declared._labelnames) | ({"le"} if sample.name.endswith("_bucket") else set())
+            if set(sample.labels) != expected:
+                problems.append(f"{sample.name}: labels {sorted(sample.labels)}, declared {sorted(expected)}")
+            stage = sample.labels.get("stage")
+            if stage is not None and stage not in metrics.STAGES:
+                problems.append(f"{sample.name}: stage {stage!r} not in metrics.STAGES")
+    return problems
+
+
+def test_declarations_follow_the_conventions():
+    for name, metric in DECLARED.items():
+        assert name.startswith("news_streams_"), name
+        assert metric._documentation.endswith("."), f"{name}: HELP should be a sentence"
+        if "stage" in metric._labelnames:
+            assert metric in (metrics.ARTICLES_IN, metrics.ARTICLES_OUT, metrics.STAGE_SECONDS), name
+
+
+def test_one_observation_per_article_per_stage_in_process():
+    before = _stage_counts(_exposition())
+    pipeline, results = run_seeds()
+    after = _stage_counts(_exposition())
+    placed = len(results)
+    for stage in metrics.STAGES[1:]:  # no raw records to parse in process
+        assert after.get(stage, 0) - before.get(stage, 0) == placed, (stage, before, after)
+    assert set(pipeline.seconds) == set(metrics.STAGES[1:])
+    assert placed == len(seed_articles())
+
+
+def _exposition() -> str:
+    from prometheus_client import generate_latest
+    return generate_latest(metrics.REGISTRY).decode()
+
+
+def test_exposition_in_process_has_no_created_series_and_has_process_and_build_info():
+    run_seeds()
+    text = _exposition()
+    assert not CREATED.search(text), CREATED.search(text)
+    assert f'news_streams_build_info{{version="{__version__}"}} 1.0' in text
+    assert "process_resident_memory_bytes" in text and "process_cpu_seconds_total" in text
+    assert _check_families(text) == []
+
+
+@pytest.mark.slow
+@pytest.mark.kafka
+def test_worker_metrics_by_the_book(seeded_worker):
+    text = _scrape(seeded_worker.metrics_url)
+    assert _check_families(text) == []
+    assert not CREATED.search(text), CREATED.search(text)
+    assert "process_resident_memory_bytes" in text and "news_streams_build_info" in text
+    published = seeded_worker.published
+    counts = _stage_counts(text)
+    assert counts == {stage: published for stage in metrics.STAGES}, counts
+    settings = seeded_worker.settings
+    lag_topics = {s.labels["topic"] for f in text_string_to_metric_families(text)
+                  for s in f.samples if s.name == "news_streams_consumer_lag_messages"}
+    assert lag_topics <= {settings.topic_raw, settings.topic_keyed, settings.topic_resolve}
+
+
+@pytest.mark.slow
+@pytest.mark.kafka
+def test_promtool_check_metrics_on_a_worker(seeded_worker, tmp_path):
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        message = "`promtool` not found: install the Debian package `prometheus` (`make prometheus`)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    text = _scrape(seeded_worker.metrics_url)
+    result = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and not result.stdout.strip() and not result.stderr.strip(), \
+        result.stdout + result.stderr
