@@ -204,7 +204,14 @@ def run(corpora: Sequence[Prepared], settings: Settings, grid: dict[str, tuple[f
             "baseline_best_on_itself": {"threshold": baseline_grid[base_own], **base[corpus.name][base_own]},
             "prepare_s": corpus.seconds,
         })
+    tuned = [c.name for c in corpora if c.tune]
+    everywhere = choose(f1, tuned)
+    on_all = None if everywhere is None else {
+        "thresholds": grid_points[everywhere], "tuned_on": tuned,
+        "mean_f1": sum(f1[name][everywhere] for name in tuned) / len(tuned),
+        "f1": {name: f1[name][everywhere] for name in f1}}
     return {"task": "events", "mode": "semantic" if settings.semantic else "lexical", "selection": SELECTION,
+            "best_on_all_tuned": on_all,
             "grid": {name: list(values) for name, values in grid.items()}, "grid_points": len(grid_points),
             "baseline_grid": list(baseline_grid), "defaults": {n: getattr(settings, n) for n in grid},
             "corpora": rows, "elapsed_s": time.perf_counter() - started}
@@ -258,6 +265,11 @@ def format_table(result: dict[str, Any]) -> str:
         base = c["baseline"].get("f1")
         lines.append(f"  {c['corpus']:<15} {c['pipeline']['f1']:13.3f} {'-' if base is None else f'{base:.3f}':>13} "
                      f"{c['defaults']['f1']:19.3f} {c['best_on_itself']['f1']:21.3f}")
+    on_all = result.get("best_on_all_tuned")
+    if on_all:
+        point = ", ".join(f"{k}={_num(v)}" for k, v in on_all["thresholds"].items())
+        lines += ["", f"  One setting for all, chosen on every tuned corpus ({', '.join(on_all['tuned_on'])}; not a "
+                      f"transfer figure): {point}, mean F1 {on_all['mean_f1']:.3f}"]
     lines.append("")
     lines.append(f"  P/R/F1: BCubed. {result['elapsed_s']:.0f} s for the grid.")
     return "\n".join(lines)

@@ -120,3 +120,11 @@ def test_loco_corpus_mostly_rejected_is_an_error(lexical: None, tmp_path: Path,
     err = capsys.readouterr().err
     assert err.startswith("error: corpus untitled: no articles scored: 3 of 3 rejected (missing_title 3)")
     assert err.count("\n") == 1
+
+
+def test_one_setting_for_all_tuned_corpora(lexical: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["events", "--loco", "--corpora", str(DATA), "--json", *SMALL_GRID]) == 0
+    result = orjson.loads(capsys.readouterr().out)
+    on_all = result["best_on_all_tuned"]
+    assert sorted(on_all["tuned_on"]) == ["headlines", "long", "lookalike", "pairs"]
+    assert on_all["mean_f1"] == pytest.approx(sum(on_all["f1"][n] for n in on_all["tuned_on"]) / 4)
