@@ -4,12 +4,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install prometheus clean
+# Apache Kafka's jars (Maven Central), for the `apache_kafka` test tier and `streams demo --broker kafka`.
+KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' deploy/kafka/pom.xml)
+KAFKA_LIB     := .kafka/$(KAFKA_VERSION)/lib
+
+.PHONY: demo test install prometheus kafka clean
 
 demo: $(STAMP)
 	$(BIN)/python -m streams demo $(ARGS)
 
-test: $(STAMP) prometheus
+test: $(STAMP) prometheus kafka
 	$(BIN)/python -m pytest -q $(ARGS)
 
 install: $(STAMP)
@@ -29,5 +33,13 @@ prometheus:
 	    || echo "warning: could not install prometheus; its test will be skipped"; \
 	  else echo "warning: prometheus not installed (needs root: apt-get install prometheus); its test will be skipped"; fi; }
 
+# Fetched once per version (a stamp file), then a no-op. Without java or mvn: one line, and the tier is skipped.
+kafka:
+	@if [ -f $(KAFKA_LIB)/.complete ]; then :; \
+	elif ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then \
+	  echo "warning: java or mvn not installed: the Apache Kafka $(KAFKA_VERSION) tests (pytest -m apache_kafka) will be skipped"; \
+	else mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(KAFKA_LIB) \
+	  && touch $(KAFKA_LIB)/.complete; fi
+
 clean:
-	rm -rf $(VENV) .streams-data .pytest_cache
+	rm -rf $(VENV) .streams-data .pytest_cache .kafka
