@@ -110,6 +110,15 @@ class ApacheKafka:
     def replication(self) -> int:
         return self.nodes
 
+    @property
+    def process(self) -> subprocess.Popen | None:
+        """The first node's process (its memory is what ``streams bench`` reports for a one-node broker)."""
+        return self.members[0].process if self.members else None
+
+    @property
+    def describe(self) -> str:
+        return f"Apache Kafka {self.version} ({self.nodes} KRaft node{'s' if self.nodes > 1 else ''})"
+
     def start(self, timeout: float = 90.0) -> "ApacheKafka":
         reason = missing_reason(self.version)
         if reason:

@@ -9,6 +9,7 @@ import faust
 
 from streams.kafka_config import faust_credentials
 from streams.settings import Settings, load
+from streams.topics import request_bytes
 from streams.transport import set_fetch_max_wait
 
 settings: Settings = load()
@@ -29,6 +30,7 @@ app = faust.App(
     producer_acks=-1,
     producer_linger=settings.producer_linger_ms / 1000,
     producer_max_batch_size=262_144,
+    producer_max_request_size=request_bytes(settings),  # the topics' max.message.bytes is above it
     processing_guarantee="at_least_once",
     web_port=settings.web_port,
     web_enabled=True,

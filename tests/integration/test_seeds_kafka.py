@@ -1,4 +1,5 @@
-"""The seeds through the real broker and a real worker process, asserted from the output topics."""
+"""The seeds through a real broker (the embedded Tansu, then Apache Kafka) and a real worker process, asserted
+from the output topics."""
 from __future__ import annotations
 
 import orjson
@@ -13,18 +14,18 @@ ASTANA = {"000_a94de5377cbfe687", "001_52bc99c834f615cc"}
 SAMARKAND, CALL, BEIJING = "002_2bab8afb75e512c1", "003_ea497608403e14fb", "004_8019c449f466b57c"
 
 
-def test_seed_stories_from_topics(seeded_worker):
-    stories = {frozenset(s["articles"]) for s in seeded_worker.outputs.stories.values()}
+def test_seed_stories_from_topics(seeded_any):
+    stories = {frozenset(s["articles"]) for s in seeded_any.outputs.stories.values()}
     assert stories == {frozenset(ASTANA), frozenset({SAMARKAND}), frozenset({CALL}), frozenset({BEIJING})}
-    astana = next(s for s in seeded_worker.outputs.stories.values() if len(s["articles"]) == 2)
+    astana = next(s for s in seeded_any.outputs.stories.values() if len(s["articles"]) == 2)
     joined = next(m for m in astana["members"] if m["kind"] != "new")
     assert joined["kind"] == "paraphrase"
     quotes = {q["a"].lower() for q in joined["evidence"]["shared_quotes"]}
     assert any("high fences" in q for q in quotes)
 
 
-def test_seed_events_from_topics(seeded_worker):
-    events = list(seeded_worker.outputs.events.values())
+def test_seed_events_from_topics(seeded_any):
+    events = list(seeded_any.outputs.events.values())
     assert {frozenset(e["articles"]) for e in events} == {
         frozenset(ASTANA), frozenset({SAMARKAND}), frozenset({CALL}), frozenset({BEIJING})}
     by_article = {a: e for e in events for a in e["articles"]}
@@ -37,22 +38,22 @@ def test_seed_events_from_topics(seeded_worker):
     assert by_article[CALL]["type"] == "call"
 
 
-def test_enriched_records_carry_story_and_event(seeded_worker):
-    enriched = seeded_worker.outputs.enriched
+def test_enriched_records_carry_story_and_event(seeded_any):
+    enriched = seeded_any.outputs.enriched
     assert enriched["001_52bc99c834f615cc"]["duplicate_of"] == "000_a94de5377cbfe687"
     assert enriched["001_52bc99c834f615cc"]["duplicate_kind"] == "paraphrase"
     assert all(r["event_ids"] for r in enriched.values())
 
 
-def test_aggregates_topic(seeded_worker):
-    kinds = {a["kind"] for a in seeded_worker.outputs.aggregates.values()}
+def test_aggregates_topic(seeded_any):
+    kinds = {a["kind"] for a in seeded_any.outputs.aggregates.values()}
     assert kinds == {"event", "outlet", "window"}
-    guardian = seeded_worker.outputs.aggregates["outlet:theguardian.com"]
+    guardian = seeded_any.outputs.aggregates["outlet:theguardian.com"]
     assert guardian["rewrites"] == 1 and guardian["rewrite_share"] == 1.0
 
 
-def test_malformed_records_dead_lettered_and_worker_goes_on(seeded_worker):
-    settings = seeded_worker.settings
+def test_malformed_records_dead_lettered_and_worker_goes_on(seeded_any):
+    settings = seeded_any.settings
     publisher = Publisher(settings)
     publisher.send_bytes(b"this is not json {", key=b"bad-1")
     publisher.send_bytes(orjson.dumps({"id": "bad-2", "title": "A title", "text": "  "}), key=b"bad-2")
@@ -61,8 +62,8 @@ def test_malformed_records_dead_lettered_and_worker_goes_on(seeded_worker):
                     "source": "example.org", "published": "2025-03-03T10:00:00+00:00"})
     publisher.flush()
     publisher.close()
-    expected = seeded_worker.published + 3
-    outputs = seeded_worker.read(complete(expected))
+    expected = seeded_any.published + 3
+    outputs = seeded_any.read(complete(expected))
     reasons = {d["reason"] for d in outputs.dead}
     assert {"not_json", "empty_body"} <= reasons
     assert "after-bad" in outputs.enriched
