@@ -172,8 +172,29 @@ def ensure_topics(settings: Settings, timeout: float | None = None,
                 admin.create_topics(new)
             except TopicAlreadyExistsError:
                 pass
+            wait_for_leaders(admin, [topic.name for topic in new])
     finally:
         admin.close()
+
+
+def wait_for_leaders(admin: Any, names: list[str], timeout: float = 30.0) -> bool:
+    """Until every partition of ``names`` has a leader (Apache Kafka elects them just after CreateTopics
+    answers; a producer sending before gets NotLeaderForPartition and may run out of retries). False if the
+    broker still names none after ``timeout``: the producers' own retries take it from there."""
+    from kafka.errors import KafkaError
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            topics = admin.describe_topics(names)
+        except KafkaError:
+            topics = []
+        led = [t for t in topics if t.get("error_code", 0) == 0 and t.get("partitions")
+               and all(p.get("leader", -1) >= 0 for p in t["partitions"])]
+        if len(led) == len(names):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 # -- the worker's view of the broker: lost state, and outages in the log ------------------------------------------

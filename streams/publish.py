@@ -34,7 +34,9 @@ class Publisher:
         self.topic = self.topic or self.settings.topic_raw
         try:
             self._producer = KafkaProducer(
-                acks="all", enable_idempotence=True, linger_ms=20, batch_size=262144, retries=5,
+                acks="all", enable_idempotence=True, linger_ms=20, batch_size=262144,
+                # retried until delivery_timeout_ms: a leader election (a broker of a cluster lost) takes seconds
+                delivery_timeout_ms=60000,
                 max_request_size=request_bytes(self.settings),
                 request_timeout_ms=30000, max_block_ms=15000,
                 **kafka_python_config(self.settings))
