@@ -190,7 +190,7 @@ def wait_for_leaders(admin: Any, names: list[str], timeout: float = 30.0) -> boo
         except KafkaError:
             topics = []
         led = [t for t in topics if t.get("error_code", 0) == 0 and t.get("partitions")
-               and all(p.get("leader", -1) >= 0 for p in t["partitions"])]
+               and all(p.get("leader_id", -1) >= 0 for p in t["partitions"])]
         if len(led) == len(names):
             return True
         time.sleep(0.1)

@@ -179,7 +179,7 @@ def resolve_leader(settings: Settings) -> int:
     admin = connect_admin(settings)
     try:
         topic = admin.describe_topics([settings.topic_resolve])[0]
-        return topic["partitions"][0]["leader"]
+        return topic["partitions"][0]["leader_id"]
     finally:
         admin.close()
 
