@@ -26,7 +26,7 @@ KAFKA_VERSION = "4.4.0"
 """The Apache Kafka line the project is tested on (deploy/kafka/pom.xml and docker-compose.yml name the same)."""
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAP = os.environ.get("STREAMS_KAFKA_HEAP", "512m")
+HEAP = os.environ.get("NEWS_STREAMS_KAFKA_HEAP", "512m")
 
 LOG4J2 = """\
 status = warn
@@ -44,8 +44,8 @@ logger.state.level = WARN
 
 
 def kafka_lib(version: str = KAFKA_VERSION) -> Path:
-    """The folder of Kafka's jars: ``$STREAMS_KAFKA_LIB``, else ``.kafka/<version>/lib`` in the source tree."""
-    return Path(os.environ.get("STREAMS_KAFKA_LIB") or ROOT / ".kafka" / version / "lib")
+    """The folder of Kafka's jars: ``$NEWS_STREAMS_KAFKA_LIB``, else ``.kafka/<version>/lib`` in the source tree."""
+    return Path(os.environ.get("NEWS_STREAMS_KAFKA_LIB") or ROOT / ".kafka" / version / "lib")
 
 
 def missing_reason(version: str = KAFKA_VERSION) -> str:
