@@ -4,17 +4,21 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install prometheus dashboard-snapshot clean
+# Apache Kafka's jars (Maven Central), for the `apache_kafka` test tier and `streams demo --broker kafka`.
+KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' deploy/kafka/pom.xml)
+KAFKA_LIB     := .kafka/$(KAFKA_VERSION)/lib
+
+.PHONY: demo test install prometheus kafka dashboard-snapshot clean
 
 demo: $(STAMP)
 	$(BIN)/python -m streams demo $(ARGS)
 
-test: $(STAMP) prometheus
+test: $(STAMP) prometheus kafka
 	$(BIN)/python -m pytest -q $(ARGS)
 
 install: $(STAMP)
 
-# torch first: pip takes the local CPU wheel for the exact pin instead of a multi-GB CUDA build.
+# torch pinned and first; from PyPI it is the CUDA build (several GB, runs on the CPU): see docs/operations.md.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -34,5 +38,13 @@ prometheus:
 dashboard-snapshot: $(STAMP) prometheus
 	$(BIN)/python deploy/grafana/snapshot.py --out docs/dashboard.png $(ARGS)
 
+# Fetched once per version (a stamp file), then a no-op. Without java or mvn: one line, and the tier is skipped.
+kafka:
+	@if [ -f $(KAFKA_LIB)/.complete ]; then :; \
+	elif ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then \
+	  echo "warning: java or mvn not installed: the Apache Kafka $(KAFKA_VERSION) tests (pytest -m apache_kafka) will be skipped"; \
+	else mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(KAFKA_LIB) \
+	  && touch $(KAFKA_LIB)/.complete; fi
+
 clean:
-	rm -rf $(VENV) .streams-data .pytest_cache
+	rm -rf $(VENV) .streams-data .pytest_cache .kafka

@@ -10,6 +10,7 @@ import faust
 from streams.kafka_config import faust_credentials
 from streams.redact import redact_logs
 from streams.settings import Settings, load
+from streams.topics import request_bytes
 from streams.transport import set_fetch_max_wait
 
 settings: Settings = load()
@@ -31,9 +32,9 @@ app = faust.App(
     producer_acks=-1,
     producer_linger=settings.producer_linger_ms / 1000,
     producer_max_batch_size=262_144,
-    # Faust's default (1,000,000 bytes) is below what a valid 2 MB raw article turns into (its registration
-    # carries the cleaned text): every derived record up to settings.internal_record_bytes must fit.
-    producer_max_request_size=settings.producer_request_bytes,
+    # Every derived record up to settings.internal_record_bytes must fit (Faust's default is 1,000,000 bytes);
+    # the topics' max.message.bytes is above it (streams/topics.py).
+    producer_max_request_size=request_bytes(settings),
     processing_guarantee="at_least_once",
     web_port=settings.web_port,
     web_bind=settings.bind_address,

@@ -6,7 +6,7 @@ CLI (wired as ``python -m streams bench ...``)::
                             [--bootstrap HOST:PORT] [--dataset FILE.jsonl] [--json] [--micro]
     python -m streams bench --long-run [--articles N] [--every N] [--semantic on|off] [--json]
 
-End to end: an embedded broker (unless ``--bootstrap``), fresh topics, K worker processes,
+End to end: a local broker (``--broker tansu`` or ``kafka``; none with ``--bootstrap``), fresh topics, K worker processes,
 N generated articles published at full speed (or ``--rate`` per second), and every enriched
 output read back. Reported: throughput (first publish -> last enriched ``processed_at``),
 publish->tagged latency percentiles (``processed_at - sent_at`` of each enriched record),
@@ -629,7 +629,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="MiniLM paraphrase signal (default: the semantic setting)")
     parser.add_argument("--rate", type=_positive(float), default=None,
                         help="publish rate, articles/s (default: full speed)")
-    parser.add_argument("--bootstrap", help="use this Kafka instead of starting the embedded broker")
+    parser.add_argument("--bootstrap", help="use this Kafka instead of starting a local broker")
+    parser.add_argument("--broker", choices=("tansu", "kafka"), default="tansu",
+                        help="the local broker to start: tansu (embedded, default) or kafka (Apache Kafka, `make kafka`)")
     parser.add_argument("--partitions", type=_positive(int), default=4, help="partitions of the bench topics")
     parser.add_argument("--dataset", default=None,
                         help=f"labelled JSONL articles added to the seeds (default {DEFAULT_DATASET} when present; "
@@ -682,6 +684,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.micro and (args.workers or args.rate or args.bootstrap):
             raise UsageError("--micro runs in process: --workers, --rate and --bootstrap do not apply")
+        if args.broker != "tansu" and (args.micro or args.long_run or args.bootstrap):
+            raise UsageError("--broker starts a local broker: --micro, --long-run and --bootstrap do not apply")
         if args.long_run and (args.micro or args.workers or args.rate or args.bootstrap):
             raise UsageError("--long-run runs in process: --micro, --workers, --rate and --bootstrap do not apply")
         if args.every is not None and not args.long_run:
@@ -760,15 +764,15 @@ def _long_run(settings: Settings, seeds: Path, dataset: Path | None, args: argpa
 
 def _run_all(settings: Settings, records: list[dict], args: argparse.Namespace, workdir: Path,
              say: Callable[..., None]) -> dict[str, Any]:
-    from streams.broker import EmbeddedBroker
+    from streams.broker import local_broker
 
     counts = args.workers or [1]
     timeout = args.timeout or 120.0 + len(records) * (1.0 if settings.semantic else 0.3)
     broker = None
     if not args.bootstrap:
-        broker = EmbeddedBroker(log_path=workdir / "broker.log").start()
+        broker = local_broker(args.broker, workdir).start()
         settings = settings.replace(bootstrap=broker.bootstrap)
-        say(f"bench: embedded broker on {broker.bootstrap}")
+        say(f"bench: {broker.describe} on {broker.bootstrap}")
     try:
         runs = [run_e2e(settings, records, k, args.rate, workdir, timeout, args.partitions, say) for k in counts]
         broker_rss = proc_status(broker.process.pid, "VmHWM") if broker else None
@@ -777,6 +781,7 @@ def _run_all(settings: Settings, records: list[dict], args: argparse.Namespace, 
             broker.stop()
     for run in runs:
         run["broker_peak_rss_bytes"] = broker_rss
+        run["broker"] = broker.describe if broker else f"external ({settings.bootstrap})"
     if len(runs) == 1:
         return runs[0]
     smallest = min(runs, key=lambda r: r["workers"])

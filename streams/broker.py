@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from streams.kafka_config import kafka_python_config
 from streams.settings import Settings
+from streams.topics import topic_specs
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +90,30 @@ class EmbeddedBroker:
                 self.process.kill()
                 self.process.wait()
 
+    @property
+    def describe(self) -> str:
+        return "embedded broker (Tansu)"
+
     def __enter__(self) -> "EmbeddedBroker":
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+BROKERS = ("tansu", "kafka")
+"""What ``--broker`` of ``streams demo`` and ``streams bench`` starts: the embedded Tansu or Apache Kafka."""
+
+
+def local_broker(kind: str, workdir: Path) -> Any:
+    """A broker to start on this machine (a context manager with ``bootstrap``, ``process`` and ``describe``):
+    ``tansu``, the embedded one (no Java), or ``kafka``, a single-node Apache Kafka from the jars of `make kafka`."""
+    if kind == "kafka":
+        from streams.apache_kafka import ApacheKafka
+        return ApacheKafka(workdir / "kafka")
+    if kind != "tansu":
+        raise BrokerError(f"unknown broker {kind!r} (choose one of: {', '.join(BROKERS)})")
+    return EmbeddedBroker(log_path=workdir / "broker.log")
 
 
 def connect_admin(settings: Settings, timeout: float | None = None,
@@ -139,27 +159,42 @@ def ensure_topics(settings: Settings, timeout: float | None = None,
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    partitions = {name: settings.partitions for name in (
-        settings.topic_raw, settings.topic_enriched, settings.topic_stories, settings.topic_events,
-        settings.topic_aggregates, settings.topic_dead, settings.topic_keyed)}
-    # The resolve stage needs one order: one partition. Created here, before any client subscribes, because a
-    # broker that auto-creates topics (Tansu does, with 4 partitions) would otherwise pick the count.
-    partitions[settings.topic_resolve] = 1
-    compacted = {settings.topic_stories, settings.topic_events, settings.topic_aggregates}
+    # The resolve topic has one partition. Created here, before any client subscribes, because a broker that
+    # auto-creates topics (Tansu does, with 4 partitions) would otherwise pick the count.
+    specs = topic_specs(settings)
     admin = connect_admin(settings, timeout, on_wait)
     try:
         existing = set(admin.list_topics())
-        size = {"max.message.bytes": str(settings.producer_request_bytes)}  # what the worker may send (issue 15)
-        new = [NewTopic(name, count, settings.replication,
-                        topic_configs={**size, "cleanup.policy": "compact"} if name in compacted else size)
-               for name, count in partitions.items() if name not in existing]
+        new = [NewTopic(spec.name, spec.partitions, spec.replication, topic_configs=spec.configs)
+               for spec in specs if spec.name not in existing]
         if new:
             try:
                 admin.create_topics(new)
             except TopicAlreadyExistsError:
                 pass
+            wait_for_leaders(admin, [topic.name for topic in new])
     finally:
         admin.close()
+
+
+def wait_for_leaders(admin: Any, names: list[str], timeout: float = 30.0) -> bool:
+    """Until every partition of ``names`` has a leader (Apache Kafka elects them just after CreateTopics
+    answers; a producer sending before gets NotLeaderForPartition and may run out of retries). False if the
+    broker still names none after ``timeout``: the producers' own retries take it from there."""
+    from kafka.errors import KafkaError
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            topics = admin.describe_topics(names)
+        except KafkaError:
+            topics = []
+        led = [t for t in topics if t.get("error_code", 0) == 0 and t.get("partitions")
+               and all(p.get("leader_id", -1) >= 0 for p in t["partitions"])]
+        if len(led) == len(names):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 # -- the worker's view of the broker: lost state, and outages in the log ------------------------------------------

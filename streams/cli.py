@@ -174,7 +174,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _stop_on_sigterm()
     return run_demo(settings, seeds=args.seeds, as_json=args.json, keep_running=args.keep_running,
-                    timeout=args.timeout)
+                    timeout=args.timeout, broker=args.broker)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -268,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep-running", action="store_true", help="keep broker, worker and metrics up")
     demo.add_argument("--timeout", type=_positive(float), default=180.0,
                       help="seconds to wait for every article to be processed (default 180)")
+    demo.add_argument("--broker", choices=("tansu", "kafka"), default="tansu",
+                      help="tansu: the embedded broker (default, no Java); kafka: Apache Kafka (needs `make kafka`)")
     demo.set_defaults(func=cmd_demo)
 
     for name, func, text in (("eval", cmd_eval, "evaluate dedup or events on a labelled JSONL file"),

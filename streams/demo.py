@@ -1,4 +1,5 @@
-"""`streams demo`: embedded broker + worker + seed replay + report, then stop everything."""
+"""`streams demo`: a local broker (the embedded Tansu, or Apache Kafka with ``--broker kafka``) + worker + seed
+replay + report, then stop everything."""
 from __future__ import annotations
 
 import logging
@@ -13,7 +14,7 @@ from pathlib import Path
 import orjson
 
 from streams import report
-from streams.broker import EmbeddedBroker, ensure_topics, free_port, wait_for_port
+from streams.broker import ensure_topics, free_port, local_broker, wait_for_port
 from streams.outputs import Outputs, read_outputs_sync
 from streams.replay import replay
 from streams.settings import Settings
@@ -80,15 +81,15 @@ def port_or_free(port: int) -> int:
 
 
 def run_demo(settings: Settings, seeds: str = "seeds", as_json: bool = False, keep_running: bool = False,
-             timeout: float = 180.0) -> int:
+             timeout: float = 180.0, broker: str = "tansu") -> int:
     source = open_source(seeds)
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     say = (lambda *a: print(*a, file=sys.stderr)) if as_json else print
-    with EmbeddedBroker(log_path=data_dir / "broker.log") as broker:
+    with local_broker(broker, data_dir) as broker:
         settings = settings.replace(bootstrap=broker.bootstrap, metrics_port=port_or_free(settings.metrics_port),
                                     web_port=free_port(), data_dir=str(data_dir / "worker"))
-        say(f"demo: embedded broker on {broker.bootstrap}")
+        say(f"demo: {broker.describe} on {broker.bootstrap}")
         ensure_topics(settings)
         worker = Worker(settings, data_dir / "worker.log").start()
         try:

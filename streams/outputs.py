@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -80,13 +80,23 @@ async def read_outputs(settings: Settings, done: Callable[[Outputs], bool], time
     return outputs
 
 
+async def partitions_of(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> set[TopicPartition]:
+    """The partitions of ``topics`` that exist now, for a consumer without a subscription.
+
+    Such a consumer's metadata requests name no topic unless told which: the embedded broker then answers with
+    every topic, Apache Kafka with none. So the topics are named (``add_topic``) and the metadata refreshed."""
+    client = consumer._client
+    missing = [topic for topic in topics if not consumer.partitions_for_topic(topic)]
+    if missing:
+        for topic in missing:
+            client.add_topic(topic)
+        await client.force_metadata_update()
+    return {TopicPartition(topic, p) for topic in topics for p in consumer.partitions_for_topic(topic) or ()}
+
+
 async def _assign(consumer: AIOKafkaConsumer, kinds: dict[str, str], assigned: set) -> set:
-    partitions = set()
-    for topic in kinds:
-        for p in consumer.partitions_for_topic(topic) or ():
-            partitions.add(TopicPartition(topic, p))
+    partitions = await partitions_of(consumer, kinds)  # topics may not exist yet
     if not partitions:
-        await consumer._client.force_metadata_update()  # topics may not exist yet
         return assigned
     if partitions != assigned:
         positions = {tp: await consumer.position(tp) for tp in assigned}

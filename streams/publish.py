@@ -10,6 +10,7 @@ import orjson
 from streams.kafka_config import kafka_python_config
 from streams.settings import Settings
 from streams.sources.base import RawRecord, article_id
+from streams.topics import request_bytes
 
 
 class PublishError(RuntimeError):
@@ -34,8 +35,10 @@ class Publisher:
         self.topic = self.topic or self.settings.topic_raw
         try:
             self._producer = KafkaProducer(
-                acks="all", enable_idempotence=True, linger_ms=20, batch_size=262144, retries=5,
-                max_request_size=max(1_048_576, self.settings.max_record_bytes * 2),
+                acks="all", enable_idempotence=True, linger_ms=20, batch_size=262144,
+                # retried until delivery_timeout_ms: a leader election (a broker of a cluster lost) takes seconds
+                delivery_timeout_ms=60000,
+                max_request_size=request_bytes(self.settings),
                 request_timeout_ms=30000, max_block_ms=15000,
                 **kafka_python_config(self.settings))
         except KafkaError as exc:

@@ -1,5 +1,9 @@
-"""Shared fixtures: an embedded Kafka-protocol broker on a free loopback port, and a real worker
-that has processed the seed articles."""
+"""Shared fixtures: an embedded Kafka-protocol broker (Tansu) and Apache Kafka on free loopback ports, and
+real workers that have processed the seed articles.
+
+``any_broker`` runs a test on both engines: its Apache Kafka variant is marked ``apache_kafka``
+(``pytest -m apache_kafka`` runs that tier alone) and is skipped, with the reason, where java or the
+Kafka jars (``make kafka``) are missing."""
 from __future__ import annotations
 
 import os
@@ -9,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from streams.apache_kafka import ApacheKafka, missing_reason
 from streams.broker import EmbeddedBroker, ensure_topics, free_port
 from streams.demo import Worker
 from streams.outputs import Outputs, read_outputs_sync
@@ -28,6 +33,45 @@ def broker(tmp_path_factory):
     """A Tansu broker for the whole test session (memory only, gone when stopped)."""
     with EmbeddedBroker(log_path=tmp_path_factory.mktemp("broker") / "broker.log") as running:
         yield running
+
+
+FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figure():
+    """Report a measured figure: printed at once (seen with -s) and again in the run's summary."""
+    def say(line: str) -> None:
+        FIGURES.append(line)
+        print(line)
+    return say
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
+def skip_without_apache_kafka() -> None:
+    reason = missing_reason()
+    if reason:
+        pytest.skip(f"Apache Kafka tier skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def apache_kafka(tmp_path_factory):
+    """A single-node Apache Kafka (KRaft) for the whole test session."""
+    skip_without_apache_kafka()
+    with ApacheKafka(tmp_path_factory.mktemp("apache-kafka")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session", params=["tansu", pytest.param("apache-kafka", marks=pytest.mark.apache_kafka)])
+def any_broker(request):
+    """The test runs once on the embedded Tansu broker and once on Apache Kafka."""
+    return request.getfixturevalue("broker" if request.param == "tansu" else "apache_kafka")
 
 
 def kafka_settings(bootstrap: str, tmp: Path, **changes) -> Settings:
@@ -62,11 +106,9 @@ def complete(published: int):
     return lambda o: len(o.enriched) + len(o.dead) >= published and bool(o.events)
 
 
-@pytest.fixture(scope="session")
-def seeded_worker(broker, tmp_path_factory):
+def seed(bootstrap: str, tmp: Path):
     """A real worker process that has processed every seed article (outputs read from the topics)."""
-    tmp = tmp_path_factory.mktemp("seeded")
-    settings = kafka_settings(broker.bootstrap, tmp)
+    settings = kafka_settings(bootstrap, tmp)
     ensure_topics(settings)
     worker = Worker(settings, tmp / "worker.log").start()
     try:
@@ -77,3 +119,24 @@ def seeded_worker(broker, tmp_path_factory):
         yield RunningWorker(settings, worker, summary.published, outputs)
     finally:
         worker.stop()
+
+
+@pytest.fixture(scope="session")
+def seeded_worker(broker, tmp_path_factory):
+    """The seeds processed by a worker on the embedded broker."""
+    yield from seed(broker.bootstrap, tmp_path_factory.mktemp("seeded"))
+
+
+@pytest.fixture(scope="session")
+def seeded_apache_kafka(apache_kafka, tmp_path_factory):
+    """The seeds processed by a worker on Apache Kafka."""
+    yield from seed(apache_kafka.bootstrap, tmp_path_factory.mktemp("seeded-apache-kafka"))
+
+
+@pytest.fixture(scope="session", params=["tansu", pytest.param("apache-kafka", marks=pytest.mark.apache_kafka)])
+def seeded_any(request):
+    """The seeded worker on each engine (the Tansu one is shared with the other tests of ``seeded_worker``)."""
+    if request.param == "tansu":
+        return request.getfixturevalue("seeded_worker")
+    skip_without_apache_kafka()
+    return request.getfixturevalue("seeded_apache_kafka")

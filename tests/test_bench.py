@@ -8,6 +8,7 @@ import pytest
 
 from streams import bench, longrun
 from streams.bench import STAGES, main
+from tests.conftest import skip_without_apache_kafka
 
 LATENCY_KEYS = ("p50", "p95", "p99", "max")
 
@@ -20,8 +21,12 @@ def _run(capsys, argv: list[str]) -> dict:
 
 
 @pytest.mark.kafka
-def test_end_to_end_report_shape(capsys):
-    report = _run(capsys, ["--articles", "40", "--semantic", "off", "--json"])
+@pytest.mark.parametrize("broker", ["tansu", pytest.param("kafka", marks=pytest.mark.apache_kafka)])
+def test_end_to_end_report_shape(capsys, broker):
+    if broker == "kafka":
+        skip_without_apache_kafka()
+    report = _run(capsys, ["--articles", "40", "--semantic", "off", "--broker", broker, "--json"])
+    assert report["broker"].startswith("Apache Kafka 4.4.0" if broker == "kafka" else "embedded broker (Tansu)")
     assert report["articles"] == 40
     assert report["workers"] == 1 and report["semantic"] is False and report["rate"] is None
     assert report["articles_per_s"] > 0

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.demo import Worker
-from streams.outputs import Outputs, read_outputs_sync
+from streams.outputs import Outputs, partitions_of, read_outputs_sync
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +70,7 @@ def count_records(settings: Settings, topic: str, timeout: float = 10.0) -> int:
         consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
         await consumer.start()
         try:
-            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            partitions = sorted(await partitions_of(consumer, [topic]))
             if not partitions:
                 return 0
             consumer.assign(partitions)
@@ -138,7 +138,7 @@ def raw_keys(settings: Settings, topic: str, timeout: float = 10.0) -> Counter:
         await consumer.start()
         keys: Counter = Counter()
         try:
-            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            partitions = sorted(await partitions_of(consumer, [topic]))
             if not partitions:
                 return keys
             consumer.assign(partitions)

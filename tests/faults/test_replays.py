@@ -1,4 +1,5 @@
-"""Replays and a killed replayer, through real `streams replay` processes, the broker and a worker.
+"""Replays and a killed replayer, through real `streams replay` processes, the broker and a worker (on the embedded
+broker and on Apache Kafka).
 
 The seeds are replayed twice, then a replayer publishing a JSONL file is SIGKILLed part-way and started again
 from the top. Nothing may be counted twice: each article gets one decision (one enriched record with its dedup
@@ -54,11 +55,11 @@ class Replayed:
 
 
 @pytest.fixture(scope="module")
-def replayed(broker, tmp_path_factory) -> Replayed:
+def replayed(any_broker, tmp_path_factory) -> Replayed:
     tmp = tmp_path_factory.mktemp("replays")
-    # The seeds span 2022-2025: replayed again after the 2025 one, the 2022 seed is years behind its partition,
-    # beyond the default horizon (two weeks): it is recognised as a replay of a forgotten id, not too_late.
-    settings = kafka_settings(broker.bootstrap, tmp, semantic=False)
+    # The written articles span 2022-2025: replayed again after the 2025 one, the 2022 one is years behind its
+    # partition, beyond the default horizon (two weeks): it is recognised as a replay of a forgotten id, not too_late.
+    settings = kafka_settings(any_broker.bootstrap, tmp, semantic=False)
     ensure_topics(settings)
     worker = start_worker(settings, tmp / "worker.log")
     try:

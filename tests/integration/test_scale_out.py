@@ -1,4 +1,5 @@
-"""Issue #3 scale-out: two worker processes on the embedded broker find the same stories as one worker.
+"""Issue #3 scale-out: two worker processes find the same stories as one worker, on the embedded broker and on
+Apache Kafka.
 
 Candidates meet on the partition of a shared key (streams/keys.py), wherever they were prepared, and
 stories are the connected components of the verdicts, so the grouping does not depend on which worker
@@ -26,8 +27,8 @@ def records():
 
 
 @pytest.fixture(scope="module")
-def one_worker(broker, tmp_path_factory, records):
-    return run(broker, tmp_path_factory.mktemp("one"), records, workers=1)[0]
+def one_worker(any_broker, tmp_path_factory, records):
+    return run(any_broker, tmp_path_factory.mktemp("one"), records, workers=1)[0]
 
 
 def run(broker, tmp, records, workers: int):
@@ -43,9 +44,9 @@ def run(broker, tmp, records, workers: int):
         stop_all(running)
 
 
-def test_two_workers_find_the_same_stories_as_one(broker, tmp_path, records, one_worker):
+def test_two_workers_find_the_same_stories_as_one(any_broker, tmp_path, records, one_worker):
     one = one_worker
-    two, parsed = run(broker, tmp_path / "two", records, workers=2)
+    two, parsed = run(any_broker, tmp_path / "two", records, workers=2)
     assert story_sets(two) == story_sets(one)
     joined = [s for s in story_sets(one) if len(s) > 1]
     assert len(joined) >= 5, "the corpus must give dedup real work"
@@ -55,10 +56,10 @@ def test_two_workers_find_the_same_stories_as_one(broker, tmp_path, records, one
     assert all(n > 0 for n in parsed) and sum(parsed) == len(records)  # both workers prepared articles
 
 
-def test_workers_agree_with_the_in_process_pipeline(broker, tmp_path, records, one_worker):
+def test_workers_agree_with_the_in_process_pipeline(any_broker, tmp_path, records, one_worker):
     """The distributed run (4 keyed partitions) groups exactly like one process with one partition."""
     outputs = one_worker
-    pipeline = Pipeline(kafka_settings(broker.bootstrap, tmp_path))
+    pipeline = Pipeline(kafka_settings(any_broker.bootstrap, tmp_path))
     story_of: dict[str, str] = {}
     renamed: dict[str, str] = {}  # a merged-away story -> the story that absorbed it
     for record in records:

@@ -1,4 +1,5 @@
-"""The seeds through the real broker and a real worker process, asserted from the output topics."""
+"""The seeds through a real broker (the embedded Tansu, then Apache Kafka) and a real worker process, asserted
+from the output topics."""
 from __future__ import annotations
 
 import orjson
@@ -15,17 +16,17 @@ UZBEKISTAN, CALL, BEIJING = "002_053fdb81387a560d", "003_662a1b50f96ecb48", "004
 GOLD = {frozenset(ASTANA), frozenset({UZBEKISTAN}), frozenset({CALL}), frozenset({BEIJING})}
 
 
-def test_seed_stories_from_topics(seeded_worker):
-    stories = {frozenset(s["articles"]) for s in seeded_worker.outputs.stories.values()}
+def test_seed_stories_from_topics(seeded_any):
+    stories = {frozenset(s["articles"]) for s in seeded_any.outputs.stories.values()}
     assert stories == GOLD
-    astana = next(s for s in seeded_worker.outputs.stories.values() if len(s["articles"]) == 2)
+    astana = next(s for s in seeded_any.outputs.stories.values() if len(s["articles"]) == 2)
     joined = next(m for m in astana["members"] if m["kind"] != "new")
     assert joined["kind"] == "paraphrase"  # a rewrite, not a copy: 5-shingle Jaccard 0.06
     assert joined["similarity"]["jaccard_5shingle"] < 0.2 and joined["similarity"]["lead_cosine"] >= 0.85
 
 
-def test_seed_events_from_topics(seeded_worker):
-    events = list(seeded_worker.outputs.events.values())
+def test_seed_events_from_topics(seeded_any):
+    events = list(seeded_any.outputs.events.values())
     assert {frozenset(e["articles"]) for e in events} == GOLD
     by_article = {a: e for e in events for a in e["articles"]}
     astana, uzbekistan = by_article["000_6e96537bbe03daf4"], by_article[UZBEKISTAN]
@@ -42,8 +43,8 @@ def test_seed_events_from_topics(seeded_worker):
         assert set(event["actors"]) == {"Xi Jinping", "Vladimir Putin"}
 
 
-def test_enriched_records_say_only_what_the_text_says(seeded_worker):
-    enriched = seeded_worker.outputs.enriched
+def test_enriched_records_say_only_what_the_text_says(seeded_any):
+    enriched = seeded_any.outputs.enriched
     assert set(enriched) == {*ASTANA, UZBEKISTAN, CALL, BEIJING}
     assert {enriched[a]["duplicate_kind"] for a in ASTANA} == {None, "paraphrase"}
     assert all(r["event_ids"] for r in enriched.values())
@@ -55,16 +56,16 @@ def test_enriched_records_say_only_what_the_text_says(seeded_worker):
     assert "Benzinga Neuro" in enriched["000_6e96537bbe03daf4"]["source_evidence"]
 
 
-def test_aggregates_topic(seeded_worker):
-    aggregates = seeded_worker.outputs.aggregates
+def test_aggregates_topic(seeded_any):
+    aggregates = seeded_any.outputs.aggregates
     assert {a["kind"] for a in aggregates.values()} == {"event", "outlet", "window"}
     astana = next(a for a in aggregates.values() if a["kind"] == "event" and a["articles"] == 2)
     assert (astana["stories"], astana["duplicate_ratio"]) == (1, 0.5)
     assert aggregates["outlet:unknown"]["articles"] == 2
 
 
-def test_malformed_records_dead_lettered_and_worker_goes_on(seeded_worker):
-    settings = seeded_worker.settings
+def test_malformed_records_dead_lettered_and_worker_goes_on(seeded_any):
+    settings = seeded_any.settings
     publisher = Publisher(settings)
     publisher.send_bytes(b"this is not json {", key=b"bad-1")
     publisher.send_bytes(orjson.dumps({"id": "bad-2", "title": "* * *", "text": "  "}), key=b"bad-2")
@@ -73,8 +74,8 @@ def test_malformed_records_dead_lettered_and_worker_goes_on(seeded_worker):
                     "source": "example.org"})
     publisher.flush()
     publisher.close()
-    expected = seeded_worker.published + 3
-    outputs = seeded_worker.read(complete(expected))
+    expected = seeded_any.published + 3
+    outputs = seeded_any.read(complete(expected))
     reasons = {d["reason"] for d in outputs.dead}
     assert {"not_json", "empty_body"} <= reasons
     assert "after-bad" in outputs.enriched

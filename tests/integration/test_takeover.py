@@ -17,14 +17,11 @@ import time
 
 import pytest
 
-from streams.bench import scrape
 from streams.broker import ensure_topics
-from streams.demo import Worker
-from streams.outputs import Outputs
 
 from tests.conftest import kafka_settings
-from tests.integration.workers import corpus, publish, read_all, start_workers, stop_all, story_sets, \
-    wait_assigned
+from tests.integration.workers import assert_exactly_once, corpus, kill_when, publish, read_all, start_workers, \
+    stop_all, summary, wait_assigned
 
 pytestmark = pytest.mark.kafka
 ARTICLES = 2000
@@ -47,37 +44,6 @@ def undisturbed(broker, tmp_path_factory, records):
         return read_all(settings, {r["id"] for r in records})
     finally:
         stop_all(workers)
-
-
-def placed(worker: Worker, stage: str = "aggregates") -> float:
-    """Articles this incarnation placed (``aggregates``: only the owner of the resolve partition places) or
-    parsed (``parse``: every worker prepares its raw partitions)."""
-    try:
-        return sum(v for name, labels, v in scrape(worker.settings.metrics_port)
-                   if name == "news_streams_articles_out_total" and labels.get("stage") == stage)
-    except OSError:
-        return 0.0
-
-
-def kill_when(worker: Worker, at_least: float, timeout: float = 180.0, stage: str = "aggregates") -> None:
-    deadline = time.monotonic() + timeout
-    while placed(worker, stage) < at_least:
-        assert time.monotonic() < deadline, f"worker stuck before {at_least}: {worker.log_path.read_text()[-2000:]}"
-        time.sleep(0.1)
-    worker.kill()
-
-
-def summary(outputs: Outputs) -> dict:
-    """What must equal an undisturbed run: stories, events (members and ids) and every aggregate record."""
-    events = {e["id"]: sorted(e["articles"]) for e in outputs.events.values()}
-    return {"stories": story_sets(outputs), "events": events, "aggregates": outputs.aggregates}
-
-
-def assert_exactly_once(outputs: Outputs, ids: set[str]) -> None:
-    assert ids <= set(outputs.enriched)
-    for kind in ("stories", "events"):
-        members = [a for record in getattr(outputs, kind).values() for a in record["articles"]]
-        assert len(members) == len(set(members)) == len(ids), kind
 
 
 def test_sigkill_during_replay_loses_nothing_and_counts_nothing_twice(broker, tmp_path, records, undisturbed):

@@ -85,3 +85,34 @@ def story_sets(outputs: Outputs) -> set[frozenset[str]]:
 def stop_all(workers: Sequence[Worker]) -> None:
     for worker in workers:
         worker.stop()
+
+
+def placed(worker: Worker, stage: str = "aggregates") -> float:
+    """Articles this incarnation placed (``aggregates``: only the owner of the resolve partition places) or
+    parsed (``parse``: every worker prepares its raw partitions)."""
+    try:
+        return sum(v for name, labels, v in scrape(worker.settings.metrics_port)
+                   if name == "news_streams_articles_out_total" and labels.get("stage") == stage)
+    except OSError:
+        return 0.0
+
+
+def kill_when(worker: Worker, at_least: float, timeout: float = 180.0, stage: str = "aggregates") -> None:
+    deadline = time.monotonic() + timeout
+    while placed(worker, stage) < at_least:
+        assert time.monotonic() < deadline, f"worker stuck before {at_least}: {worker.log_path.read_text()[-2000:]}"
+        time.sleep(0.1)
+    worker.kill()
+
+
+def summary(outputs: Outputs) -> dict:
+    """What must equal an undisturbed run: stories, events (members and ids) and every aggregate record."""
+    events = {e["id"]: sorted(e["articles"]) for e in outputs.events.values()}
+    return {"stories": story_sets(outputs), "events": events, "aggregates": outputs.aggregates}
+
+
+def assert_exactly_once(outputs: Outputs, ids: set[str]) -> None:
+    assert ids <= set(outputs.enriched)
+    for kind in ("stories", "events"):
+        members = [a for record in getattr(outputs, kind).values() for a in record["articles"]]
+        assert len(members) == len(set(members)) == len(ids), kind
