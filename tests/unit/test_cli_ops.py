@@ -167,11 +167,14 @@ def _running(pid: int) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.kafka
-def test_demo_keep_running_stops_broker_and_worker_on_sigterm(tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streams", "demo", "--keep-running", "--set", "semantic=false",
-         "--set", f"data_dir={tmp_path / 'data'}"],
-        cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("args, ready", [
+    (["demo", "--keep-running", "--set", "semantic=false"], "demo: running"),
+    (["bench", "--articles", "400", "--rate", "5", "--set", "semantic=off"], "bench: 1 worker(s) ready"),
+], ids=["demo", "bench"])
+def test_sigterm_stops_the_broker_and_workers_a_command_started(args, ready, tmp_path):
+    """`demo --keep-running` once it runs, `bench` while it publishes: SIGTERM, and their children are gone."""
+    process = subprocess.Popen([sys.executable, "-m", "streams", *args, "--set", f"data_dir={tmp_path / 'data'}"],
+                               cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen: list[str] = []
     children: list[int] = []
     running = threading.Event()
@@ -179,17 +182,18 @@ def test_demo_keep_running_stops_broker_and_worker_on_sigterm(tmp_path):
     def read() -> None:
         for line in process.stdout:
             seen.append(line)
-            if line.startswith("demo: running"):
+            if line.startswith(ready):
                 running.set()
     threading.Thread(target=read, daemon=True).start()
     try:
-        assert running.wait(timeout=240), "".join(seen) + (process.stderr.read() if process.poll() is not None else "")
+        assert running.wait(timeout=240), "".join(seen)
+        time.sleep(3)  # well into its steady state (bench: publishing; its producer is connected)
         children += _children(process.pid)
         names = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode() for pid in children}
         assert any("streams worker" in cmd for cmd in names.values()), names
         assert any(" broker " in cmd for cmd in names.values()), names
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 128 + signal.SIGTERM
+        assert process.wait(timeout=60) == 128 + signal.SIGTERM, "".join(seen)
         deadline = time.monotonic() + 30
         while any(_running(pid) for pid in children) and time.monotonic() < deadline:
             time.sleep(0.2)
