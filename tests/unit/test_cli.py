@@ -127,3 +127,8 @@ def test_replay_to_unreachable_broker_fails_with_an_error_line(unreachable_repla
 def test_replay_to_unreachable_broker_prints_only_one_line(unreachable_replay):
     outcome = unreachable_replay()
     assert len(lines(outcome["stderr"])) == 1, outcome["stderr"]
+
+
+def test_chaos_bad_flag_or_scenario_is_one_line_error():
+    assert_one_line_error(streams("chaos", "--bogus"), "--bogus")
+    assert_one_line_error(streams("chaos", "--scenarios", "nope"), "unknown scenario nope")
