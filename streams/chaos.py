@@ -391,7 +391,9 @@ def ok(row: dict) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="streams chaos", description=__doc__.splitlines()[0])
+    from streams.cli import Parser  # a bad flag is one error line
+
+    parser = Parser(prog="streams chaos", description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help=f"comma-separated, from: {', '.join(SCENARIOS)} (default: all)")

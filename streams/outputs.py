@@ -15,7 +15,8 @@ from streams.settings import Settings
 
 @dataclass
 class Outputs:
-    """Latest value per key of the compacted topics, and every record of the others."""
+    """Latest value per key of the compacted topics, the decision per article (a later replay of it does not
+    replace it), and every record of the others."""
 
     enriched: dict[str, dict] = field(default_factory=dict)
     stories: dict[str, dict] = field(default_factory=dict)
@@ -43,7 +44,8 @@ class Outputs:
             self.dead_keys.append(name)
         elif kind == "enriched":
             self.enriched_records += 1
-            self.enriched[name] = record
+            if not (record.get("replay") and name in self.enriched):  # a replay does not hide the decision
+                self.enriched[name] = record
             self.enriched_all.setdefault(name, []).append(record)
         else:
             getattr(self, kind)[name] = record

@@ -84,10 +84,9 @@ class Publisher:
 
         try:
             self._producer.flush(timeout=timeout)
-        except KafkaError:
-            pass  # records still unacknowledged count as failed below
-        if self.acked < self.sent:
-            self.failed = self.sent - self.acked
+        except KafkaError:  # timed out: what is not acknowledged by now counts as failed
+            self.failed = max(self.failed, self.sent - self.acked)
+        if self.failed:
             raise PublishError(f"{self.failed} of {self.sent} records were not acknowledged by the broker")
 
     def close(self, timeout: float = 10.0) -> None:

@@ -80,4 +80,4 @@ def replay(settings: Settings, source: Source, *, topic: str = "", rate: float |
             pass  # counted in publisher.failed
     finally:
         publisher.close(timeout=5.0)
-    return ReplaySummary(publisher.acked, publisher.sent - publisher.acked + unsent, time.monotonic() - start)
+    return ReplaySummary(publisher.sent - publisher.failed, publisher.failed + unsent, time.monotonic() - start)

@@ -149,6 +149,8 @@ class Settings:
             raise SettingsError(f"batch_wait_s must be > 0 and <= 10, got {self.batch_wait_s}")
         if not self.window_seconds:
             raise SettingsError(f"windows must list positive seconds, got {self.windows!r}")
+        if not self.stop_timeout_s > 0:
+            raise SettingsError(f"stop_timeout_s must be > 0, got {self.stop_timeout_s:g}")
         if not self.max_future_skew_hours >= 0 or not self.max_past_days > 0:
             raise SettingsError("max_future_skew_hours must be >= 0 and max_past_days > 0")
         if not self.replay_horizon_hours >= max(self.late_hours, 1.0):

@@ -46,6 +46,7 @@ def test_a_multi_year_file_replayed_ten_times_changes_nothing_and_adds_no_dead_l
     worker = start_worker(settings, tmp_path / "worker.log")
     try:
         assert listening_addresses(settings.metrics_port) == {"127.0.0.1"}  # bind_address: loopback by default
+        assert listening_addresses(settings.web_port) == {"127.0.0.1"}  # Faust's web server too
         first = streams("replay", str(path), settings=settings)
         assert first.returncode == 0, first.stderr
         ids = {r["id"] for r in items}

@@ -128,3 +128,8 @@ def test_replay_to_unreachable_broker_prints_what_it_waits_for_then_one_error(un
     outcome = unreachable_replay()
     err = lines(outcome["stderr"])
     assert len(err) == 2 and err[0].startswith(f"streams replay: waiting for Kafka at {UNREACHABLE}"), err
+
+
+def test_chaos_bad_flag_or_scenario_is_one_line_error():
+    assert_one_line_error(streams("chaos", "--bogus"), "--bogus")
+    assert_one_line_error(streams("chaos", "--scenarios", "nope"), "unknown scenario nope")
