@@ -56,10 +56,10 @@ def test_two_workers_find_the_same_stories_as_one(any_broker, tmp_path, records,
     assert all(n > 0 for n in parsed) and sum(parsed) == len(records)  # both workers prepared articles
 
 
-def test_workers_agree_with_the_in_process_pipeline(any_broker, tmp_path, records, one_worker):
-    """The distributed run (4 keyed partitions) groups exactly like one process with one partition."""
-    outputs = one_worker
-    pipeline = Pipeline(kafka_settings(any_broker.bootstrap, tmp_path))
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory, records) -> set[frozenset[str]]:
+    """The stories of one process with one partition (computed once, compared with the runs on each broker)."""
+    pipeline = Pipeline(kafka_settings("127.0.0.1:9", tmp_path_factory.mktemp("in-process")))
     story_of: dict[str, str] = {}
     renamed: dict[str, str] = {}  # a merged-away story -> the story that absorbed it
     for record in records:
@@ -71,7 +71,12 @@ def test_workers_agree_with_the_in_process_pipeline(any_broker, tmp_path, record
         while story in renamed:
             story = renamed[story]
         final.setdefault(story, set()).add(article)
-    assert story_sets(outputs) == {frozenset(m) for m in final.values()}
+    return {frozenset(m) for m in final.values()}
+
+
+def test_workers_agree_with_the_in_process_pipeline(one_worker, in_process):
+    """The distributed run (4 keyed partitions) groups exactly like one process with one partition."""
+    assert story_sets(one_worker) == in_process
 
 
 def _parsed(worker) -> float:
