@@ -16,16 +16,14 @@ every duplicate is recognisable.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
-import signal
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable

@@ -29,7 +29,7 @@ from lxml import etree
 from dateutil import parser as dateparser
 
 from streams.sources.base import article_id
-from streams.sources.fetch import Fetcher, NotHTML, host_of, normalize_hosts, url_allowed
+from streams.sources.fetch import Fetcher, NotHTML, normalize_hosts, url_allowed
 
 log = logging.getLogger(__name__)
 

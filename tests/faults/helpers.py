@@ -11,7 +11,7 @@ from pathlib import Path
 from collections import Counter
 from typing import Callable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.demo import Worker

@@ -5,7 +5,6 @@ dead-lettered as ``too_large`` before anything is sent. Valid quote-heavy articl
 more is one ``too_large`` dead letter; the small articles around them all come out; the worker stays up."""
 from __future__ import annotations
 
-import orjson
 import pytest
 
 from streams.broker import ensure_topics
