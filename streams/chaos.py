@@ -396,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help=f"comma-separated, from: {', '.join(SCENARIOS)} (default: all)")
     parser.add_argument("--timeout", type=float, default=240.0, help="per scenario, seconds")
+    parser.add_argument("--broker", choices=("tansu", "kafka"), default="tansu",
+                        help="tansu: the embedded broker (default); kafka: Apache Kafka from the jars of `make kafka`")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     unknown = [n for n in names if n not in SCENARIOS]
@@ -403,18 +405,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown scenario {', '.join(unknown) or '(none)'} (known: {', '.join(SCENARIOS)})",
               file=sys.stderr)
         return 2
-    from streams.broker import EmbeddedBroker
+    from streams.broker import BrokerError, local_broker
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="streams-chaos-") as tmp:
-        with EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker:
+        try:
+            broker = local_broker(args.broker, Path(tmp)).start()
+        except BrokerError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        try:
+            if not args.json:
+                print(f"chaos: {broker.describe} on {broker.bootstrap}", file=sys.stderr, flush=True)
             for name in names:
                 if not args.json:
                     print(f"chaos: running {name} ...", file=sys.stderr, flush=True)
                 rows.append(run_scenario(name, broker.bootstrap, Path(tmp), args.timeout))
+        finally:
+            broker.stop()
     passed = all(ok(r) for r in rows)
     if args.json:
-        print(orjson.dumps({"rows": rows, "ok": passed}).decode())
+        print(orjson.dumps({"broker": broker.describe, "rows": rows, "ok": passed}).decode())
     else:
         print(table(rows))
         print(f"chaos: {'0 lost, every raw record answered once' if passed else 'FAILED: records lost or ambiguous'}")
