@@ -184,12 +184,11 @@ class Reader:
 
     async def poll(self, seconds: float = 0.5) -> int:
         """Read what is there for up to ``seconds``; returns how many records came."""
-        from aiokafka import TopicPartition
+        from streams.outputs import partitions_of
 
-        wanted = {TopicPartition(t, p) for t in self.kinds for p in self.consumer.partitions_for_topic(t) or ()}
+        wanted = await partitions_of(self.consumer, self.kinds)  # names its topics: Apache Kafka answers no other
         if wanted != self.assigned:
             if not wanted:
-                await self.consumer._client.force_metadata_update()
                 await asyncio.sleep(0.2)
                 return 0
             positions = {tp: await self.consumer.position(tp) for tp in self.assigned}
