@@ -48,6 +48,7 @@ from typing import Any, Callable, Sequence
 
 import orjson
 
+from streams.progress import progress
 from streams import metrics
 from streams.settings import Settings, SettingsError, assignments, load
 
@@ -296,7 +297,7 @@ def run_micro(settings: Settings, records: Sequence[dict], batch: int = MICRO_BA
     cpu = wall = 0.0
     results: list = []
     peak: dict[str, float] = {}
-    for i in range(0, len(articles), batch):
+    for i in progress(range(0, len(articles), batch), (len(articles) + batch - 1) // batch, "batches"):
         cpu_before, start = time.process_time(), time.perf_counter()
         results += pipeline.process_batch(articles[i:i + batch])
         wall += time.perf_counter() - start

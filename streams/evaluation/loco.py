@@ -21,6 +21,7 @@ from streams.evaluation import baseline
 from streams.evaluation.datasets import DatasetError, load_clustering
 from streams.evaluation.scores import bcubed, pairwise
 from streams.settings import Settings, SettingsError
+from streams.progress import progress
 
 GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
     "lexical": {"event_similarity_lexical": (0.06, 0.08, 0.11, 0.14, 0.18, 0.24, 0.3),
@@ -91,7 +92,8 @@ def prepare(name: str, kind: str, tune: bool, records: list[dict[str, Any]], set
         require_scored(len(records), rejected)
     except NotScored as exc:
         raise NotScored(f"corpus {name}: {exc}") from None
-    prepared = pipeline.preparer.prepare(articles)
+    prepared = [p for i in progress(range(0, len(articles), 32), (len(articles) + 31) // 32, f"{name}: preparing")
+                for p in pipeline.preparer.prepare(articles[i:i + 32])]
     items = []
     for article, p in zip(articles, prepared):
         links = pipeline.matcher.match(0, p.fingerprint, p.keys)
@@ -159,9 +161,9 @@ def _grid_results(corpora: Sequence[Prepared], settings: Settings, grid_points: 
             import multiprocessing
 
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                scored = pool.map(_score_point, tasks, chunksize=1)
+                scored = list(progress(pool.imap(_score_point, tasks, chunksize=1), len(tasks), "grid points"))
         else:
-            scored = [_score_point(task) for task in tasks]
+            scored = [_score_point(task) for task in progress(tasks, len(tasks), "grid points")]
     finally:
         _SHARED = None
     out: dict[str, list[dict[str, Any]]] = {c.name: [] for c in corpora}

@@ -28,6 +28,7 @@ from streams.evaluation.corpora import DEFAULT_OUT, DEFAULT_SOURCE, GIVEME, SEME
 from streams.evaluation.datasets import DatasetError, detect_kind, load_clustering, load_pairs, publication_time
 from streams.evaluation.scores import adjusted_rand_index, bcubed, pair_prf, pairwise, pearson
 from streams.settings import Settings, SettingsError, load
+from streams.progress import progress
 
 __all__ = ["eval_dedup", "eval_events", "format_report", "main", "shingle_jaccard", "NotScored", "require_scored",
            "NEAR_COPY_JACCARD", "SAME_STORY_LABEL"]
@@ -138,7 +139,7 @@ def _stream(records: list[dict[str, Any]], settings: Settings) -> dict[str, Any]
     kinds: Counter[str] = Counter()
     rejected: Counter[str] = Counter()
     started = time.perf_counter()
-    for record in records:
+    for record in progress(records, len(records), "articles"):
         try:
             article = parse_article(record)
         except BadRecord as exc:
@@ -313,7 +314,7 @@ def eval_pairs(path: str | Path, settings: Settings, *, limit: int | None = None
     labels: list[float] = []
     rejected: Counter[str] = Counter()
     started = time.perf_counter()
-    for pair in pairs:
+    for pair in progress(pairs, len(pairs), "pairs"):
         try:
             a, b = parse_article(_pair_record(pair, "a")), parse_article(_pair_record(pair, "b"))
         except BadRecord as exc:
