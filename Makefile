@@ -38,13 +38,14 @@ prometheus:
 dashboard-snapshot: $(STAMP) prometheus
 	$(BIN)/python deploy/grafana/snapshot.py --out docs/dashboard.png $(ARGS)
 
-# Fetched once per version (a stamp file), then a no-op. Without java or mvn: one line, and the tier is skipped.
-kafka:
-	@if [ -f $(KAFKA_LIB)/.complete ]; then :; \
-	elif ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then \
+# Fetched once per version and pom (a stamp file), then a no-op. Without java or mvn: one line, and the tier is skipped.
+kafka: $(KAFKA_LIB)/.complete
+
+$(KAFKA_LIB)/.complete: deploy/kafka/pom.xml
+	@if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then \
 	  echo "warning: java or mvn not installed: the Apache Kafka $(KAFKA_VERSION) tests (pytest -m apache_kafka) will be skipped"; \
 	else mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(KAFKA_LIB) \
-	  && touch $(KAFKA_LIB)/.complete; fi
+	  && touch $@; fi
 
 clean:
 	rm -rf $(VENV) .streams-data .pytest_cache .kafka

@@ -241,6 +241,7 @@ class BrokerWatch:
         self.interval = interval
         self.known: dict[str, str | None] = {}
         self.lost = ""
+        self.suspect = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -277,6 +278,12 @@ class BrokerWatch:
                 return f"topic {name} was deleted and created again"
         return ""
 
+    def confirm(self, reason: str) -> bool:
+        """True when the previous check saw the same loss too. Apache Kafka that has just restarted can answer
+        before it has loaded its metadata, with a topic unknown for a moment; a memory-only broker stays empty."""
+        seen, self.suspect = self.suspect == reason, reason
+        return seen
+
     def _run(self) -> None:
         from kafka.errors import KafkaError
 
@@ -291,10 +298,12 @@ class BrokerWatch:
                     _close_quietly(admin)
                 admin = None
                 continue
-            if reason:
+            if reason and self.confirm(reason):
                 self.lost = reason
                 self.on_lost(reason)
                 break
+            if not reason:
+                self.suspect = ""
         if admin is not None:
             _close_quietly(admin)
 

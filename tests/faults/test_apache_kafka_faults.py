@@ -84,7 +84,8 @@ class Progress:
     def until(self, at_least: float, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while self.sample() < at_least:
-            assert self.worker.process.poll() is None, self.worker.log_path.read_text()[-3000:]
+            code = self.worker.process.poll()
+            assert code is None, f"worker exited ({code}): {self.worker.log_path.read_text()[-3000:]}"
             assert time.monotonic() < deadline, f"stuck below {at_least}: {self.worker.log_path.read_text()[-3000:]}"
             time.sleep(0.2)
 

@@ -85,3 +85,11 @@ def test_other_messages_pass_unchanged():
     f = KafkaOutageLog("b:9092")
     r = record("Joined group 'g' (generation 1)", logging.INFO)
     assert f.filter(r) and r.getMessage() == "Joined group 'g' (generation 1)"
+
+
+def test_a_loss_counts_only_when_two_checks_in_a_row_see_it():
+    """Apache Kafka just restarted may answer before its metadata is loaded (a topic unknown for a moment)."""
+    w = BrokerWatch(load(env={}), ["raw"], on_lost=lambda reason: None)
+    assert not w.confirm("topic raw is gone")
+    assert w.confirm("topic raw is gone")
+    assert not w.confirm("topic keyed is gone")
