@@ -84,9 +84,11 @@ MALFORMED: dict[str, Callable[[int], bytes | None]] = {
     "no_title": lambda n: _json(id=f"mt-{n}", text=f"A body without a title {n}."),
     "blank_title": lambda n: _json(id=f"bt-{n}", title=" \n\t", text=f"A body with a blank title {n}."),
     "nul_title": lambda n: _json(id=f"nt-{n}", title="\x00\x00\x00", text=f"A body under NULs {n}."),
-    "zero_width_body": lambda n: _json(id=f"zw-{n}", title=f"Zero-width body {n}", text="\u200b\u200c\u200d\ufeff"),
-    "control_body": lambda n: _json(id=f"cb-{n}", title=f"Control body {n}", text="\x01\x02\x1b\x7f"),
-    "no_body": lambda n: _json(id=f"eb-{n}", title=f"Only a title {n}"),
+    # A body of invisible characters, or none, with a title that has words is a headline-only item (valid);
+    # with a title without a single word there is nothing to tag: empty_body.
+    "zero_width_body": lambda n: _json(id=f"zw-{n}", title="\u2026 " * (n + 1), text="\u200b\u200c\u200d\ufeff"),
+    "control_body": lambda n: _json(id=f"cb-{n}", title="*" * (n + 1), text="\x01\x02\x1b\x7f"),
+    "no_body": lambda n: _json(id=f"eb-{n}", title="-" * (n + 1)),
     "latin1": lambda n: f'{{"id": "l1-{n}", "title": "Café {n}", "text": "Naïve façade {n}"}}'.encode("latin-1"),
     "utf16": lambda n: _json(id=f"u16-{n}", title="UTF-16", text=f"body {n}").decode().encode("utf-16"),
     "utf16le": lambda n: _json(id=f"u16le-{n}", title="UTF-16-LE", text=f"b {n}").decode().encode("utf-16-le"),
