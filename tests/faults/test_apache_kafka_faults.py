@@ -26,7 +26,7 @@ from streams.settings import Settings
 
 from tests.conftest import kafka_settings, skip_without_apache_kafka
 from tests.integration.workers import (assert_exactly_once, corpus, kill_when, placed, publish, read_all,
-                                       start_workers, stop_all, summary, wait_assigned)
+                                       start_workers, stop_all, summary, undisturbed_run, wait_assigned)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.apache_kafka]
 ARTICLES = 600
@@ -48,15 +48,7 @@ def settings_for(bootstrap: str, tmp, **changes) -> Settings:
 @pytest.fixture(scope="module")
 def undisturbed(apache_kafka, tmp_path_factory, records) -> Outputs:
     tmp = tmp_path_factory.mktemp("undisturbed-kafka")
-    settings = settings_for(apache_kafka.bootstrap, tmp)
-    ensure_topics(settings)
-    publish(settings, records)
-    workers = start_workers(settings, 1, tmp)
-    try:
-        wait_assigned(workers)
-        return read_all(settings, {r["id"] for r in records})
-    finally:
-        stop_all(workers)
+    return undisturbed_run(settings_for(apache_kafka.bootstrap, tmp), records, tmp)
 
 
 def damage(outputs: Outputs, ids: set[str]) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from streams.broker import ensure_topics
 
 from tests.conftest import kafka_settings
 from tests.integration.workers import assert_exactly_once, corpus, kill_when, publish, read_all, start_workers, \
-    stop_all, summary, wait_assigned
+    stop_all, summary, undisturbed_run, wait_assigned
 
 pytestmark = pytest.mark.kafka
 ARTICLES = 2000
@@ -35,15 +35,7 @@ def records():
 @pytest.fixture(scope="module")
 def undisturbed(broker, tmp_path_factory, records):
     tmp = tmp_path_factory.mktemp("undisturbed")
-    settings = kafka_settings(broker.bootstrap, tmp, semantic=False, partitions=4)
-    ensure_topics(settings)
-    publish(settings, records)
-    workers = start_workers(settings, 1, tmp)
-    try:
-        wait_assigned(workers)
-        return read_all(settings, {r["id"] for r in records})
-    finally:
-        stop_all(workers)
+    return undisturbed_run(kafka_settings(broker.bootstrap, tmp, semantic=False, partitions=4), records, tmp)
 
 
 def test_sigkill_during_replay_loses_nothing_and_counts_nothing_twice(broker, tmp_path, records, undisturbed):

@@ -82,6 +82,18 @@ def story_sets(outputs: Outputs) -> set[frozenset[str]]:
     return {frozenset(s["articles"]) for s in outputs.stories.values()}
 
 
+def undisturbed_run(settings: Settings, records: list[dict], tmp: Path) -> Outputs:
+    """The outputs of ``records`` processed by one worker left alone: what a disturbed run must equal."""
+    ensure_topics(settings)
+    publish(settings, records)
+    workers = start_workers(settings, 1, tmp)
+    try:
+        wait_assigned(workers)
+        return read_all(settings, {r["id"] for r in records})
+    finally:
+        stop_all(workers)
+
+
 def stop_all(workers: Sequence[Worker]) -> None:
     for worker in workers:
         worker.stop()
