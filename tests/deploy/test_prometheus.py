@@ -169,12 +169,7 @@ def prometheus_server(workdir: Path, metrics_url: str | dict[str, str]) -> Itera
             time.sleep(0.2)
         yield api
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process)
 
 
 def _wait_for_scrapes(api: PrometheusAPI, samples: int = 5, timeout: float = 60.0) -> None:
@@ -342,12 +337,7 @@ def feed_poller(bootstrap: str, workdir: Path) -> Iterator[str]:
             time.sleep(0.3)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process)
         httpd.shutdown()
         httpd.server_close()
 
@@ -407,6 +397,16 @@ SYNTHETIC_TARGET = textwrap.dedent("""
 """)
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 @pytest.fixture(params=["full", "minimal"])
 def synthetic_metrics_url(request) -> Iterator[str]:
     process = subprocess.Popen([sys.executable, "-c", SYNTHETIC_TARGET, request.param, *MINIMAL_METRICS], cwd=REPO,
@@ -418,12 +418,7 @@ def synthetic_metrics_url(request) -> Iterator[str]:
             pytest.fail(f"synthetic metrics target did not start: {line} {process.stderr.read()[-2000:]}")
         yield f"http://127.0.0.1:{line}/metrics"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process, timeout=10.0)
 
 
 @pytest.mark.slow
