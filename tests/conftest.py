@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from streams.apache_kafka import ApacheKafka, missing_reason
-from streams.broker import EmbeddedBroker, ensure_topics, free_port
-from streams.demo import Worker
-from streams.outputs import Outputs, read_outputs_sync
-from streams.replay import replay
+from streams.brokers.apache_kafka import ApacheKafka, missing_reason
+from streams.brokers.tansu import EmbeddedBroker, ensure_topics, free_port
+from streams.tools.demo import Worker
+from streams.runtime.outputs import Outputs, read_outputs_sync
+from streams.tools.replay import replay
 from streams.settings import Settings, load
 from streams.sources.files import open_source
 

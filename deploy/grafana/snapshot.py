@@ -6,7 +6,7 @@ dashboard's variables set as Grafana would ($instance = All).
 
 What runs, all on loopback: the embedded broker, ``--workers`` worker processes, a feed poller polling an RSS
 file served locally, and the Debian ``prometheus`` scraping them every second with deploy/prometheus/alerts.yml.
-Generated articles (streams.bench: the seeds, the benchmark's news dataset when present, and variants of
+Generated articles (streams.bench.run: the seeds, the benchmark's news dataset when present, and variants of
 them) are published at ``--rate`` per second for
 ``--seconds``; then every panel is queried over the run and drawn.
 
@@ -103,7 +103,7 @@ def prometheus_server(workdir: Path, jobs: dict[str, list[str]]) -> Iterator[Pro
     """The Debian ``prometheus`` scraping ``jobs`` ({job: [host:port, ...]}) every second."""
     import yaml
 
-    from streams.broker import free_port, wait_for_port
+    from streams.brokers.tansu import free_port, wait_for_port
 
     binary = shutil.which("prometheus")
     if binary is None:
@@ -159,9 +159,9 @@ def stack(workdir: Path, workers: int) -> Iterator[tuple[Any, Prometheus]]:
     """Broker, workers, feed poller and Prometheus; yields (settings, prometheus)."""
     import yaml
 
-    from streams import bench
-    from streams.broker import EmbeddedBroker, ensure_topics, free_port, wait_for_port
-    from streams.demo import Worker
+    from streams.bench import run as bench
+    from streams.brokers.tansu import EmbeddedBroker, ensure_topics, free_port, wait_for_port
+    from streams.tools.demo import Worker
     from streams.settings import load
 
     with contextlib.ExitStack() as stop:
@@ -201,8 +201,8 @@ def stack(workdir: Path, workers: int) -> Iterator[tuple[Any, Prometheus]]:
 
 
 def publish_for(settings: Any, rate: float, seconds: float) -> None:
-    from streams import bench
-    from streams.publish import Publisher
+    from streams.bench import run as bench
+    from streams.runtime.publish import Publisher
 
     dataset = bench._dataset(None)  # the benchmark's labelled news dataset when present, as `streams bench`
     records, mix = bench.generate(int(rate * seconds), bench.load_pool(REPO / "seeds", dataset))

@@ -1,7 +1,7 @@
 """The simplest event tagger, for comparison: online single-pass TF-IDF clustering.
 
 Each article (title and text, in publication order) becomes a TF-IDF vector with document frequencies
-learnt from the stream so far (``streams.tfidf.OnlineTfidf``, as the pipeline's lexical mode); it joins
+learnt from the stream so far (``streams.core.resolve.tfidf.OnlineTfidf``, as the pipeline's lexical mode); it joins
 the cluster whose centroid is most similar if the cosine reaches the threshold, else starts a new one.
 No facts, no time window, no dedup; the centroid keeps every term (no cap).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from streams import tfidf
+from streams.core.resolve import tfidf
 
 THRESHOLDS = (0.05, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
 """The baseline's threshold grid (chosen on the tuning corpora like the pipeline's)."""

@@ -21,7 +21,7 @@ from streams.evaluation import baseline
 from streams.evaluation.datasets import DatasetError, load_clustering
 from streams.evaluation.scores import bcubed, pairwise
 from streams.settings import Settings, SettingsError
-from streams.progress import progress
+from streams.tools.progress import progress
 
 GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
     "lexical": {"event_similarity_lexical": (0.06, 0.08, 0.11, 0.14, 0.18, 0.24, 0.3),
@@ -76,8 +76,8 @@ def prepare(name: str, kind: str, tune: bool, records: list[dict[str, Any]], set
             pipeline: Any = None) -> Prepared:
     """Validate, prepare and match the corpus once (rejected records are counted, most rejected is an error)."""
     from streams.evaluation.run import NotScored, require_scored
-    from streams.model import BadRecord, parse_article
-    from streams.pipeline import Pipeline
+    from streams.core.model import BadRecord, parse_article
+    from streams.core.pipeline import Pipeline
 
     started = time.perf_counter()
     pipeline = pipeline or Pipeline(settings)
@@ -105,8 +105,8 @@ def prepare(name: str, kind: str, tune: bool, records: list[dict[str, Any]], set
 
 def place(corpus: Prepared, settings: Settings) -> list[str]:
     """The event of every article with these settings (a fresh resolver, articles in order)."""
-    from streams.dedup import Decision, Link
-    from streams.pipeline import Resolver
+    from streams.core.match.dedup import Decision, Link
+    from streams.core.pipeline import Resolver
 
     resolver = Resolver(settings)
     resolver.clock.observe = False  # no Prometheus metrics from the grid
@@ -221,7 +221,7 @@ def run(corpora: Sequence[Prepared], settings: Settings, grid: dict[str, tuple[f
 
 def load(entries: Sequence[dict[str, Any]], settings: Settings, limit: int | None = None) -> list[Prepared]:
     """Prepare the corpora of a manifest (``path``, ``name``, ``kind``, ``tune``); ``limit``: first N articles."""
-    from streams.pipeline import Pipeline
+    from streams.core.pipeline import Pipeline
 
     if not entries:
         raise DatasetError("no corpora to evaluate")

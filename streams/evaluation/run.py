@@ -28,7 +28,7 @@ from streams.evaluation.corpora import DEFAULT_OUT, DEFAULT_SOURCE, GIVEME, SEME
 from streams.evaluation.datasets import DatasetError, detect_kind, load_clustering, load_pairs, publication_time
 from streams.evaluation.scores import adjusted_rand_index, bcubed, pair_prf, pairwise, pearson
 from streams.settings import Settings, SettingsError, load
-from streams.progress import progress
+from streams.tools.progress import progress
 
 __all__ = ["eval_dedup", "eval_events", "format_report", "main", "shingle_jaccard", "NotScored", "require_scored",
            "NEAR_COPY_JACCARD", "SAME_STORY_LABEL"]
@@ -101,7 +101,7 @@ def _near_copy_pairs(texts: Sequence[str], threshold: float = NEAR_COPY_JACCARD)
 
 def _pipeline(settings: Settings):
     # Imported late so the scores and loaders work (and --help answers) without the heavy pipeline.
-    from streams.pipeline import Pipeline
+    from streams.core.pipeline import Pipeline
     return Pipeline(settings)
 
 
@@ -110,7 +110,7 @@ def _warm_up(settings: Settings) -> None:
     if not settings.semantic:
         return
     try:
-        from streams.semantic import shared_embedder
+        from streams.core.prepare.semantic import shared_embedder
         shared_embedder().encode(["warm up"])
     except Exception:  # noqa: BLE001 - a missing model shows up in the pipeline's own error instead
         pass
@@ -130,7 +130,7 @@ def _purity_merges(pred: Sequence[str], gold: Sequence[str]) -> int:
 
 def _stream(records: list[dict[str, Any]], settings: Settings) -> dict[str, Any]:
     """Process records in order through one fresh Pipeline; collect ids, gold, stories and events."""
-    from streams.model import BadRecord, parse_article
+    from streams.core.model import BadRecord, parse_article
 
     pipeline = _pipeline(settings)
     kept: list[dict[str, Any]] = []
@@ -298,7 +298,7 @@ def eval_pairs(path: str | Path, settings: Settings, *, limit: int | None = None
     languages equal ``langs`` are used (en-en by default); ``limit`` keeps
     the first N of those.
     """
-    from streams.model import BadRecord, parse_article
+    from streams.core.model import BadRecord, parse_article
 
     pairs = _limit(load_pairs(path, langs), limit)
     if not pairs:

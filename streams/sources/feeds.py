@@ -45,7 +45,7 @@ from typing import Any, Iterable, Iterator, Protocol
 import orjson
 import yaml
 
-from streams import metrics
+from streams.runtime import metrics
 from streams.settings import Settings
 from streams.sources.base import RawRecord, article_id
 from streams.sources.fetch import (
@@ -724,12 +724,12 @@ def run_feeds(settings: Settings, config_path: str, once: bool = False, state_di
 
     State goes to ``state_dir``, else the config's ``state_dir``, else
     ``<settings.data_dir>/feeds``. With ``metrics_port`` the poller serves
-    ``/metrics`` (the ``streams.metrics`` registry) on that port while it runs.
+    ``/metrics`` (the ``streams.runtime.metrics`` registry) on that port while it runs.
     Returns 0 when done (after SIGINT/SIGTERM, or after one round with ``once``
     in which every feed was polled and published), 1 when Kafka is unreachable
     or, with ``once``, any feed failed (the others are still published),
     2 on a bad config or a metrics port that cannot be bound."""
-    from streams import publish
+    from streams.runtime import publish
 
     try:
         config = load_config(config_path)

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import orjson
 
-from streams.clean import split_title
+from streams.core.prepare.clean import split_title
 from streams.sources.base import RawRecord, article_id
 
 METADATA_FILE = "metadata.json"

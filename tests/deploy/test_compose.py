@@ -8,7 +8,7 @@ resolves the file as `docker compose up` would; the tests then check what `confi
 * `condition: service_healthy` only on services that have a healthcheck, and the replayer waits for a healthy
   worker;
 * the Kafka broker accepts what the project sends and keeps what it rebuilds from, with topic auto-creation off,
-  read from the project's own topic settings (streams.topics) and settings (streams.settings);
+  read from the project's own topic settings (streams.runtime.topics) and settings (streams.settings);
 * the Dockerfile installs dependencies before copying the code, runs as a non-root user, and leaves out the
   embedded test broker and PyPI's CUDA torch.
 """
@@ -198,26 +198,16 @@ def test_kafka_is_single_node_kraft(services):
     assert data["type"] == "volume", "kafka data must live on a named volume"
 
 
-def _own_module(name: str, reason: str):
-    """``streams.<name>`` of this checkout; skipped when it is not there (a shared editable install may find
-    another checkout's copy, which would not match this checkout's settings)."""
-    import streams
-
-    module = pytest.importorskip(f"streams.{name}", reason=reason)
-    if Path(module.__file__).parent != Path(streams.__file__).parent:
-        pytest.skip(f"{reason} (streams.{name} found in another checkout: {module.__file__})")
-    return module
-
 
 def test_kafka_version_is_the_test_tier_version(services):
-    apache_kafka = _own_module("apache_kafka", "the Apache Kafka test tier (issue 14) is not on this branch")
+    from streams.brokers import apache_kafka
     assert services["kafka"]["image"] == f"apache/kafka:{apache_kafka.KAFKA_VERSION}"
 
 
 def test_kafka_settings_match_the_project_topics(services):
     """Topic auto-creation off (the project creates its topics: partitions, one-partition resolve topic,
     configs); the broker's defaults accept and keep what every topic the project creates needs."""
-    topics = _own_module("topics", "streams.topics (the project's topic settings, issue 14) is not on this branch")
+    from streams.runtime import topics
     broker = _broker_config(services)
     assert broker["auto.create.topics.enable"] == "false"
     for name in ("worker", "replayer", "feeds"):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from streams.metrics import REGISTRY
+from streams.runtime.metrics import REGISTRY
 
 REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "deploy" / "grafana"
@@ -36,7 +36,7 @@ REQUIRED_METRICS = {
 
 
 def exported_sample_names() -> set[str]:
-    """Every series name streams/metrics.py can expose (counters: _total; histograms: _bucket/_sum/_count)."""
+    """Every series name streams/runtime/metrics.py can expose (counters: _total; histograms: _bucket/_sum/_count)."""
     suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count")}
     return {family.name + suffix for family in REGISTRY.collect() for suffix in suffixes[family.type]}
 
@@ -112,7 +112,7 @@ def test_dashboard_uses_only_declared_metrics(panels):
     known = exported_sample_names()
     used = {name for expr in _expressions(panels) for name in METRIC.findall(expr)}
     assert used, "no news_streams_* metric in the dashboard"
-    assert used <= known, f"not declared in streams/metrics.py: {sorted(used - known)}"
+    assert used <= known, f"not declared in streams/runtime/metrics.py: {sorted(used - known)}"
     assert REQUIRED_METRICS <= used, f"missing panels for: {sorted(REQUIRED_METRICS - used)}"
 
 

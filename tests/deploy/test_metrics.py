@@ -17,8 +17,9 @@ import pytest
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams import __version__, metrics
-from tests.unit.conftest import run_seeds, seed_articles
+from streams import __version__
+from streams.runtime import metrics
+from tests.articles import run_seeds, seed_articles
 
 DECLARED = {m._name: m for m in vars(metrics).values() if isinstance(m, (Counter, Gauge, Histogram))}
 CREATED = re.compile(r"^\w+_created(\{.*\})? ", re.MULTILINE)  # a `_created` sample line
@@ -35,7 +36,7 @@ def _stage_counts(text: str) -> dict[str, float]:
 
 
 def _check_families(text: str) -> list[str]:
-    """What disagrees between the exposed families and streams/metrics.py (empty: all agree)."""
+    """What disagrees between the exposed families and streams/runtime/metrics.py (empty: all agree)."""
     problems = []
     families = {f.name: f for f in text_string_to_metric_families(text)}
     for name, family in families.items():
@@ -43,7 +44,7 @@ def _check_families(text: str) -> list[str]:
             continue
         declared = DECLARED.get(name)
         if declared is None:
-            problems.append(f"{name}: exported but not declared in streams/metrics.py")
+            problems.append(f"{name}: exported but not declared in streams/runtime/metrics.py")
             continue
         if family.documentation != declared._documentation:
             problems.append(f"{name}: HELP differs from its declaration")

@@ -7,7 +7,7 @@
 
 The targets are the ``seeded_worker`` fixture of tests/conftest.py (a real worker after the seed
 articles were processed) and a real ``streams feeds`` process polling an RSS file served on loopback. ``test_queries_on_synthetic_metrics`` runs the same check against a
-stand-in process that sets every metric of streams/metrics.py, so the queries are covered even
+stand-in process that sets every metric of streams/runtime/metrics.py, so the queries are covered even
 without Kafka.
 
 Without the ``prometheus``/``promtool`` binaries these tests skip, unless the CI environment
@@ -355,7 +355,7 @@ def test_queries_on_seeded_worker_and_feed_poller(request, tmp_path):
 
 
 # A stand-in for the worker, in its own process so the test process's registry stays untouched.
-# "full": sets every metric of streams/metrics.py (every stage and duplicate kind, one value for other
+# "full": sets every metric of streams/runtime/metrics.py (every stage and duplicate kind, one value for other
 # labels). "minimal": sets only the labelled metrics every worker that processed articles has (stage
 # flow and stage latency); labelled metrics that may have no series yet (dead letters, duplicates,
 # events, outlets, lag, state, feeds) stay empty, so the dashboard's `or on() vector(0)` fallbacks
@@ -364,7 +364,7 @@ MINIMAL_METRICS = ("ARTICLES_IN", "ARTICLES_OUT", "STAGE_SECONDS")
 SYNTHETIC_TARGET = textwrap.dedent("""
     import itertools, sys, time
     from prometheus_client import Counter, Gauge, Histogram, start_http_server
-    import streams.metrics as m
+    import streams.runtime.metrics as m
 
     values = {"stage": m.STAGES, "kind": m.DUPLICATE_KINDS, "topic": ("articles-raw",),
               "partition": ("0", "1")}

@@ -152,7 +152,7 @@ def test_format_report_is_readable() -> None:
 
 @pytest.fixture
 def pipeline_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("streams.pipeline")
+    pytest.importorskip("streams.core.pipeline")
     # The lexical path is enough for these records and keeps the test fast.
     monkeypatch.setenv("STREAMS_SEMANTIC", "false")
 

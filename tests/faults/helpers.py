@@ -14,8 +14,8 @@ from typing import Callable
 from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.demo import Worker
-from streams.outputs import Outputs, partitions_of, read_outputs_sync
+from streams.tools.demo import Worker
+from streams.runtime.outputs import Outputs, partitions_of, read_outputs_sync
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ TOPICS = ("budget", "bridge", "library", "tram line", "harbour", "school", "hosp
 WIDE_HORIZON_HOURS = 20 * 365 * 24
 """``replay_horizon_hours`` for tests whose articles are weeks out of publication order (``article`` cycles
 through March 2025), span years (the seeds) or mix in undated ones (stamped with the wall clock): under
-the default two weeks some of them would be dead-lettered as too_late (tests/unit/test_horizon.py)."""
+the default two weeks some of them would be dead-lettered as too_late (tests/core/match/test_horizon.py)."""
 
 
 def article(ident: str, n: int, **extra: object) -> dict:

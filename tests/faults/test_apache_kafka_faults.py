@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from streams.apache_kafka import ApacheKafka
-from streams.broker import connect_admin, ensure_topics
-from streams.demo import Worker
-from streams.outputs import Outputs
+from streams.brokers.apache_kafka import ApacheKafka
+from streams.brokers.tansu import connect_admin, ensure_topics
+from streams.tools.demo import Worker
+from streams.runtime.outputs import Outputs
 from streams.settings import Settings
 
 from tests.conftest import kafka_settings, skip_without_apache_kafka
@@ -33,7 +33,7 @@ ARTICLES = 600
 KILLS = 10
 PER_INCARNATION = 20  # articles each killed incarnation places before it dies (a batch may add up to 32 more)
 OUTAGE_S = 30.0
-SESSION_TIMEOUT_S = 10.0  # Faust broker_session_timeout (streams/app.py)
+SESSION_TIMEOUT_S = 10.0  # Faust broker_session_timeout (streams/runtime/app.py)
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,10 @@ import orjson
 import pytest
 from kafka import KafkaProducer
 
-from streams.broker import ensure_topics
-from streams.demo import Worker
-from streams.outputs import Outputs
-from streams.publish import Publisher
+from streams.brokers.tansu import ensure_topics
+from streams.tools.demo import Worker
+from streams.runtime.outputs import Outputs
+from streams.runtime.publish import Publisher
 from streams.settings import Settings
 from tests.conftest import kafka_settings
 from tests.faults.helpers import WIDE_HORIZON_HOURS, article, dead_letter_counts, metrics, read_until, start_worker

@@ -13,7 +13,7 @@ import time
 import orjson
 import pytest
 
-from streams.broker import EmbeddedBroker, ensure_topics, free_port
+from streams.brokers.tansu import EmbeddedBroker, ensure_topics, free_port
 from tests.conftest import kafka_settings
 from tests.faults.helpers import ROOT, article, clean_env, count_records, lines, start_worker
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from streams.broker import EmbeddedBroker, ensure_topics, free_port
-from streams.demo import Worker
-from streams.publish import Publisher
-from streams.replay import replay
+from streams.brokers.tansu import EmbeddedBroker, ensure_topics, free_port
+from streams.tools.demo import Worker
+from streams.runtime.publish import Publisher
+from streams.tools.replay import replay
 from streams.settings import Settings
 from streams.sources.files import open_source
 from tests.conftest import SEEDS, kafka_settings

@@ -1,4 +1,4 @@
-"""No silent drop: the chaos scenarios (streams/chaos.py) on the embedded broker with real worker processes, each
+"""No silent drop: the chaos scenarios (streams/tools/chaos.py) on the embedded broker with real worker processes, each
 raw record reconciled against the enriched and dead-letter topics by its raw partition and offset. The sizes and
 replay scenarios run in test_size_limits.py and test_quiet_replays.py with their own checks; `streams chaos`
 runs all of them."""
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.chaos import MALFORMED, POISONED_DATES, run_scenario
+from streams.tools.chaos import MALFORMED, POISONED_DATES, run_scenario
 
 pytestmark = pytest.mark.kafka
 

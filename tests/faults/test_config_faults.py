@@ -4,7 +4,7 @@ Every mistake is one `error: ...` line on stderr and a non-zero exit, never a tr
 --set, flag), wrong types and ranges, a broker that does not answer (worker and replayer, short connect timeout),
 missing paths. With SASL/SCRAM and TLS settings, no command prints the passwords: `streams settings`, the worker and
 the replayer (kafka-python admin and producer), and the Faust worker itself at debug level (aiokafka's SASL path).
-tests/unit/test_cli.py covers `streams settings` and the replayer; this adds the worker, demo and the gaps.
+tests/tools/test_cli.py covers `streams settings` and the replayer; this adds the worker, demo and the gaps.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sys
 import orjson
 import pytest
 
-from streams.broker import free_port
+from streams.brokers.tansu import free_port
 from tests.faults.helpers import ROOT, assert_one_error_line, clean_env, streams
 
 UNREACHABLE = "127.0.0.1:1"  # nothing listens on port 1
@@ -122,12 +122,12 @@ def test_worker_and_replayer_never_print_the_passwords(broker, command, protocol
 
 
 def test_faust_worker_at_debug_level_never_prints_the_passwords(broker, tmp_path):
-    """`faust -A streams.app worker` (the README's equivalent of `streams worker`, without our wait for the broker):
+    """`faust -A streams.runtime.app worker` (the README's equivalent of `streams worker`, without our wait for the broker):
     aiokafka builds the SCRAM exchange from the settings and logs every request at debug level."""
     env = clean_env(**secure_env("SASL_PLAINTEXT", STREAMS_BOOTSTRAP=broker.bootstrap, STREAMS_SEMANTIC="false",
                                  STREAMS_METRICS_PORT="0", STREAMS_WEB_PORT=str(free_port()),
                                  STREAMS_DATA_DIR=str(tmp_path)))
-    result = subprocess.run([sys.executable, "-m", "faust", "-A", "streams.app", "worker", "-l", "debug"],
+    result = subprocess.run([sys.executable, "-m", "faust", "-A", "streams.runtime.app", "worker", "-l", "debug"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert "SaslHandShakeRequest" in result.stdout + result.stderr  # the SASL path was taken
     assert_no_secret(result.stdout, result.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from streams.broker import UNKNOWN_TOPIC, BrokerWatch, KafkaOutageLog, topic_ids
+from streams.brokers.tansu import UNKNOWN_TOPIC, BrokerWatch, KafkaOutageLog, topic_ids
 from streams.settings import load
 
 
@@ -69,7 +69,7 @@ def test_outage_is_one_line_then_one_when_back():
 
 def test_a_long_outage_is_reminded(monkeypatch):
     clock = [100.0]
-    monkeypatch.setattr("streams.broker.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("streams.brokers.tansu.time.monotonic", lambda: clock[0])
     f = KafkaOutageLog("b:9092", repeat_s=60.0, quiet_s=15.0)
     assert f.filter(record("Unable connect to node"))
     shown = []

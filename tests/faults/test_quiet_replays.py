@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import orjson
 import pytest
 
-from streams.broker import ensure_topics
+from streams.brokers.tansu import ensure_topics
 from tests.conftest import kafka_settings
 from tests.faults.helpers import article, listening_addresses, metrics, read_until, start_worker, streams
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.broker import ensure_topics
-from streams.demo import Worker
-from streams.outputs import Outputs
+from streams.brokers.tansu import ensure_topics
+from streams.tools.demo import Worker
+from streams.runtime.outputs import Outputs
 from streams.settings import Settings
 from tests.conftest import WRITTEN as SEEDS, kafka_settings  # dated articles (2022-2025), not the undated seeds
 from tests.faults.helpers import (ROOT, article, clean_env, count_records, lines, metrics,

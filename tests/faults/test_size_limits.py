@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from streams.broker import ensure_topics
-from streams.publish import Publisher
+from streams.brokers.tansu import ensure_topics
+from streams.runtime.publish import Publisher
 from tests.conftest import kafka_settings
 from tests.faults.helpers import article, read_until, start_worker
-from tests.unit.test_size_guard import sized_record
+from tests.core.test_size_guard import sized_record
 
 pytestmark = pytest.mark.kafka
 

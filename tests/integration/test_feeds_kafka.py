@@ -11,11 +11,11 @@ from email.utils import format_datetime
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from streams.broker import ensure_topics
-from streams.demo import Worker
-from streams.kafka_config import kafka_python_config
-from streams.outputs import read_outputs_sync
-from streams.publish import Publisher
+from streams.brokers.tansu import ensure_topics
+from streams.tools.demo import Worker
+from streams.runtime.kafka_config import kafka_python_config
+from streams.runtime.outputs import read_outputs_sync
+from streams.runtime.publish import Publisher
 from streams.sources.feeds import FeedPoller, parse_config, run_feeds
 from streams.sources.pages import page_article_id
 from tests.conftest import WRITTEN, complete, kafka_settings

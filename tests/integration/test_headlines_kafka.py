@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.publish import Publisher
+from streams.runtime.publish import Publisher
 
 pytestmark = pytest.mark.kafka
 

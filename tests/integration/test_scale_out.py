@@ -1,7 +1,7 @@
 """Issue #3 scale-out: two worker processes find the same stories as one worker, on the embedded broker and on
 Apache Kafka.
 
-Candidates meet on the partition of a shared key (streams/keys.py), wherever they were prepared, and
+Candidates meet on the partition of a shared key (streams/core/match/keys.py), wherever they were prepared, and
 stories are the connected components of the verdicts, so the grouping does not depend on which worker
 prepared or matched what, nor on the order the verdicts reach the resolver.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from streams.bench import scrape
-from streams.pipeline import Pipeline
-from streams.model import parse_article
+from streams.bench.run import scrape
+from streams.core.pipeline import Pipeline
+from streams.core.model import parse_article
 
 from tests.conftest import kafka_settings
 from tests.integration.workers import corpus, publish, read_all, start_workers, stop_all, story_sets, \

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from streams.publish import Publisher
+from streams.runtime.publish import Publisher
 from tests.conftest import complete
 
 pytestmark = pytest.mark.kafka

@@ -1,6 +1,6 @@
 """Issue #7: workers killed with SIGKILL mid-stream lose nothing and count nothing twice.
 
-Each stage rebuilds its state from its own input partition when it (re)takes it (streams/rebuild.py), and
+Each stage rebuilds its state from its own input partition when it (re)takes it (streams/runtime/rebuild.py), and
 records processed but not committed before the kill are processed again (at-least-once) into state that is
 idempotent by article id. Lexical mode keeps the runs short; the keyed/resolve machinery is the same.
 
@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from streams.broker import ensure_topics
+from streams.brokers.tansu import ensure_topics
 
 from tests.conftest import kafka_settings
 from tests.integration.workers import assert_exactly_once, corpus, kill_when, publish, read_all, start_workers, \

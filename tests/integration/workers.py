@@ -5,11 +5,11 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from streams.bench import generate, load_pool, scrape
-from streams.broker import ensure_topics, free_port
-from streams.demo import Worker
-from streams.outputs import Outputs, read_outputs_sync
-from streams.publish import Publisher
+from streams.bench.run import generate, load_pool, scrape
+from streams.brokers.tansu import ensure_topics, free_port
+from streams.tools.demo import Worker
+from streams.runtime.outputs import Outputs, read_outputs_sync
+from streams.runtime.publish import Publisher
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

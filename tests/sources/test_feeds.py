@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.metrics import REGISTRY
+from streams.runtime.metrics import REGISTRY
 from streams.sources.base import article_id
 from streams.sources.feeds import (
     FeedConfigError, FeedPoller, FeedSource, SeenStore, check_xml_safe, load_config, parse_config, run_feeds,
@@ -233,7 +233,7 @@ def server():
 
 
 class ListPublisher:
-    """Publisher stand-in: collects records; ``send``/``flush`` like streams.publish.Publisher."""
+    """Publisher stand-in: collects records; ``send``/``flush`` like streams.runtime.publish.Publisher."""
 
     def __init__(self) -> None:
         self.records: list[dict] = []
@@ -711,7 +711,7 @@ def test_missing_config_file(tmp_path):
 
 
 def test_run_feeds_once_builds_its_publisher(server, tmp_path, monkeypatch, capsys):
-    import streams.publish
+    import streams.runtime.publish
     from streams.settings import Settings
 
     made: list[ListPublisher] = []
@@ -720,7 +720,7 @@ def test_run_feeds_once_builds_its_publisher(server, tmp_path, monkeypatch, caps
         made.append(ListPublisher())
         return made[-1]
 
-    monkeypatch.setattr(streams.publish, "Publisher", fake_publisher)
+    monkeypatch.setattr(streams.runtime.publish, "Publisher", fake_publisher)
     path = tmp_path / "feeds.yaml"
     path.write_text(f"defaults: {json.dumps(FAST)}\nfeeds:\n  - url: {server.url('/plain-rss.xml')}\n"
                     f"    name: run-feeds\n")
@@ -743,7 +743,7 @@ def test_run_feeds_once_builds_its_publisher(server, tmp_path, monkeypatch, caps
 def test_run_feeds_serves_metrics_while_running(server, tmp_path, monkeypatch):
     import urllib.request
 
-    import streams.publish
+    import streams.runtime.publish
     from streams.settings import Settings
 
     with socket.socket() as probe:
@@ -756,7 +756,7 @@ def test_run_feeds_serves_metrics_while_running(server, tmp_path, monkeypatch):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
                 scraped.append(response.read().decode())
 
-    monkeypatch.setattr(streams.publish, "Publisher", lambda settings: Scraping())
+    monkeypatch.setattr(streams.runtime.publish, "Publisher", lambda settings: Scraping())
     path = tmp_path / "feeds.yaml"
     path.write_text(f"defaults: {json.dumps(FAST)}\nfeeds:\n  - url: {server.url('/plain-rss.xml')}\n"
                     f"    name: t-metrics\n")
@@ -769,10 +769,10 @@ def test_run_feeds_serves_metrics_while_running(server, tmp_path, monkeypatch):
 
 
 def test_run_feeds_default_state_dir_is_under_data_dir(server, tmp_path, monkeypatch):
-    import streams.publish
+    import streams.runtime.publish
     from streams.settings import Settings
 
-    monkeypatch.setattr(streams.publish, "Publisher", lambda settings: ListPublisher())
+    monkeypatch.setattr(streams.runtime.publish, "Publisher", lambda settings: ListPublisher())
     path = tmp_path / "feeds.yaml"
     path.write_text(f"defaults: {json.dumps(FAST)}\nfeeds:\n  - {server.url('/plain-rss.xml')}\n")
     assert run_feeds(Settings(data_dir=str(tmp_path / "data")), str(path), once=True) == 0

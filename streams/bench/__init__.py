@@ -1,0 +1,1 @@
+"""Benchmarks: end to end through Kafka, in process (--micro), and the long-run memory check."""

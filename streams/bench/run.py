@@ -1,0 +1,799 @@
+"""Benchmarks: the whole Kafka pipeline end to end, or the plain-Python pipeline in process.
+
+CLI (wired as ``python -m streams bench ...``)::
+
+    python -m streams bench [--articles N] [--workers K[,K...]] [--semantic on|off] [--rate R]
+                            [--bootstrap HOST:PORT] [--dataset FILE.jsonl] [--json] [--micro]
+    python -m streams bench --long-run [--articles N] [--every N] [--semantic on|off] [--json]
+
+End to end: a local broker (``--broker tansu`` or ``kafka``; none with ``--bootstrap``), fresh topics, K worker processes,
+N generated articles published at full speed (or ``--rate`` per second), and every enriched
+output read back. Reported: throughput (first publish -> last enriched ``processed_at``),
+publish->tagged latency percentiles (``processed_at - sent_at`` of each enriched record),
+per-stage ms/article from the workers' ``/metrics``, worker CPU per article, peak worker RSS
+(``VmHWM``) and state size per article. ``--workers 1,2`` runs once per value and adds
+``scaling`` = throughput(largest K) / throughput(smallest K).
+
+``--micro``: ``Pipeline.process_batch`` over the same articles in batches of 32, no Kafka:
+articles/s, ms/article per stage (``Pipeline.seconds``) and ``Pipeline.state_size()`` per
+article. This is the number that shows a regression without broker noise.
+
+``--long-run``: memory over a long stream whose publication time keeps advancing, in process
+(``streams.bench.longrun``): RSS and state bytes every ``--every`` articles, and whether they stay flat
+once the state's window is full.
+
+The articles are deterministic (seeded RNG): the seed articles and, when present, a labelled
+news dataset, plus variants so dedup has real work: verbatim copies (new id, other outlet),
+trimmed copies (last 30% of paragraphs dropped) and paraphrase-like copies (sentences
+shuffled inside paragraphs, a few words swapped or replaced), published hours to days after
+their original so the story window matters.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import orjson
+
+from streams.tools.progress import progress
+from streams.runtime import metrics
+from streams.settings import Settings, SettingsError, assignments, load
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATASET = Path("/work/shared/datasets/giveme5w1h_news_cluster.jsonl")
+STAGES = metrics.STAGES[1:]  # in process there is no raw record to parse
+MICRO_BATCH = 32
+WARM_UP_ARTICLES = 8
+ORIGINAL_SHARE = 0.4
+"""At most this share of the generated articles are originals (limited by the pool); the rest are variants."""
+VARIANT_KINDS = ("verbatim", "trimmed", "paraphrase")
+VARIANT_WEIGHTS = (3, 3, 4)
+VARIANT_DELAY_HOURS = {"verbatim": (0.05, 24.0), "trimmed": (0.5, 48.0), "paraphrase": (1.0, 110.0)}
+"""Publication delay after the original; paraphrases reach past the default 72 h story window."""
+TRIM_SHARE = 0.3
+DEFAULT_SPAN_DAYS = 7.0
+OUTLETS = tuple(f"{name}.example.org" for name in (
+    "wire", "agency", "daily", "herald", "courier", "gazette", "tribune", "chronicle", "observer", "ledger",
+    "post", "times", "journal", "monitor", "dispatch", "bulletin"))
+"""Fictional outlets the generated copies are attributed to (never real ones)."""
+SYNONYMS = {
+    "said": "stated", "says": "states", "told": "informed", "also": "additionally", "big": "large",
+    "large": "big", "start": "beginning", "began": "started", "started": "began", "help": "assist",
+    "many": "numerous", "after": "following", "before": "prior to", "about": "roughly", "near": "close to",
+    "show": "indicate", "showed": "indicated", "shows": "indicates", "people": "individuals",
+    "officials": "authorities", "killed": "left dead", "attack": "assault", "meeting": "talks",
+    "important": "significant", "new": "fresh", "major": "key", "country": "nation", "city": "town",
+    "called": "described", "warned": "cautioned", "more": "additional", "because": "since",
+    "however": "but", "nearly": "almost", "almost": "nearly", "during": "throughout", "among": "amid",
+}
+_SENTENCE = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"])")
+
+
+class UsageError(ValueError):
+    """A bad flag or flag combination."""
+
+
+class BenchError(RuntimeError):
+    """A benchmark run could not complete (worker died, outputs missing)."""
+
+
+# --------------------------------------------------------------------------- articles
+
+def _published(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def load_pool(seeds: Path, dataset: Path | None) -> list[dict]:
+    """Original articles: the seeds, then the dataset's (title, text, source, url, published)."""
+    from streams.sources.files import open_source
+
+    pool: list[dict] = []
+    sources = [open_source(seeds)] + ([open_source(dataset)] if dataset is not None else [])
+    for index, source in enumerate(sources):
+        for record in source.records():
+            if "_raw" in record or not isinstance(record.get("title"), str) or not isinstance(record.get("text"), str):
+                continue
+            if not record["title"].strip() or not record["text"].strip():
+                continue
+            published = _published(record.get("published"))
+            pool.append({"id": str(record.get("id") or f"pool-{len(pool)}"), "title": record["title"],
+                         "text": record["text"], "source": str(record.get("source") or "unknown"),
+                         "url": str(record.get("url") or ""),
+                         "published": published or datetime(2024, 1, 1, tzinfo=timezone.utc), "seed": index == 0})
+    return pool
+
+
+def _paragraphs(text: str) -> tuple[list[str], str]:
+    separator = "\n\n" if "\n\n" in text else "\n"
+    return [p for p in text.split(separator) if p.strip()], separator
+
+
+def trimmed(text: str) -> str:
+    """The text without its last 30% of paragraphs (at least one paragraph kept)."""
+    paragraphs, separator = _paragraphs(text)
+    keep = max(1, round(len(paragraphs) * (1 - TRIM_SHARE)))
+    return separator.join(paragraphs[:keep])
+
+
+def _reword(sentence: str, rng: random.Random) -> str:
+    words = sentence.split(" ")
+    words = [SYNONYMS.get(w, w) if w in SYNONYMS and rng.random() < 0.7 else w for w in words]
+    for _ in range(len(words) // 25):  # swap a few neighbouring words
+        j = rng.randrange(len(words) - 1)
+        words[j], words[j + 1] = words[j + 1], words[j]
+    return " ".join(words)
+
+
+def paraphrased(text: str, rng: random.Random) -> str:
+    """Sentence order shuffled inside each paragraph, a few words replaced or swapped."""
+    paragraphs, separator = _paragraphs(text)
+    out = []
+    for paragraph in paragraphs:
+        sentences = _SENTENCE.split(paragraph.strip())
+        rng.shuffle(sentences)
+        out.append(" ".join(_reword(s, rng) for s in sentences))
+    return separator.join(out)
+
+
+def variant(base: dict, rng: random.Random, ident: str) -> dict:
+    """A copy of ``base`` by another outlet: verbatim, trimmed or paraphrase-like (``kind``), published
+    hours to days after it (``published`` stays a datetime)."""
+    kind = rng.choices(VARIANT_KINDS, VARIANT_WEIGHTS)[0]
+    outlet = rng.choice([o for o in OUTLETS if o not in base["source"]])
+    low, high = VARIANT_DELAY_HOURS[kind]
+    title, text = base["title"], base["text"]
+    if kind == "trimmed":
+        text = trimmed(text)
+    elif kind == "paraphrase":
+        title, text = _reword(title, rng), paraphrased(text, rng)
+    return {"id": ident, "title": title, "text": text, "source": outlet, "url": f"https://{outlet}/bench/{ident}",
+            "published": base["published"] + timedelta(hours=rng.uniform(low, high)), "kind": kind}
+
+
+def generate(n: int, pool: Sequence[dict], seed: int = 7,
+             span_days: float = DEFAULT_SPAN_DAYS) -> tuple[list[dict], Counter]:
+    """``n`` raw article records (dicts as the replayer publishes them), sorted by publication time.
+
+    With ``span_days`` > 0 the originals keep their order in time but are spread evenly over that
+    many days (the pool covers years: left as is, a story window would hold one or two articles,
+    unlike a live stream); 0 keeps the real publication dates."""
+    if not pool:
+        raise BenchError("no articles to build the benchmark from")
+    rng = random.Random(seed)
+    seeds = [r for r in pool if r.get("seed")]  # the seeds always come first among the originals
+    rest = [r for r in pool if not r.get("seed")]
+    order = seeds + rng.sample(rest, len(rest))
+    n_orig = max(1, min(len(order), round(n * ORIGINAL_SHARE)))
+    originals = order[:n_orig]
+    mix: Counter = Counter(original=n_orig)
+    records = [{k: v for k, v in r.items() if k != "seed"} for r in originals]
+    if span_days > 0:
+        start = min(r["published"] for r in records)
+        step = timedelta(days=span_days) / max(1, len(records))
+        for rank, record in enumerate(sorted(records, key=lambda r: r["published"])):
+            record["published"] = start + rank * step
+    for i in range(n - n_orig):
+        copy = variant(rng.choice(records[:n_orig]), rng, f"bench-{i:06d}")
+        records.append(copy)
+        mix[copy.pop("kind")] += 1
+    records.sort(key=lambda r: r["published"])
+    for record in records:
+        record["published"] = record["published"].isoformat()
+    return records, mix
+
+
+# --------------------------------------------------------------------------- measurements
+
+def percentiles(values: Sequence[float]) -> dict[str, float | None]:
+    """p50/p95/p99/max (linear interpolation); None for no values."""
+    if not values:
+        return {"p50": None, "p95": None, "p99": None, "max": None}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        pos = q * (len(ordered) - 1)
+        low = int(pos)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+    return {"p50": round(at(0.50), 4), "p95": round(at(0.95), 4), "p99": round(at(0.99), 4),
+            "max": round(ordered[-1], 4)}
+
+
+def proc_status(pid: int, field: str) -> int | None:
+    """A ``/proc/<pid>/status`` memory field (VmHWM, VmRSS) in bytes; None if unreadable."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def proc_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process (all its threads)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def scrape(port: int, timeout: float = 5.0) -> list[tuple[str, dict[str, str], float]]:
+    """The samples of a Prometheus text endpoint as (name, labels, value)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=timeout) as response:
+        text = response.read().decode("utf-8", "replace")
+    return [(s.name, dict(s.labels), float(s.value))
+            for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+def _by_label(samples, name: str, label: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for sample_name, labels, value in samples:
+        if sample_name == name and label in labels:
+            out[labels[label]] = out.get(labels[label], 0.0) + value
+    return out
+
+
+def stage_ms(samples) -> dict[str, float]:
+    """ms per article per stage from the stage histogram's _sum/_count (all workers together; one
+    observation per article per stage)."""
+    sums = _by_label(samples, "news_streams_stage_duration_seconds_sum", "stage")
+    counts = _by_label(samples, "news_streams_stage_duration_seconds_count", "stage")
+    return {stage: round(1000 * sums[stage] / counts[stage], 3)
+            for stage in sorted(sums, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
+            if counts.get(stage)}
+
+
+def _per_article(state: dict[str, float], n: int) -> dict[str, float]:
+    return {k: round(v / n, 4) for k, v in state.items()} if n else {}
+
+
+# --------------------------------------------------------------------------- micro benchmark
+
+def run_micro(settings: Settings, records: Sequence[dict], batch: int = MICRO_BATCH,
+              say: Callable[..., None] = print) -> dict[str, Any]:
+    """``Pipeline.process_batch`` over the articles, in process: no Kafka, no Faust."""
+    from streams.core.model import BadRecord, parse_article
+    from streams.core.pipeline import Pipeline
+
+    articles = [parse_article(r) for r in records]
+    # Warm-up on a throwaway pipeline: model load, gazetteers, regex caches are not per-article costs.
+    say(f"bench: warming up on {min(WARM_UP_ARTICLES, len(records))} articles"
+        f"{' (loading the embedding model, ~10 s)' if settings.semantic else ''}")
+    start = time.perf_counter()
+    Pipeline(settings).process_batch([parse_article(r) for r in records[:WARM_UP_ARTICLES]])
+    warm_up_s = time.perf_counter() - start
+    pipeline = Pipeline(settings)
+    say(f"bench: micro, {len(articles)} articles in batches of {batch}, semantic "
+        f"{'on' if settings.semantic else 'off'} (warm-up {warm_up_s:.1f} s)")
+    rss_before = proc_status(os.getpid(), "VmRSS") or 0
+    cpu = wall = 0.0
+    results: list = []
+    peak: dict[str, float] = {}
+    for i in progress(range(0, len(articles), batch), (len(articles) + batch - 1) // batch, "batches"):
+        cpu_before, start = time.process_time(), time.perf_counter()
+        results += pipeline.process_batch(articles[i:i + batch])
+        wall += time.perf_counter() - start
+        cpu += time.process_time() - cpu_before
+        for key, value in pipeline.state_size().items():
+            peak[key] = max(peak.get(key, 0.0), float(value))
+    rss_after = proc_status(os.getpid(), "VmRSS") or 0
+    n = len(articles)
+    stages = {name: round(1000 * pipeline.seconds[name] / n, 3)
+              for name in sorted(pipeline.seconds, key=lambda s: STAGES.index(s) if s in STAGES else 99)}
+    stages["other"] = round(max(0.0, 1000 * wall / n - sum(stages.values())), 3)
+    state = {k: float(v) for k, v in pipeline.state_size().items()}
+    kinds = Counter(r.decision.kind for r in results if not isinstance(r, BadRecord) and r.decision)
+    return {
+        "mode": "micro", "articles": n, "batch": batch, "semantic": settings.semantic,
+        "seconds": round(wall, 3), "articles_per_s": round(n / wall, 2) if wall else None,
+        "ms_per_article": round(1000 * wall / n, 3), "cpu_ms_per_article": round(1000 * cpu / n, 3),
+        "warm_up_s": round(warm_up_s, 2), "stages": stages,
+        "state": state, "state_per_article": _per_article(state, n),
+        "state_peak": peak, "state_peak_per_article": _per_article(peak, n),
+        "rss_growth_bytes": rss_after - rss_before, "peak_rss_bytes": proc_status(os.getpid(), "VmHWM"),
+        "dedup_kinds": dict(kinds), "bad_records": sum(isinstance(r, BadRecord) for r in results),
+    }
+
+
+# --------------------------------------------------------------------------- end to end
+
+class StateSampler(threading.Thread):
+    """Scrapes the workers' state gauges every second while outputs are read; keeps the peak
+    (summed over workers). The state at the end of a finite stream is not its steady state."""
+
+    def __init__(self, workers: list, interval: float = 1.0) -> None:
+        super().__init__(daemon=True, name="bench-state-sampler")
+        self.workers, self.interval = workers, interval
+        self.peak: dict[str, dict[str, float]] = {"entries": {}, "bytes": {}}
+        self._stop_event = threading.Event()
+
+    def sample(self, scraped: list) -> None:
+        for kind, name in (("entries", "news_streams_state_entries"), ("bytes", "news_streams_state_bytes")):
+            total: dict[str, float] = {}
+            for samples in scraped:
+                for key, value in _by_label(samples, name, "state").items():
+                    total[key] = total.get(key, 0.0) + value
+            for key, value in total.items():
+                self.peak[kind][key] = max(self.peak[kind].get(key, 0.0), value)
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            self.sample([_worker_metrics(w) for w in self.workers])
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
+
+
+def _unique_settings(base: Settings, partitions: int) -> Settings:
+    tag = uuid.uuid4().hex[:8]
+    return base.replace(app_id=f"news-streams-bench-{tag}", topic_raw=f"bench-raw-{tag}",
+                        topic_enriched=f"bench-enriched-{tag}", topic_stories=f"bench-stories-{tag}",
+                        topic_events=f"bench-events-{tag}", topic_aggregates=f"bench-aggregates-{tag}",
+                        topic_dead=f"bench-dead-{tag}", topic_keyed=f"bench-keyed-{tag}",
+                        topic_resolve=f"bench-resolve-{tag}", partitions=partitions)
+
+
+def _ports(count: int) -> list[int]:
+    from streams.brokers.tansu import free_port
+
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def _worker_metrics(worker) -> list[tuple[str, dict[str, str], float]]:
+    try:
+        return scrape(worker.settings.metrics_port)
+    except OSError:
+        return []
+
+
+def _wait_assigned(workers: list, timeout: float, say: Callable[..., None]) -> None:
+    """Until every worker holds partitions and the assignment stayed the same for a moment:
+    group joins are slow on the embedded broker and must not count as processing time."""
+    deadline = time.monotonic() + timeout
+    last, stable_since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        for worker in workers:
+            if worker.process.poll() is not None:
+                raise BenchError(f"worker exited with {worker.process.returncode}; see {worker.log_path}")
+        state = []
+        for worker in workers:
+            values = [v for name, _, v in _worker_metrics(worker) if name == "news_streams_assigned_partitions"]
+            state.append(sum(values))
+        if state != last:
+            last, stable_since = state, time.monotonic()
+        elif all(v > 0 for v in state) and time.monotonic() - stable_since >= 1.5:
+            return
+        time.sleep(0.25)
+    say(f"bench: warning: partitions not assigned to every worker after {timeout:.0f}s ({last}); publishing anyway")
+
+
+def _publish(settings: Settings, records: Sequence[dict], rate: float | None) -> tuple[float, float]:
+    """Publish every record; returns (wall-clock start, seconds taken)."""
+    from streams.runtime.publish import Publisher
+
+    publisher = Publisher(settings)
+    try:
+        start_wall, start = time.time(), time.monotonic()
+        for n, record in enumerate(records):
+            if rate:
+                delay = start + n / rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            publisher.send(record)
+        publisher.flush()
+        return start_wall, time.monotonic() - start
+    finally:
+        publisher.close()
+
+
+def _wait_state(workers: list, processed: int, timeout: float = 7.0) -> list:
+    """Scrape every worker until the state gauges (refreshed by a 5 s timer) cover every article."""
+    deadline = time.monotonic() + timeout
+    while True:
+        scraped = [_worker_metrics(w) for w in workers]
+        seen = sum(_by_label(s, "news_streams_state_entries", "state").get("seen_ids", 0.0) for s in scraped)
+        if seen >= processed or time.monotonic() >= deadline:
+            return scraped
+        time.sleep(0.5)
+
+
+def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float | None, workdir: Path,
+            timeout: float, partitions: int, say: Callable[..., None] = print) -> dict[str, Any]:
+    from streams.brokers.tansu import ensure_topics
+    from streams.tools.demo import Worker
+    from streams.runtime.outputs import read_outputs_sync
+
+    n = len(records)
+    settings = _unique_settings(base, partitions)
+    ensure_topics(settings)
+    procs = []
+    try:
+        for k in range(workers):
+            metrics_port, web_port = _ports(2)
+            own = settings.replace(metrics_port=metrics_port, web_port=web_port,
+                                   data_dir=str(workdir / f"{settings.app_id}-{k}"))
+            procs.append(Worker(own, workdir / f"{settings.app_id}-{k}.log").start())
+        say(f"bench: waiting for {workers} worker(s) to start and join the consumer group")
+        for worker in procs:
+            worker.wait_metrics()
+        _wait_assigned(procs, timeout=60.0, say=say)
+        cpu_before = [proc_cpu_seconds(w.process.pid) or 0.0 for w in procs]
+        say(f"bench: {workers} worker(s) ready; publishing {n} articles "
+            f"{f'at {rate:g}/s' if rate else 'at full speed'} to {settings.topic_raw}")
+        sampler = StateSampler(procs)
+        sampler.start()
+        try:
+            start_wall, publish_s = _publish(settings, records, rate)
+            say(f"bench: published; waiting for the {n} articles to come out of the pipeline"
+                f"{' (each worker loads the embedding model on its first batch)' if settings.semantic else ''}")
+            outputs = read_outputs_sync(settings, lambda o: len(o.enriched) + len(o.dead) >= n, timeout=timeout)
+        finally:
+            sampler.stop()
+        for worker in procs:
+            if worker.process.poll() is not None:
+                raise BenchError(f"worker exited with {worker.process.returncode}; see {worker.log_path}")
+        if len(outputs.enriched) + len(outputs.dead) < n:
+            raise BenchError(f"timed out after {timeout:.0f}s: {len(outputs.enriched)} of {n} articles enriched, "
+                             f"{len(outputs.dead)} dead letters; see {procs[0].log_path}")
+        cpu_after = [proc_cpu_seconds(w.process.pid) or 0.0 for w in procs]
+        scraped = _wait_state(procs, len(outputs.enriched))
+        sampler.sample(scraped)
+        rss = [proc_status(w.process.pid, "VmHWM") for w in procs]
+    finally:
+        for worker in procs:
+            worker.stop()
+
+    enriched = list(outputs.enriched.values())
+    processed = [r["processed_at"] for r in enriched if isinstance(r.get("processed_at"), (int, float))]
+    latencies = [r["processed_at"] - r["sent_at"] for r in enriched
+                 if isinstance(r.get("processed_at"), (int, float)) and isinstance(r.get("sent_at"), (int, float))]
+    done = len(enriched)
+    span = max(processed) - start_wall if processed else 0.0
+    first, last = (min(processed), max(processed)) if processed else (0.0, 0.0)
+    samples = [s for worker_samples in scraped for s in worker_samples]
+    state = _by_label(samples, "news_streams_state_entries", "state")
+    state_bytes = _by_label(samples, "news_streams_state_bytes", "state")
+    stages = stage_ms(samples)
+    cpu = sum(a - b for a, b in zip(cpu_after, cpu_before))
+    kinds = Counter(r.get("duplicate_kind") or "new" for r in enriched)
+    return {
+        "mode": "e2e", "articles": done, "published": n, "dead_letters": len(outputs.dead),
+        "redelivered": outputs.enriched_records - done, "workers": workers, "partitions": partitions,
+        "semantic": settings.semantic, "rate": rate,
+        "seconds": round(span, 3), "articles_per_s": round(done / span, 2) if span > 0 else None,
+        "publish_s": round(publish_s, 3), "first_output_s": round(first - start_wall, 3) if processed else None,
+        "articles_per_s_after_first_output": round((done - 1) / (last - first), 2) if last > first else None,
+        "latency_s": percentiles(latencies),
+        "stages": stages, "pipeline_ms_per_article": round(sum(stages.values()), 3),
+        "worker_cpu_ms_per_article": round(1000 * cpu / done, 3) if done else None,
+        "peak_rss_bytes": max((r for r in rss if r is not None), default=None),
+        "worker_peak_rss_bytes": rss,
+        "state": state, "state_per_article": _per_article(state, done),
+        "state_bytes": state_bytes, "state_bytes_per_article": _per_article(state_bytes, done),
+        "state_peak": sampler.peak["entries"], "state_peak_per_article": _per_article(sampler.peak["entries"], done),
+        "state_bytes_peak": sampler.peak["bytes"],
+        "dedup_kinds": dict(kinds),
+    }
+
+
+# --------------------------------------------------------------------------- report
+
+def _mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value / 2**20:.1f} MB"
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def render(result: dict[str, Any]) -> str:
+    lines: list[str] = []
+    mix = result.get("mix", {})
+    mix_text = ", ".join(f"{v} {k}" for k, v in mix.items())
+    semantic = "on" if result["semantic"] else "off"
+    if result.get("mode") == "micro":
+        lines.append(f"bench micro: {result['articles']} articles ({mix_text}), semantic {semantic}, "
+                     f"batches of {result['batch']}, no Kafka")
+        lines.append(f"  throughput    {result['articles_per_s']:.1f} articles/s ({result['seconds']:.2f} s, "
+                     f"{result['ms_per_article']:.2f} ms/article wall, {result['cpu_ms_per_article']:.2f} ms CPU)")
+        lines.append(f"  warm-up       {result['warm_up_s']:.2f} s on a throwaway pipeline (not timed"
+                     f"{'; includes the model load' if result['semantic'] else ''})")
+        lines += _stage_lines(result["stages"])
+        lines.append(f"  memory        peak RSS {_mb(result['peak_rss_bytes'])}, "
+                     f"RSS growth while processing {_mb(result['rss_growth_bytes'])} "
+                     f"({result['rss_growth_bytes'] / max(1, result['articles']) / 1024:.1f} KB/article)")
+        lines += _state_lines(result)
+        lines.append("  dedup         " + ", ".join(f"{k} {v}" for k, v in sorted(result["dedup_kinds"].items())))
+        return "\n".join(lines)
+    runs = result.get("runs") or [result]
+    for run in runs:
+        rate = f"{run['rate']:g}/s" if run["rate"] else "full speed"
+        lines.append(f"bench: {run['articles']} of {run['published']} articles ({mix_text}), semantic {semantic}, "
+                     f"{run['workers']} worker(s), {run['partitions']} partitions, {rate}")
+        lines.append(f"  throughput    {_fmt(run['articles_per_s'], ' articles/s', 1)} (first publish -> last "
+                     f"enriched: {run['seconds']:.2f} s; publish took {run['publish_s']:.2f} s; first output after "
+                     f"{_fmt(run['first_output_s'], ' s', 2)}; {_fmt(run['articles_per_s_after_first_output'], '', 1)}"
+                     f" articles/s after it)")
+        lat = run["latency_s"]
+        lines.append(f"  latency       publish->tagged p50 {_fmt(lat['p50'], ' s')}  p95 {_fmt(lat['p95'], ' s')}  "
+                     f"p99 {_fmt(lat['p99'], ' s')}  max {_fmt(lat['max'], ' s')}")
+        lines += _stage_lines(run["stages"])
+        lines.append(f"  worker CPU    {_fmt(run['worker_cpu_ms_per_article'], ' ms/article', 2)} (all workers; "
+                     f"pipeline stages {run['pipeline_ms_per_article']:.2f})")
+        broker = f"; broker {_mb(run['broker_peak_rss_bytes'])}" if run.get("broker_peak_rss_bytes") else ""
+        lines.append(f"  peak RSS      {_mb(run['peak_rss_bytes'])} (per worker: "
+                     f"{', '.join(_mb(r) for r in run['worker_peak_rss_bytes'])}{broker})")
+        lines += _state_lines(run)
+        lines.append("  dedup         " + ", ".join(f"{k} {v}" for k, v in sorted(run["dedup_kinds"].items()))
+                     + f"; dead letters {run['dead_letters']}, redelivered {run['redelivered']}")
+    if result.get("scaling") is not None:
+        lines.append(f"scaling: {result['scaling']:.2f}x throughput from {min(r['workers'] for r in runs)} to "
+                     f"{max(r['workers'] for r in runs)} workers")
+    return "\n".join(lines)
+
+
+def _stage_lines(stages: dict[str, float]) -> list[str]:
+    if not stages:
+        return ["  stages        n/a (no stage metrics)"]
+    text = "  ".join(f"{k} {v:.2f}" for k, v in stages.items())
+    return [f"  stages ms/art {text}  (sum {sum(stages.values()):.2f})"]
+
+
+def _state_lines(result: dict[str, Any]) -> list[str]:
+    state = result.get("state") or {}
+    if not state:
+        return ["  state         n/a (news_streams_state_entries not exported)"]
+    lines = []
+    for label, key in (("state peak", "state_peak"), ("state at end", "state")):
+        values, per = result.get(key) or {}, result.get(key + "_per_article") or {}
+        if values:
+            text = ", ".join(f"{k} {v:.0f} ({per[k]:.3g}/article)" for k, v in values.items())
+            lines.append(f"  {label:<13} {text}")
+    if result.get("state_bytes"):
+        per_b = result["state_bytes_per_article"]
+        lines.append("  state bytes   " + ", ".join(f"{k} {_mb(v)} ({per_b[k]:.0f} B/article)"
+                                                   for k, v in result["state_bytes"].items()))
+    elif result.get("mode") == "e2e":
+        lines.append("  state bytes   n/a (news_streams_state_bytes not exported)")
+    return lines
+
+
+# --------------------------------------------------------------------------- CLI
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        raise UsageError(message)
+
+
+def _workers(value: str) -> list[int]:
+    try:
+        counts = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a count or a comma list of counts, got {value!r}") from None
+    if not counts or any(c < 1 or c > 32 for c in counts):
+        raise argparse.ArgumentTypeError(f"worker counts must be 1-32, got {value!r}")
+    return counts
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def parse(value: str) -> Any:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {value!r}") from None
+        if not number > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {value!r}")
+        return number
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="streams bench", description="End-to-end (Kafka) and in-process pipeline benchmarks.")
+    parser.add_argument("--articles", type=_positive(int), default=2000, help="articles to generate (default 2000)")
+    parser.add_argument("--workers", type=_workers, default=None,
+                        help="worker processes, or a comma list (1,2) to run once per count (default 1)")
+    parser.add_argument("--semantic", choices=("on", "off"), default=None,
+                        help="MiniLM paraphrase signal (default: the semantic setting)")
+    parser.add_argument("--rate", type=_positive(float), default=None,
+                        help="publish rate, articles/s (default: full speed)")
+    parser.add_argument("--bootstrap", help="use this Kafka instead of starting a local broker")
+    parser.add_argument("--broker", choices=("tansu", "kafka"), default="tansu",
+                        help="the local broker to start: tansu (embedded, default) or kafka (Apache Kafka, `make kafka`)")
+    parser.add_argument("--partitions", type=_positive(int), default=4, help="partitions of the bench topics")
+    parser.add_argument("--dataset", default=None,
+                        help=f"labelled JSONL articles added to the seeds (default {DEFAULT_DATASET} when present; "
+                             "'none' for seeds only)")
+    parser.add_argument("--seeds", default=None, help="seed article directory (default: seeds/)")
+    parser.add_argument("--span-days", type=float, default=DEFAULT_SPAN_DAYS,
+                        help="spread the originals' publication times evenly over this many days, order kept "
+                             f"(default {DEFAULT_SPAN_DAYS:g}; 0 keeps the real dates, which span years)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed of the article generator")
+    parser.add_argument("--timeout", type=_positive(float), default=None,
+                        help="seconds to wait for all outputs (default scales with --articles)")
+    parser.add_argument("--batch", type=_positive(int), default=MICRO_BATCH, help="--micro batch size")
+    parser.add_argument("--micro", action="store_true", help="in-process Pipeline benchmark, no Kafka")
+    parser.add_argument("--long-run", action="store_true",
+                        help="in process, a stream whose publication time keeps advancing: is memory flat once "
+                             "the state's window is full? (e.g. --articles 100000)")
+    parser.add_argument("--every", type=_positive(int), default=None,
+                        help="--long-run: a checkpoint every N articles (default: --articles / 20)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="any setting (see `streams settings`), repeatable; the flags above win")
+    return parser
+
+
+def _seeds_dir(value: str | None) -> Path:
+    if value:
+        return Path(value)
+    return Path("seeds") if Path("seeds").is_dir() else ROOT / "seeds"
+
+
+def _dataset(value: str | None) -> Path | None:
+    if value is None:
+        return DEFAULT_DATASET if DEFAULT_DATASET.is_file() else None
+    if value.lower() in ("", "none", "off"):
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise UsageError(f"--dataset: no such file: {value}")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    from streams.brokers.tansu import BrokerError
+    from streams.core.resolve.catalog import CatalogError, load_catalog
+    from streams.runtime.publish import PublishError
+    from streams.sources.files import SourceError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.micro and (args.workers or args.rate or args.bootstrap):
+            raise UsageError("--micro runs in process: --workers, --rate and --bootstrap do not apply")
+        if args.broker != "tansu" and (args.micro or args.long_run or args.bootstrap):
+            raise UsageError("--broker starts a local broker: --micro, --long-run and --bootstrap do not apply")
+        if args.long_run and (args.micro or args.workers or args.rate or args.bootstrap):
+            raise UsageError("--long-run runs in process: --micro, --workers, --rate and --bootstrap do not apply")
+        if args.every is not None and not args.long_run:
+            raise UsageError("--every applies to --long-run only")
+        if args.every is not None and args.every > args.articles:
+            raise UsageError(f"--every ({args.every}) must not exceed --articles ({args.articles})")
+        overrides: dict[str, Any] = assignments(args.set)
+        if args.bootstrap:
+            overrides["bootstrap"] = args.bootstrap
+        if args.semantic is not None:
+            overrides["semantic"] = args.semantic == "on"
+        settings = load(**overrides)
+        seeds, dataset = _seeds_dir(args.seeds), _dataset(args.dataset)
+        if not settings.catalog and (seeds / "catalog.yaml").is_file():
+            settings = settings.replace(catalog=str(seeds / "catalog.yaml"))
+        load_catalog(settings.catalog)  # a missing catalog is reported before the broker starts
+    except SystemExit as exc:  # --help
+        return 0 if not exc.code else EXIT_USAGE
+    except (UsageError, SettingsError, CatalogError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731 - progress never mixes with the report
+    if args.long_run:
+        return _long_run(settings, seeds, dataset, args, say)
+    workdir = Path(tempfile.mkdtemp(prefix="streams-bench-"))
+    keep = False
+    try:
+        records, mix = generate(args.articles, load_pool(seeds, dataset), seed=args.seed,
+                                span_days=args.span_days)
+        say(f"bench: {len(records)} articles from {seeds}{f' and {dataset}' if dataset else ''} "
+            f"({', '.join(f'{v} {k}' for k, v in mix.items())})")
+        if args.micro:
+            result = run_micro(settings, records, batch=args.batch, say=say)
+        else:
+            result = _run_all(settings, records, args, workdir, say)
+        result["mix"] = dict(mix)
+        result["dataset"] = str(dataset) if dataset else None
+        result["span_days"] = args.span_days
+    except (SettingsError, SourceError, BrokerError, PublishError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BenchError as exc:
+        keep = True
+        print(f"error: {exc} (logs kept in {workdir})", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if args.json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
+    else:
+        print(render(result))
+    return 0
+
+
+def _long_run(settings: Settings, seeds: Path, dataset: Path | None, args: argparse.Namespace,
+              say: Callable[..., None]) -> int:
+    from streams.bench import longrun
+    from streams.sources.files import SourceError
+
+    every = args.every or max(1, args.articles // longrun.DEFAULT_CHECKPOINTS)
+    try:
+        run = longrun.run_long(settings, load_pool(seeds, dataset), args.articles, every, batch=args.batch,
+                               seed=args.seed, say=say)
+    except (SettingsError, SourceError, BenchError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    result = {**longrun.report(run), "dataset": str(dataset) if dataset else None}
+    if args.json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
+    else:
+        print(longrun.render(result))
+    return 0
+
+
+def _run_all(settings: Settings, records: list[dict], args: argparse.Namespace, workdir: Path,
+             say: Callable[..., None]) -> dict[str, Any]:
+    from streams.brokers.tansu import local_broker
+
+    counts = args.workers or [1]
+    timeout = args.timeout or 120.0 + len(records) * (1.0 if settings.semantic else 0.3)
+    broker = None
+    if not args.bootstrap:
+        broker = local_broker(args.broker, workdir).start()
+        settings = settings.replace(bootstrap=broker.bootstrap)
+        say(f"bench: {broker.describe} on {broker.bootstrap}")
+    try:
+        runs = [run_e2e(settings, records, k, args.rate, workdir, timeout, args.partitions, say) for k in counts]
+        broker_rss = proc_status(broker.process.pid, "VmHWM") if broker else None
+    finally:
+        if broker:
+            broker.stop()
+    for run in runs:
+        run["broker_peak_rss_bytes"] = broker_rss
+        run["broker"] = broker.describe if broker else f"external ({settings.bootstrap})"
+    if len(runs) == 1:
+        return runs[0]
+    smallest = min(runs, key=lambda r: r["workers"])
+    largest = max(runs, key=lambda r: r["workers"])
+    base = smallest["articles_per_s"]
+    result = {**largest, "workers": counts, "runs": runs,
+              "scaling": round(largest["articles_per_s"] / base, 3) if base and largest["articles_per_s"] else None,
+              "scaling_by_workers": {str(r["workers"]): round(r["articles_per_s"] / base, 3)
+                                     for r in runs if base and r["articles_per_s"]}}
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

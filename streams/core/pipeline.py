@@ -1,0 +1,716 @@
+"""The article pipeline as plain Python, in three stages that the Faust agents run on three topics:
+
+1. ``Preparer`` (per raw partition, any worker): clean -> fingerprint -> embed -> extract, and the candidate
+   keys;
+2. ``Matcher`` (per partition of the keyed topic): verdicts against the held articles sharing a key;
+3. ``Resolver`` (one partition): stories from the verdicts, events, aggregates, replays.
+
+``Pipeline`` chains the three in one process for the evaluation, the benchmark and the unit tests,
+so what is measured is what runs in production.
+"""
+from __future__ import annotations
+
+import hashlib
+import heapq
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from streams.runtime import metrics
+from streams.core.prepare import page
+from streams.core.resolve.aggregates import Aggregator
+from streams.core.resolve.catalog import load_catalog
+from streams.core.prepare.clean import Cleaner, lead
+from streams.core.match.dedup import Decision, Fingerprint, Link, Mark, MatchIndex, Member, Story, StoryBook, Watermark, compare, keys_of
+from streams.core.resolve.events import Assignment, Event, EventIndex
+from streams.core.prepare.extract import Facts, extract
+from streams.core.prepare.fingerprint import exact_key, minhash, words
+from streams.core.match.keys import route
+from streams.core.model import Article, BadRecord
+from streams.core.match.seen import Outcome, SeenIds
+from streams.core.prepare.semantic import Embedder, shared_embedder
+from streams.settings import Settings
+from streams.core import wire
+
+IN_PROCESS = 0
+"""The one raw partition of ``Pipeline`` (in process, articles in publication order)."""
+
+
+def text_key(article: Article) -> str:
+    """Fingerprint of the raw title and text: tells a replay from an id reused for other text."""
+    return hashlib.blake2b((article.title + "\x1f" + article.text).encode("utf-8", "replace"),
+                           digest_size=10).hexdigest()
+
+
+class Timing:
+    """What a ``StageClock`` block took, known once the block is left."""
+
+    seconds = 0.0
+
+
+class StageClock:
+    """Seconds spent per stage (for the benchmark) and the stage-duration histogram (``metrics.STAGES``)."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter = Counter()
+        self.observe = True  # off while a stage's state is rebuilt from its topic
+
+    @contextmanager
+    def __call__(self, name: str, count: int = 1, histogram: bool = True) -> Iterator[Timing]:
+        """Time a block that works on ``count`` articles; ``histogram=False``: the caller records it later."""
+        timing = Timing()
+        start = time.perf_counter()
+        yield timing
+        timing.seconds = time.perf_counter() - start
+        self.seconds[name] += timing.seconds
+        if histogram:
+            self.record(name, timing.seconds, count)
+
+    def record(self, name: str, seconds: float, count: int = 1) -> None:
+        """One histogram observation per article: ``count`` articles shared ``seconds``."""
+        if self.observe and count:
+            child = metrics.STAGE_SECONDS.labels(name)
+            for _ in range(count):
+                child.observe(seconds / count)
+
+
+@dataclass
+class Prepared:
+    """An article after the per-article work, ready to be matched and placed."""
+
+    article: Article
+    cleaned: str
+    fingerprint: Fingerprint
+    facts: Facts
+    keys: list[str]
+    text_key: str
+
+    def routes(self, partitions: int) -> dict[int, list[str]]:
+        return route(self.keys, partitions)
+
+    def registration(self, partitions: list[int], mark: Mark, raw: tuple[int, int] | None = None) -> dict[str, Any]:
+        """The resolve-topic record announcing the article and the keyed partitions that will report on it
+        (``raw``: the raw partition and offset it was read from)."""
+        return {"type": "article", "article": wire.article_to_wire(self.article), "text_key": self.text_key,
+                "mark": list(mark), "raw": None if raw is None else list(raw),
+                "cleaned": self.cleaned, "facts": wire.encode(self.facts),
+                "embedding": wire.vector_to_wire(self.fingerprint.embedding), "partitions": partitions}
+
+    def keyed(self, keys: list[str], mark: Mark) -> dict[str, Any]:
+        """The keyed-topic record for one partition: the fingerprint and the keys that partition owns."""
+        return {"fp": self.fingerprint.to_wire(), "keys": keys, "text_key": self.text_key, "mark": list(mark)}
+
+
+class Marks:
+    """The prepare stage's event-time progress per raw partition: the newest trusted publication time read.
+
+    Only trusted publication times move it. An article without one (undated, unreadable, implausibly far
+    in the future or past) gets its partition's progress as its stand-in event time (None while the
+    partition has had no dated article: the resolver then picks one), so it can neither drag the watermark
+    forward for everyone nor make the articles after it late."""
+
+    def __init__(self) -> None:
+        self.newest: dict[int, float] = {}
+
+    def mark(self, source: int, article: Article) -> Mark:
+        if article.trusted:
+            timestamp = article.timestamp
+            self.newest[source] = max(self.newest.get(source, timestamp), timestamp)
+        else:
+            article.stand_in = self.newest.get(source)
+        return source, self.newest.get(source)
+
+    def drop(self, source: int) -> None:
+        self.newest.pop(source, None)
+
+
+def report(article_id: str, text_key_: str, timestamp: float, partition: int, links: list[Link],
+           source: int | None = None, seconds: float = 0.0) -> dict[str, Any]:
+    """The resolve-topic record with one keyed partition's verdicts on an article (``source``: its raw
+    partition; ``seconds``: the partition's match time)."""
+    return {"type": "report", "id": article_id, "text_key": text_key_, "ts": timestamp, "partition": partition,
+            "source": source, "links": [link.decision.as_dict() for link in links], "seconds": seconds}
+
+
+class Preparer:
+    """Stage 1: the costly per-article work.
+
+    Its one piece of state is what the cleaner has learnt (banner lines repeated across an outlet's
+    articles), and that changes the cleaned text, so the fingerprints and candidate keys. It is kept per
+    raw partition (``source``) and is a fold of that partition in offset order: an article is prepared
+    the same whichever worker prepares it and whatever else that worker read before, and a worker that
+    takes a partition over rebuilds its cleaner with :meth:`learn` (streams/runtime/rebuild.py)."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, clock: StageClock | None = None):
+        self.settings = settings
+        self.embedder = embedder if embedder is not None else (shared_embedder() if settings.semantic else None)
+        self.cleaners: dict[int, Cleaner] = {}
+        self.clock = clock or StageClock()
+
+    def cleaner(self, source: int = 0) -> Cleaner:
+        """The cleaner of one raw partition (created empty on first use)."""
+        if source not in self.cleaners:
+            self.cleaners[source] = Cleaner()
+        return self.cleaners[source]
+
+    def learn(self, source: int, articles: Sequence[Article]) -> None:
+        """Rebuild: let the partition's cleaner see articles it had seen before, without preparing them."""
+        cleaner = self.cleaner(source)
+        for article in articles:
+            article, _ = page.read(article)
+            cleaner.clean(article.text, article.source, article.title)
+
+    def drop(self, source: int) -> None:
+        """Forget what one raw partition's cleaner learnt (before rebuilding it from the partition)."""
+        self.cleaners.pop(source, None)
+
+    def prepare(self, articles: Sequence[Article], sources: Sequence[int] | None = None) -> list[Prepared]:
+        """Prepare articles in order; ``sources``: the raw partition of each (all 0 when not given)."""
+        if not articles:
+            return []
+        sources = sources if sources is not None else [0] * len(articles)
+        with self.clock("clean", len(articles)):
+            read = [page.read(a) for a in articles]
+            articles = [a for a, _ in read]
+            cleaned = [self.cleaner(s).clean(a.text, a.source, a.title) for a, s in zip(articles, sources)]
+        with self.clock("fingerprint", len(articles)):
+            tokens = [words(text) for text in cleaned]
+            sketches = [minhash(t) for t in tokens]
+            vectors = [None] * len(articles)
+            if self.embedder is not None:
+                vectors = list(self.embedder.encode([lead(a.title, c) for a, c in zip(articles, cleaned)]))
+        with self.clock("extract", len(articles)):
+            facts = [_facts(a, c, dateline) for a, c, (_, dateline) in zip(articles, cleaned, read)]
+        out = []
+        for a, c, t, s, v, f in zip(articles, cleaned, tokens, sketches, vectors, facts):
+            v = None if v is None else v.astype(np.float16)  # as it travels: every stage derives the same keys
+            fp = Fingerprint(a.id, a.source, a.timestamp, exact_key(t), s, v, f.quotes,
+                             f.people + f.organisations, f.numbers)
+            out.append(Prepared(a, c, fp, f, keys_of(fp, self.settings), text_key(a)))
+        return out
+
+
+def _facts(article: Article, cleaned: str, dateline: page.Said | None) -> Facts:
+    """Facts of one article; without a publication time its relative dates resolve against the page's
+    dateline, if it has one, else they stay unknown."""
+    anchor = article.published or (date.fromisoformat(dateline.value) if dateline else None)
+    facts = extract(article.title, cleaned, anchor)
+    if dateline is not None:
+        facts.dateline, facts.dateline_text = dateline.value, dateline.evidence
+    return facts
+
+
+class Matcher:
+    """Stage 2: one ``MatchIndex`` per keyed partition this worker owns; ``sources``: raw partitions."""
+
+    def __init__(self, settings: Settings, clock: StageClock | None = None, sources: int = 1,
+                 partitions: int | None = None) -> None:
+        self.settings = settings
+        self.sources = sources
+        self.partitions = settings.partitions if partitions is None else partitions  # of the keyed topic
+        self.clock = clock or StageClock()
+        self.indexes: dict[int, MatchIndex] = {}
+
+    def match(self, partition: int, fp: Fingerprint, keys: list[str], mark: Mark | None = None) -> list[Link]:
+        return self.timed_match(partition, fp, keys, mark)[0]
+
+    def timed_match(self, partition: int, fp: Fingerprint, keys: list[str],
+                    mark: Mark | None = None) -> tuple[list[Link], float]:
+        """The links and the seconds taken; the histogram gets the article's match time once, from the
+        resolver, which adds up the time of every keyed partition the article went to."""
+        with self.clock("match", histogram=False) as timing:
+            links = self._index(partition).match(fp, keys, mark)
+        return links, timing.seconds
+
+    def hold(self, partition: int, record: dict[str, Any]) -> None:
+        """Rebuild: hold without judging (the verdicts were sent before)."""
+        if "idle" in record:
+            self.rest(partition, record["idle"])
+            return
+        self._index(partition).hold(Fingerprint.from_wire(record["fp"]), record["keys"], tuple(record["mark"]))
+
+    def rest(self, partition: int, source: int) -> None:
+        self._index(partition).rest(source)
+
+    def handle(self, partition: int, record: dict[str, Any]) -> dict[str, Any] | None:
+        """A keyed record in, the report for the resolver out (None for an idle notice)."""
+        if "idle" in record:
+            self.rest(partition, record["idle"])
+            return None
+        fp = Fingerprint.from_wire(record["fp"])
+        links, seconds = self.timed_match(partition, fp, record["keys"], tuple(record["mark"]))
+        return report(fp.article_id, record["text_key"], fp.timestamp, partition, links, record["mark"][0],
+                      seconds)
+
+    def drop(self, partition: int) -> None:
+        self.indexes.pop(partition, None)
+
+    def _index(self, partition: int) -> MatchIndex:
+        if partition not in self.indexes:
+            self.indexes[partition] = MatchIndex(self.settings, self.sources, partition, self.partitions)
+        return self.indexes[partition]
+
+    def state_size(self) -> dict[str, int]:
+        sizes: Counter = Counter()
+        for index in self.indexes.values():
+            sizes.update(index.state_size())
+        return dict(sizes)
+
+
+@dataclass
+class Result:
+    """Everything the pipeline decided about one article."""
+
+    article: Article
+    facts: Facts | None = None
+    decision: Decision | None = None
+    story: Story | None = None
+    assignment: Assignment | None = None
+    event: Event | None = None
+    aggregates: list[dict] = field(default_factory=list)
+    replayed: bool = False
+    raw: tuple[int, int] | None = None  # raw partition and offset of the record this result answers
+    version: int | None = None  # offset of the resolve-topic record whose handling produced it
+    story_id: str | None = ""
+    event_ids: list[str] = field(default_factory=list)
+    merged_stories: list[str] = field(default_factory=list)
+
+    @property
+    def record_version(self) -> int | None:
+        """The enriched record's version: the offset of the raw record it answers (the raw topic is keyed by
+        article id, so it grows with every new record of an id); the resolve offset without one."""
+        return self.raw[1] if self.raw is not None else self.version
+
+    @property
+    def duplicate_kind(self) -> str | None:
+        return self.decision.kind if self.decision and self.decision.is_duplicate else None
+
+    def enriched(self) -> dict[str, Any]:
+        """The enriched-articles record."""
+        return {**self.article.as_dict(), "story_id": self.story_id, "event_ids": self.event_ids,
+                "duplicate_of": self.decision.duplicate_of if self.decision else None,
+                "duplicate_kind": self.duplicate_kind,
+                "dedup": self.decision.as_dict() if self.decision else None,
+                "facts": self.facts.as_dict() if self.facts else None,
+                "sent_at": self.article.sent_at, "seen_at": self.article.seen_at,
+                "event_time": self.article.timestamp, "replay": self.replayed,
+                "raw": None if self.raw is None else list(self.raw), "version": self.record_version,
+                "processed_at": time.time()}
+
+
+Output = tuple[str, bytes, Any]
+"""(topic kind: enriched, stories, events or aggregates; key; JSON-able value, None for a tombstone)."""
+
+
+def outputs(results: Sequence[Result]) -> list[Output]:
+    """The keyed records a batch of results makes: every enriched article, then each story, event and
+    aggregate key once with its last value.
+
+    Stories, events and aggregates are compacted topics where the latest value per key wins, and several
+    articles of one batch often update the same story, event and windows: sending only the last value
+    cuts the records sent per article without changing what a reader of the topics ends with. Enriched
+    articles are a stream (a decision, then maybe replays of the same id): each is sent."""
+    enriched: list[Output] = []
+    latest: dict[tuple[str, bytes], Any] = {}
+
+    def put(kind: str, key: str, value: Any, version: int | None = None) -> None:
+        latest.pop((kind, key.encode()), None)  # re-insert: the order follows the last update
+        latest[(kind, key.encode())] = value if value is None or version is None else {**value, "version": version}
+
+    for result in results:
+        enriched.append(("enriched", result.article.id.encode(), result.enriched()))
+        if result.replayed:
+            continue
+        for merged in result.merged_stories:
+            put("stories", merged, None)
+        put("stories", result.story.id, result.story.as_dict(), result.version)
+        put("events", result.event.id, result.event.as_dict(), result.version)
+        for record in result.aggregates:
+            put("aggregates", f"{record['kind']}:{record['key']}", record, result.version)
+    return enriched + [(kind, key, value) for (kind, key), value in latest.items()]
+
+
+@dataclass
+class Pending:
+    """An article the resolver has heard of but cannot place yet: it waits for every partition's report."""
+
+    registration: dict[str, Any] | None = None
+    reports: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
+    first_seen: float = 0.0
+    replays: list[dict] = field(default_factory=list)  # registrations of replays that came while it was in flight
+    match_seconds: float = 0.0  # summed over the keyed partitions' reports
+
+    def complete(self) -> bool:
+        reg = self.registration
+        return reg is not None and all((reg["text_key"], p) in self.reports for p in reg["partitions"])
+
+
+class Resolver:
+    """Stage 3: turns registrations and reports (in the order of the resolve topic) into placed articles.
+
+    Articles are placed in publication order, not in the order their reports happen to complete: an
+    article waits until every raw partition has passed its publication time or is idle (the
+    ``Watermark``; ``idle`` records come from the prepare stage when it read a partition to its end). Placement, and so the online event clustering and the
+    aggregates, then do not depend on which worker ran ahead (``ordered=False`` places on completion).
+
+    Placed ids are remembered until their raw partition is ``replay_horizon_hours`` further in publication
+    time (``SeenIds``); an article that far behind its partition is dead-lettered as ``too_late`` (it could
+    be a replay of a forgotten id), and the reports on it are dropped."""
+
+    def __init__(self, settings: Settings, clock: StageClock | None = None, sources: int = 1) -> None:
+        self.settings = settings
+        self.clock = clock or StageClock()
+        self.book = StoryBook(settings, sources)
+        self.events = EventIndex(settings, load_catalog(settings.catalog))
+        self.aggregator = Aggregator(settings.window_seconds, settings.top_events, settings.late_hours * 3600)
+        self.pending: dict[str, Pending] = {}
+        self.watermark = Watermark(sources, settings.max_skew_hours * 3600)
+        self.ordered = settings.ordered_resolve
+        self._queue: list[tuple[float, str]] = []  # registered, not placed: (publication time, id)
+        self._unregistered: dict[int, list[tuple[float, str]]] = {}  # per raw partition: reports, no registration
+        self._undated: list[str] = []  # registered without a trusted time, before any partition had one
+        self.seen = SeenIds(settings.replay_horizon_hours * 3600)
+
+    # -- the resolve topic ----------------------------------------------------------------------
+    def handle(self, record: dict[str, Any]) -> list[Result | BadRecord]:
+        """One resolve-topic record in; the articles it lets go (or a dead letter) out."""
+        if record["type"] == "idle":
+            self.watermark.rest(record["source"])
+            return self._release()
+        if record["type"] == "report":
+            return self._report(record)
+        article_id = record["article"]["id"]
+        article = wire.article_from_wire(record["article"])
+        raw = _raw(record)
+        known = self.seen.get(article_id)
+        if known is not None:
+            return self._replayed(article, record["text_key"], known, raw)
+        pending = self.pending.get(article_id)
+        if pending is not None and pending.registration is not None:
+            if pending.registration["text_key"] != record["text_key"]:
+                return [BadRecord("id_conflict", f"id {article_id} was already used for a different text")]
+            if raw is not None and raw != _raw(pending.registration):
+                pending.replays.append(record)  # a replay of an article in flight: answered once it is placed
+            return []  # else the same raw record again (a redelivery): it gets its one answer when placed
+        source = record["mark"][0]
+        self.watermark.see(tuple(record["mark"]))
+        self._advance(source)
+        if not article.trusted:
+            if self.seen.was_forgotten(article_id, record["text_key"]):  # never too late: check it here
+                self.pending.pop(article_id, None)
+                return [self._replay(article, None, (), raw)] + self._release()
+            article.stand_in = self._stand_in(article)
+            if article.stand_in is None:  # nothing dated read anywhere yet: wait for the first mark
+                self._pending(article_id).registration = record
+                self._undated.append(article_id)
+                return self._release()
+            record["article"]["stand_in"] = article.stand_in
+        elif self.seen.too_late(source, article.timestamp):
+            self.pending.pop(article_id, None)  # its reports, if any came first
+            if self.seen.was_forgotten(article_id, record["text_key"]):
+                return [self._replay(article, None, (), raw)] + self._release()
+            return [self._too_late(article)] + self._release()
+        self._pending(article_id).registration = record
+        heapq.heappush(self._queue, (article.timestamp, article_id))
+        return self._release()
+
+    def _report(self, record: dict[str, Any]) -> list[Result | BadRecord]:
+        """One keyed partition's verdicts; the first report per partition counts (a redelivered fingerprint
+        finds itself held and reports nothing). Dropped for a placed article or one too late to be placed."""
+        article_id, source = record["id"], record.get("source")
+        pending = self.pending.get(article_id)
+        if self.seen.get(article_id) is not None:
+            return []
+        if source is not None and (pending is None or pending.registration is None) \
+                and self.seen.too_late(source, record["ts"]):
+            return []
+        if pending is None:
+            pending = self._pending(article_id)
+            if source is not None:
+                heapq.heappush(self._unregistered.setdefault(source, []), (record["ts"], article_id))
+        if (record["text_key"], record["partition"]) not in pending.reports:
+            pending.reports[(record["text_key"], record["partition"])] = record["links"]
+            pending.match_seconds += record.get("seconds", 0.0)
+        return self._release()
+
+    def _pending(self, article_id: str) -> Pending:
+        if article_id not in self.pending:
+            self.pending[article_id] = Pending(first_seen=time.time())
+        return self.pending[article_id]
+
+    def _stand_in(self, article: Article) -> float | None:
+        """The event time of an article without a trusted publication time: its raw partition's progress
+        (set by the prepare stage), else how far every partition got; never later than the time it was first
+        seen. None while no partition has had a dated article (it waits for one, or for every partition to be
+        idle: then the stream has no dated article and the time it was first seen stands in). Either way it
+        neither moves the watermark nor arrives late."""
+        when = article.stand_in
+        if when is None and self.watermark.marks:
+            when = self.watermark.value
+        return None if when is None else min(when, article.seen_at)
+
+    def _date_undated(self) -> None:
+        """Give the undated articles that waited for a first mark their stand-in time, and queue them."""
+        if not self._undated:
+            return
+        all_idle = len(self.watermark.idle) >= self.watermark.sources
+        if not self.watermark.marks and not all_idle:
+            return
+        for article_id in self._undated:
+            reg = self.pending[article_id].registration
+            article = wire.article_from_wire(reg["article"])
+            when = self._stand_in(article)
+            reg["article"]["stand_in"] = article.seen_at if when is None else when
+            heapq.heappush(self._queue, (reg["article"]["stand_in"], article_id))
+        self._undated = []
+
+    def _advance(self, source: int) -> None:
+        """Move a raw partition's replay cutoff with the newest publication time it reached; forget the reports
+        on its articles that can no longer be placed (a registration comes before its partition moves on)."""
+        if source not in self.watermark.marks:
+            return
+        self.seen.advance(source, self.watermark.marks[source])
+        unregistered = self._unregistered.get(source, [])
+        while unregistered and self.seen.too_late(source, unregistered[0][0]):
+            article_id = heapq.heappop(unregistered)[1]
+            pending = self.pending.get(article_id)
+            if pending is not None and pending.registration is None:
+                del self.pending[article_id]
+
+    def _too_late(self, article: Article) -> BadRecord:
+        hours = self.settings.replay_horizon_hours
+        return BadRecord("too_late", f"article {article.id} published at {_iso(article.timestamp)} is more than "
+                                     f"{hours:g} h (replay_horizon_hours) behind articles its raw partition already "
+                                     "had: its id may be forgotten, so placing it could count it twice")
+
+    @property
+    def waiting(self) -> int:
+        """Registered articles not placed yet."""
+        return len(self._queue) + len(self._undated)
+
+    def _release(self) -> list[Result | BadRecord]:
+        """Place the complete articles at the head of the queue, oldest publication time first."""
+        out: list[Result | BadRecord] = []
+        self._date_undated()
+        if not self.ordered:
+            ready = sorted(item for item in self._queue if self.pending[item[1]].complete())
+            for item in ready:
+                self._queue.remove(item)
+                out += self._settle(item[1])
+            heapq.heapify(self._queue)
+            return out
+        mark = self.watermark.value
+        if not self.watermark.marks and len(self.watermark.idle) >= self.watermark.sources:
+            mark = float("inf")  # every partition read to its end and none had a dated article: all undated
+        while self._queue and self._queue[0][0] <= mark and self.pending[self._queue[0][1]].complete():
+            out += self._settle(heapq.heappop(self._queue)[1])
+        return out
+
+    def _settle(self, article_id: str) -> list[Result]:
+        """Place a complete article; answer the replays of it that came while it waited."""
+        pending = self.pending.pop(article_id)
+        reg = pending.registration
+        article = wire.article_from_wire(reg["article"])
+        links = [Link(article.id, article.timestamp, Decision.from_dict(d))
+                 for p in reg["partitions"] for d in pending.reports[(reg["text_key"], p)]]
+        self.clock.record("match", pending.match_seconds)
+        result = self.place(article, reg["text_key"], reg["cleaned"], wire.decode(reg["facts"]),
+                            wire.vector_from_wire(reg["embedding"]), links, tuple(reg["mark"]), _raw(reg))
+        return [result] + [self._replay(wire.article_from_wire(again["article"]), result.story_id,
+                                        tuple(result.event_ids), _raw(again)) for again in pending.replays]
+
+    # -- placing --------------------------------------------------------------------------------
+    def known(self, article: Article) -> Result | BadRecord | None:
+        """The earlier outcome for an id already placed (a replay), a conflict, too late, or None."""
+        known = self.seen.get(article.id)
+        if known is not None:
+            return self._replayed(article, text_key(article), known, None)[0]
+        if not article.trusted:
+            if self.seen.was_forgotten(article.id, text_key(article)):
+                return self._replay(article, None, (), None)
+            stand_in = self._stand_in(article)
+            article.stand_in = article.seen_at if stand_in is None else stand_in
+            return None
+        if not self.seen.too_late(IN_PROCESS, article.timestamp):
+            return None
+        if self.seen.was_forgotten(article.id, text_key(article)):
+            return self._replay(article, None, (), None)
+        return self._too_late(article)
+
+    def place(self, article: Article, text_key_: str, cleaned: str, facts: Facts, embedding: Any,
+              links: list[Link], mark: Mark | None = None, raw: tuple[int, int] | None = None) -> Result:
+        member = Member(article.id, article.source, article.timestamp)
+        if mark is None:  # in process (Pipeline): one source, articles in publication order, each its own mark
+            mark = (IN_PROCESS, article.timestamp if article.trusted else self.watermark.marks.get(IN_PROCESS))
+            self.watermark.see(mark)
+            self._advance(IN_PROCESS)
+        with self.clock("place"):
+            decision, story, merged = self.book.place(member, _best_first(links), mark)
+        with self.clock("events"):
+            assignment, event = self.events.assign(article.id, story.id, article.source, article.timestamp,
+                                                   facts, article.title + ". " + cleaned, embedding)
+        with self.clock("aggregates"):
+            records = self.aggregator.update(article.source, article.timestamp, decision, story, assignment, event)
+        self.seen.remember(article.id, mark[0], article.timestamp, Outcome(text_key_, story.id, (event.id,), raw))
+        if self.clock.observe:
+            self._count(article, decision, story, assignment, event)
+        return Result(article=article, facts=facts, decision=decision, story=story, assignment=assignment,
+                      event=event, aggregates=records, story_id=story.id, event_ids=[event.id],
+                      merged_stories=merged, raw=raw)
+
+    def _replayed(self, article: Article, key: str, known: Outcome,
+                  raw: tuple[int, int] | None) -> list[Result | BadRecord]:
+        """A registration of an id already placed: a conflict (other text), a redelivery of the raw record
+        that was placed (nothing: it has its answer), or a replay (answered, counted once as a replay)."""
+        if known.text_key != key:
+            return [BadRecord("id_conflict", f"id {article.id} was already used for a different text")]
+        if raw is not None and raw == known.raw:
+            return []
+        return [self._replay(article, known.story_id, known.event_ids, raw)]
+
+    def _replay(self, article: Article, story_id: str | None, event_ids: tuple[str, ...],
+                raw: tuple[int, int] | None) -> Result:
+        """The answer to a replay: no new decision, nothing counted again; story and events when still known
+        (None for a replay of an id forgotten beyond the horizon)."""
+        if self.clock.observe:
+            metrics.REPLAYED_SKIPPED.inc()
+        return Result(article=article, replayed=True, story_id=story_id, event_ids=list(event_ids), raw=raw)
+
+    def _count(self, article: Article, decision: Decision, story: Story, assignment: Assignment,
+               event: Event) -> None:
+        outlet = metrics.OUTLET_LABEL(article.source)
+        metrics.OUTLET_ARTICLES.labels(outlet).inc()
+        if decision.is_duplicate:
+            metrics.DUPLICATES.labels(decision.kind).inc()
+            if story.canonical_outlet != article.source:
+                metrics.OUTLET_REWRITES.labels(outlet).inc()
+        else:
+            metrics.STORIES_CREATED.inc()
+        if assignment.created:
+            metrics.EVENTS_CREATED.labels(event.type).inc()
+        metrics.EVENT_ARTICLES.labels(event.catalog.id if event.catalog else "other").inc()
+        if self.aggregator.last_late:
+            metrics.LATE_ARTICLES.inc()
+
+    def state_size(self) -> dict[str, int]:
+        return {**self.book.state_size(), **self.events.state_size(), **self.aggregator.state_size(),
+                "seen_ids": len(self.seen), "pending": len(self.pending), "waiting": self.waiting}
+
+    def state_parts(self) -> dict[str, list[object]]:
+        """The objects holding the resolver's state, by part (for measuring their bytes)."""
+        return {"stories": [self.book], "replay": [self.seen],
+                "pending": [self.pending, self._queue, self._unregistered, self.watermark],
+                "event_members": self.events.member_parts(), "tfidf": [self.events.vectorizer],
+                "events": [self.events], "aggregates": [self.aggregator]}
+
+
+def _raw(record: dict[str, Any]) -> tuple[int, int] | None:
+    """The (raw partition, offset) a registration came from (None for records without it)."""
+    raw = record.get("raw")
+    return None if raw is None else (int(raw[0]), int(raw[1]))
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat()
+
+
+def _best_first(links: list[Link]) -> list[Link]:
+    """Several partitions may report the same pair: keep one verdict per other article."""
+    best: dict[str, Link] = {}
+    for link in links:
+        other = link.decision.duplicate_of or ""
+        if other not in best or link.decision.evidence and not best[other].decision.evidence:
+            best[other] = link
+    return list(best.values())
+
+
+@dataclass
+class PairScore:
+    similarity: float
+    same_story: bool
+    decision: Decision
+
+
+class Pipeline:
+    """The three stages in one process with one keyed partition. Not thread-safe."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.clock = StageClock()
+        self.preparer = Preparer(settings, embedder, self.clock)
+        self.matcher = Matcher(settings, self.clock, partitions=1)
+        self.resolver = Resolver(settings, self.clock)
+
+    @property
+    def seconds(self) -> Counter:
+        return self.clock.seconds
+
+    @property
+    def embedder(self) -> Embedder | None:
+        return self.preparer.embedder
+
+    @property
+    def stories(self) -> StoryBook:
+        return self.resolver.book
+
+    @property
+    def events(self) -> EventIndex:
+        return self.resolver.events
+
+    @property
+    def aggregator(self) -> Aggregator:
+        return self.resolver.aggregator
+
+    def process(self, article: Article) -> Result:
+        return self.process_batch([article])[0]
+
+    def process_batch(self, articles: Sequence[Article]) -> list[Result | BadRecord]:
+        """Process articles in order; the embedding model runs once per run of distinct ids.
+
+        A replay (known id, same text) returns the earlier decision and changes nothing;
+        a known id with different text comes back as ``BadRecord('id_conflict')``.
+        """
+        results: list[Result | BadRecord] = []
+        run: list[Article] = []
+        for article in articles:
+            if any(article.id == other.id for other in run):  # a repeat must see the first one placed
+                results += self._process_distinct(run)
+                run = []
+            run.append(article)
+        return results + self._process_distinct(run)
+
+    def _process_distinct(self, articles: Sequence[Article]) -> list[Result | BadRecord]:
+        known = [self.resolver.known(a) for a in articles]
+        prepared = iter(self.preparer.prepare([a for a, k in zip(articles, known) if k is None]))
+        results: list[Result | BadRecord] = []
+        for article, earlier in zip(articles, known):
+            if earlier is not None:
+                results.append(earlier)
+                continue
+            p = next(prepared)
+            links, seconds = self.matcher.timed_match(0, p.fingerprint, p.keys)
+            self.clock.record("match", seconds)
+            results.append(self.resolver.place(p.article, p.text_key, p.cleaned, p.facts, p.fingerprint.embedding,
+                                               links))
+        return results
+
+    def compare(self, a: Article, b: Article) -> PairScore:
+        """Dedup's decision rule on one pair of articles (for the pair evaluation)."""
+        pa, pb = self.preparer.prepare([a, b])
+        decision = compare(pa.fingerprint, pb.fingerprint, self.settings)
+        similarity = decision.cosine if decision.cosine is not None else (decision.jaccard or 0.0)
+        return PairScore(similarity=similarity, same_story=decision.is_duplicate, decision=decision)
+
+    def state_size(self) -> dict[str, int]:
+        return {**self.matcher.state_size(), **self.resolver.state_size()}
+
+    def state_parts(self) -> dict[str, list[object]]:
+        """Every object holding state between articles, by part: the match indexes, the resolver's parts
+        and the cleaners' learnt banners."""
+        return {"match": [self.matcher.indexes], **self.resolver.state_parts(), "cleaner": [self.preparer.cleaners]}
+

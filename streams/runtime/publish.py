@@ -1,0 +1,96 @@
+"""Publisher: sends raw article records to the raw topic with kafka-python (acks=all, keyed by id)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from streams.runtime.kafka_config import kafka_python_config
+from streams.settings import Settings
+from streams.sources.base import RawRecord, article_id
+from streams.runtime.topics import request_bytes
+
+
+class PublishError(RuntimeError):
+    """The broker could not be reached or refused the records."""
+
+
+@dataclass
+class Publisher:
+    """A thin, reusable producer shared by the replayer and the feed poller."""
+
+    settings: Settings
+    topic: str = ""
+    sent: int = 0
+    failed: int = 0
+    acked: int = 0
+    _producer: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        from kafka import KafkaProducer
+        from kafka.errors import KafkaError
+
+        self.topic = self.topic or self.settings.topic_raw
+        try:
+            self._producer = KafkaProducer(
+                acks="all", enable_idempotence=True, linger_ms=20, batch_size=262144,
+                # retried until delivery_timeout_ms: a leader election (a broker of a cluster lost) takes seconds
+                delivery_timeout_ms=60000,
+                max_request_size=request_bytes(self.settings),
+                request_timeout_ms=30000, max_block_ms=15000,
+                **kafka_python_config(self.settings))
+        except KafkaError as exc:
+            raise PublishError(f"cannot reach Kafka at {self.settings.bootstrap}: {exc}") from None
+
+    def send(self, record: RawRecord) -> str:
+        """Publish one record; returns its id. Records that are raw bytes go out unchanged."""
+        if "_raw" in record:
+            key, value = b"", record["_raw"]
+            ident = ""
+        else:
+            ident = article_id(record)
+            record = {**record, "id": ident, "sent_at": time.time()}
+            key, value = ident.encode(), orjson.dumps(record)
+        self._send(key or None, value)
+        return ident
+
+    def send_bytes(self, value: bytes, key: bytes | None = None) -> None:
+        """Publish raw bytes (used by tests and fault injection)."""
+        self._send(key, value)
+
+    def _send(self, key: bytes | None, value: bytes) -> None:
+        """Hand one record to the producer. A record the producer refuses at once (no broker metadata within
+        ``max_block_ms``, a full buffer) counts as failed; raises ``PublishError`` then."""
+        from kafka.errors import KafkaError
+
+        self.sent += 1
+        try:
+            future = self._producer.send(self.topic, key=key, value=value)
+        except KafkaError as exc:
+            self.failed += 1
+            raise PublishError(f"the broker at {self.settings.bootstrap} did not take a record: {exc}") from None
+        future.add_callback(self._on_ack).add_errback(self._on_error)
+
+    def _on_ack(self, _metadata: Any) -> None:
+        self.acked += 1
+
+    def _on_error(self, exc: BaseException) -> None:
+        self.failed += 1
+
+    def flush(self, timeout: float = 60.0) -> None:
+        from kafka.errors import KafkaError
+
+        try:
+            self._producer.flush(timeout=timeout)
+        except KafkaError:  # timed out: what is not acknowledged by now counts as failed
+            self.failed = max(self.failed, self.sent - self.acked)
+        if self.failed:
+            raise PublishError(f"{self.failed} of {self.sent} records were not acknowledged by the broker")
+
+    def close(self, timeout: float = 10.0) -> None:
+        try:
+            self._producer.close(timeout=timeout)
+        except Exception:  # noqa: BLE001 - closing a producer whose broker is gone: nothing more to lose
+            pass

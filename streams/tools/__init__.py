@@ -1,0 +1,1 @@
+"""Commands: the CLI, the demo and its report, the replayer, chaos runs."""

@@ -1,0 +1,66 @@
+"""streams/core/match/evidence.py: checkable evidence that two articles report the same story."""
+from __future__ import annotations
+
+from streams.core.match.evidence import QUOTE_MATCH, Evidence, collect, shared_quotes
+
+
+def test_near_matching_quote_is_shared():
+    matches = shared_quotes(["small yards with high fences"], ["small farms with high fences"])
+    assert len(matches) == 1
+    assert matches[0]["a"] == "small yards with high fences"
+    assert matches[0]["b"] == "small farms with high fences"
+    assert QUOTE_MATCH / 100 <= matches[0]["score"] < 1.0
+
+
+def test_exact_quote_ignores_case_and_punctuation():
+    matches = shared_quotes(["The best in their history!"], ["the best in their history"])
+    assert [m["score"] for m in matches] == [1.0]
+
+
+def test_partial_quote_inside_a_longer_quote_matches():
+    short = "should always uphold the original aspiration of their friendship"
+    long = ("Faced with the international situation and an external environment of turbulent change, "
+            "the two sides should always uphold the original aspiration of their friendship,")
+    matches = shared_quotes([short], [long])
+    assert len(matches) == 1 and matches[0]["b"] == long
+    assert matches[0]["score"] >= QUOTE_MATCH / 100
+
+
+def test_unrelated_quotes_do_not_match():
+    assert shared_quotes(["we highly appreciate the balanced position"],
+                         ["lead China-Russia relations to a new height"]) == []
+    assert shared_quotes([], ["anything at all here"]) == []
+
+
+def test_short_quotes_need_a_whole_match_not_a_partial_one():
+    assert shared_quotes(["no limits"], ["a partnership with no limits and more"]) == []
+
+
+def test_each_quote_of_b_is_used_once():
+    matches = shared_quotes(["the best in their history", "the best in their history"],
+                            ["the best in their history"])
+    assert len(matches) == 1
+
+
+def test_best_candidate_wins():
+    matches = shared_quotes(["small yards with high fences"],
+                            ["small farms with high fences", "small yards with high fences"])
+    assert matches[0]["b"] == "small yards with high fences" and matches[0]["score"] == 1.0
+
+
+def test_collect_shares_entities_and_numbers():
+    evidence = collect(["small yards with high fences"], ["small farms with high fences"],
+                       ["Xi Jinping", "Vladimir Putin", "SCO"], ["Vladimir Putin", "Xi Jinping", "NATO"],
+                       ["$240 billion", "2022"], ["$240 billion", "10"])
+    assert evidence.entities == ["Vladimir Putin", "Xi Jinping"]
+    assert evidence.numbers == ["$240 billion"]
+    assert len(evidence.quotes) == 1
+    assert evidence.strength == 1 + 1 + 1
+    assert evidence.as_dict() == {"shared_quotes": evidence.quotes, "shared_entities": evidence.entities,
+                                  "shared_numbers": evidence.numbers}
+
+
+def test_empty_evidence():
+    assert Evidence().strength == 0
+    assert collect([], [], ["A"], ["B"], [], []).as_dict() == {
+        "shared_quotes": [], "shared_entities": [], "shared_numbers": []}
