@@ -8,13 +8,18 @@ STAMP  := $(VENV)/.installed
 KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' deploy/kafka/pom.xml)
 KAFKA_LIB     := .kafka/$(KAFKA_VERSION)/lib
 
-.PHONY: demo test install prometheus kafka dashboard-snapshot clean
+.PHONY: demo test lint install prometheus kafka dashboard-snapshot clean
 
 demo: $(STAMP)
 	$(BIN)/python -m streams demo $(ARGS)
 
 test: $(STAMP) prometheus kafka
 	$(BIN)/python -m pytest -q $(ARGS)
+
+# Style and types: ruff (lint + import order) and mypy, both configured in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check streams tests deploy
+	$(BIN)/mypy
 
 install: $(STAMP)
 

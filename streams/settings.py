@@ -8,8 +8,9 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 ENV_PREFIX = "STREAMS_"
 SECRET_FIELDS = frozenset({"sasl_password", "ssl_password"})
@@ -198,7 +199,7 @@ class Settings:
         """The secret values set (to keep them out of logs)."""
         return [getattr(self, name) for name in sorted(SECRET_FIELDS) if getattr(self, name)]
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
     def public(self) -> dict[str, Any]:

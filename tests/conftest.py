@@ -15,11 +15,11 @@ import pytest
 
 from streams.brokers.apache_kafka import ApacheKafka, missing_reason
 from streams.brokers.tansu import EmbeddedBroker, ensure_topics, free_port
-from streams.tools.demo import Worker
 from streams.runtime.outputs import Outputs, read_outputs_sync
-from streams.tools.replay import replay
 from streams.settings import Settings, load
 from streams.sources.files import open_source
+from streams.tools.demo import Worker
+from streams.tools.replay import replay
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

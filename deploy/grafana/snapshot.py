@@ -31,10 +31,11 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = REPO / "deploy" / "grafana" / "dashboards" / "news-streams.json"
@@ -65,14 +66,14 @@ def panels() -> list[dict]:
 def substitute(expr: str, rate_interval: str) -> str:
     values = {"__rate_interval": rate_interval, "__interval": "5s", "__range": "1h", "instance": ".*"}
     for name, value in values.items():
-        expr = expr.replace("${%s}" % name, value).replace("$" + name, value)
+        expr = expr.replace(f"${{{name}}}", value).replace("$" + name, value)
     return expr
 
 
 def legend(template: str, labels: dict[str, str]) -> str:
     text = template or "{{__name__}}"
     for key, value in labels.items():
-        text = text.replace("{{%s}}" % key, value)
+        text = text.replace(f"{{{{{key}}}}}", value)
     text = text.replace("{{__name__}}", labels.get("__name__", "value"))
     return re.sub(r"\{\{\w+\}\}", "-", text)  # the `or on() vector(0)` fallback has no labels
 
@@ -161,8 +162,8 @@ def stack(workdir: Path, workers: int) -> Iterator[tuple[Any, Prometheus]]:
 
     from streams.bench import run as bench
     from streams.brokers.tansu import EmbeddedBroker, ensure_topics, free_port, wait_for_port
-    from streams.tools.demo import Worker
     from streams.settings import load
+    from streams.tools.demo import Worker
 
     with contextlib.ExitStack() as stop:
         say("starting the embedded broker")

@@ -22,16 +22,17 @@ import heapq
 import os
 import random
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 
 from streams.bench import run as bench
 from streams.settings import Settings
 
-START = datetime(2020, 1, 6, tzinfo=timezone.utc)
+START = datetime(2020, 1, 6, tzinfo=UTC)
 CYCLE_DAYS = 10.0
 """Longer than story window + lateness (96 h) + the longest copy delay (110 h): cycles never meet as copies."""
 FLAT_SHARE = 0.05

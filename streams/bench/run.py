@@ -42,15 +42,16 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import orjson
 
-from streams.tools.progress import progress
 from streams.runtime import metrics
 from streams.settings import Settings, SettingsError, assignments, load
+from streams.tools.progress import progress
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -101,7 +102,7 @@ def _published(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def load_pool(seeds: Path, dataset: Path | None) -> list[dict]:
@@ -120,7 +121,7 @@ def load_pool(seeds: Path, dataset: Path | None) -> list[dict]:
             pool.append({"id": str(record.get("id") or f"pool-{len(pool)}"), "title": record["title"],
                          "text": record["text"], "source": str(record.get("source") or "unknown"),
                          "url": str(record.get("url") or ""),
-                         "published": published or datetime(2024, 1, 1, tzinfo=timezone.utc), "seed": index == 0})
+                         "published": published or datetime(2024, 1, 1, tzinfo=UTC), "seed": index == 0})
     return pool
 
 
@@ -434,8 +435,8 @@ def _wait_state(workers: list, processed: int, timeout: float = 7.0) -> list:
 def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float | None, workdir: Path,
             timeout: float, partitions: int, say: Callable[..., None] = print) -> dict[str, Any]:
     from streams.brokers.tansu import ensure_topics
-    from streams.tools.demo import Worker
     from streams.runtime.outputs import read_outputs_sync
+    from streams.tools.demo import Worker
 
     n = len(records)
     settings = _unique_settings(base, partitions)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Iterable
 from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
-from typing import Iterable
 
 import numpy as np
 

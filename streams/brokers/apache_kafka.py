@@ -119,7 +119,7 @@ class ApacheKafka:
     def describe(self) -> str:
         return f"Apache Kafka {self.version} ({self.nodes} KRaft node{'s' if self.nodes > 1 else ''})"
 
-    def start(self, timeout: float = 90.0) -> "ApacheKafka":
+    def start(self, timeout: float = 90.0) -> ApacheKafka:
         reason = missing_reason(self.version)
         if reason:
             raise BrokerError(reason)
@@ -258,7 +258,7 @@ class ApacheKafka:
             return ""
         return " | ".join(path.read_text(errors="replace").splitlines()[-lines:])
 
-    def __enter__(self) -> "ApacheKafka":
+    def __enter__(self) -> ApacheKafka:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -10,13 +10,14 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from streams.runtime.kafka_config import kafka_python_config
-from streams.settings import Settings
 from streams.runtime.topics import topic_specs
+from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class EmbeddedBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> "EmbeddedBroker":
+    def start(self) -> EmbeddedBroker:
         self.port = self.port or free_port()
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
@@ -94,7 +95,7 @@ class EmbeddedBroker:
     def describe(self) -> str:
         return "embedded broker (Tansu)"
 
-    def __enter__(self) -> "EmbeddedBroker":
+    def __enter__(self) -> EmbeddedBroker:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -245,7 +246,7 @@ class BrokerWatch:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, admin: Any | None = None) -> "BrokerWatch":
+    def start(self, admin: Any | None = None) -> BrokerWatch:
         """Remember the topics' ids (the broker must answer now) and start watching."""
         own = admin is None
         admin = admin or connect_admin(self.settings)

@@ -5,7 +5,7 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -90,8 +90,8 @@ def parse_date(value: Any, now: float | None = None, future_s: float = FUTURE_SK
     try:
         parsed = date_parser.parse(value)
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        parsed = parsed.astimezone(timezone.utc)
+            parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.astimezone(UTC)
     except (ValueError, OverflowError) as exc:
         return None, f"unreadable date {value[:40]!r} ({exc.__class__.__name__})"
     if now is not None:

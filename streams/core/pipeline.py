@@ -14,28 +14,41 @@ import hashlib
 import heapq
 import time
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
 
 import numpy as np
 
-from streams.runtime import metrics
+from streams.core import wire
+from streams.core.match.dedup import (
+    Decision,
+    Fingerprint,
+    Link,
+    Mark,
+    MatchIndex,
+    Member,
+    Story,
+    StoryBook,
+    Watermark,
+    compare,
+    keys_of,
+)
+from streams.core.match.keys import route
+from streams.core.match.seen import Outcome, SeenIds
+from streams.core.model import Article, BadRecord
 from streams.core.prepare import page
-from streams.core.resolve.aggregates import Aggregator
-from streams.core.resolve.catalog import load_catalog
 from streams.core.prepare.clean import Cleaner, lead
-from streams.core.match.dedup import Decision, Fingerprint, Link, Mark, MatchIndex, Member, Story, StoryBook, Watermark, compare, keys_of
-from streams.core.resolve.events import Assignment, Event, EventIndex
 from streams.core.prepare.extract import Facts, extract
 from streams.core.prepare.fingerprint import exact_key, minhash, words
-from streams.core.match.keys import route
-from streams.core.model import Article, BadRecord
-from streams.core.match.seen import Outcome, SeenIds
 from streams.core.prepare.semantic import Embedder, shared_embedder
+from streams.core.resolve.aggregates import Aggregator
+from streams.core.resolve.catalog import load_catalog
+from streams.core.resolve.events import Assignment, Event, EventIndex
+from streams.runtime import metrics
 from streams.settings import Settings
-from streams.core import wire
 
 IN_PROCESS = 0
 """The one raw partition of ``Pipeline`` (in process, articles in publication order)."""
@@ -616,7 +629,7 @@ def _raw(record: dict[str, Any]) -> tuple[int, int] | None:
 
 
 def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat()
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()
 
 
 def _best_first(links: list[Link]) -> list[Link]:
@@ -688,7 +701,7 @@ class Pipeline:
         known = [self.resolver.known(a) for a in articles]
         prepared = iter(self.preparer.prepare([a for a, k in zip(articles, known) if k is None]))
         results: list[Result | BadRecord] = []
-        for article, earlier in zip(articles, known):
+        for _article, earlier in zip(articles, known):
             if earlier is not None:
                 results.append(earlier)
                 continue

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from streams.core.model import Article
 from streams.core.prepare.extract import EventDate, Facts
 from streams.core.prepare.gazetteer import Place
-from streams.core.model import Article
 
 TYPES: dict[str, type] = {"Facts": Facts, "Place": Place, "EventDate": EventDate}
 

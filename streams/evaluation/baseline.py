@@ -8,7 +8,8 @@ No facts, no time window, no dedup; the centroid keeps every term (no cap).
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from streams.core.resolve import tfidf
 

@@ -14,9 +14,10 @@ and, where it applies, the line number.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 import orjson
 from dateutil import parser as date_parser
@@ -70,7 +71,7 @@ def publication_time(value: Any) -> float | None:
     except (ValueError, OverflowError):
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Sequence
+from typing import Any
 
 from streams.evaluation import baseline
 from streams.evaluation.datasets import DatasetError, load_clustering
@@ -75,9 +76,9 @@ def points(grid: dict[str, tuple[float, ...]]) -> list[dict[str, float]]:
 def prepare(name: str, kind: str, tune: bool, records: list[dict[str, Any]], settings: Settings,
             pipeline: Any = None) -> Prepared:
     """Validate, prepare and match the corpus once (rejected records are counted, most rejected is an error)."""
-    from streams.evaluation.run import NotScored, require_scored
     from streams.core.model import BadRecord, parse_article
     from streams.core.pipeline import Pipeline
+    from streams.evaluation.run import NotScored, require_scored
 
     started = time.perf_counter()
     pipeline = pipeline or Pipeline(settings)

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Hashable, Sequence
 
 __all__ = ["PRF", "pairwise", "bcubed", "adjusted_rand_index", "pair_prf", "pearson"]
 
@@ -33,7 +33,7 @@ class PRF:
     f1: float
 
     @classmethod
-    def from_pr(cls, precision: float, recall: float) -> "PRF":
+    def from_pr(cls, precision: float, recall: float) -> PRF:
         """Build from precision and recall; F1 is 0.0 when both are 0."""
         total = precision + recall
         f1 = 2.0 * precision * recall / total if total > 0 else 0.0

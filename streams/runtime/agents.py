@@ -11,16 +11,27 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from prometheus_client import start_http_server
 
-from streams.runtime import metrics
-from streams.runtime.app import aggregates_topic, app, dead_topic, enriched_topic, events_topic, keyed_topic, raw_topic, \
-    resolve_topic, settings, stories_topic
 from streams.core.model import Article, BadRecord, parse_raw
 from streams.core.pipeline import Marks, Matcher, Preparer, Resolver, Result, StageClock, outputs
+from streams.runtime import metrics
+from streams.runtime.app import (
+    aggregates_topic,
+    app,
+    dead_topic,
+    enriched_topic,
+    events_topic,
+    keyed_topic,
+    raw_topic,
+    resolve_topic,
+    settings,
+    stories_topic,
+)
 from streams.runtime.rebuild import Progress, committed_offset, fold_partition
 
 log = logging.getLogger(__name__)
@@ -68,7 +79,7 @@ async def prepare(stream) -> None:
         messages = []
         for e in events:
             partition = e.message.partition
-            if await ready(e.message.topic, partition, e.message.offset, lambda: _fold_raw(partition)):
+            if await ready(e.message.topic, partition, e.message.offset, lambda partition=partition: _fold_raw(partition)):
                 messages.append((e.message.key, e.message.value, partition, e.message.offset))
         await prepare_batch(messages)
         for e in events:
@@ -169,7 +180,7 @@ async def match(stream) -> None:
         records = []
         for e in events:
             partition = e.message.partition
-            if await ready(e.message.topic, partition, e.message.offset, lambda: _fold_keyed(partition)):
+            if await ready(e.message.topic, partition, e.message.offset, lambda partition=partition: _fold_keyed(partition)):
                 records.append((e.message.partition, e.message.key, e.message.value))
         for key, value, out in await in_executor(_match_all, records):
             if isinstance(out, BadRecord):

@@ -9,9 +9,9 @@ import faust
 
 from streams.runtime.kafka_config import faust_credentials
 from streams.runtime.redact import redact_logs
-from streams.settings import Settings, load
 from streams.runtime.topics import request_bytes
 from streams.runtime.transport import set_fetch_max_wait
+from streams.settings import Settings, load
 
 settings: Settings = load()
 redact_logs(settings.secrets())  # also under `faust -A streams.runtime.app worker`: no log line carries a password

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition

@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 
 from streams.runtime.kafka_config import kafka_python_config
+from streams.runtime.topics import request_bytes
 from streams.settings import Settings
 from streams.sources.base import RawRecord, article_id
-from streams.runtime.topics import request_bytes
 
 
 class PublishError(RuntimeError):

@@ -9,7 +9,7 @@ message when it contains a secret (as text, or as it appears inside a ``bytes`` 
 from __future__ import annotations
 
 import logging
-from typing import Iterable
+from collections.abc import Iterable
 
 MASK = "***"
 _installed: list[str] = []

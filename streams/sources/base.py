@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterator, Protocol
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 RawRecord = dict[str, Any]
 """A raw article: ``id``, ``title``, ``text``, and optionally ``source``, ``url``, ``published`` (ISO 8601)."""

@@ -33,14 +33,15 @@ import signal
 import sys
 import tempfile
 import threading
-from urllib.parse import urlsplit
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import orjson
 import yaml
@@ -49,7 +50,13 @@ from streams.runtime import metrics
 from streams.settings import Settings
 from streams.sources.base import RawRecord, article_id
 from streams.sources.fetch import (
-    FetchError, Fetcher, FetchLimits, MalformedFeed, XMLUnsafe, host_of, normalize_hosts,
+    Fetcher,
+    FetchError,
+    FetchLimits,
+    MalformedFeed,
+    XMLUnsafe,
+    host_of,
+    normalize_hosts,
 )
 from streams.sources.pages import fetch_page, iso8601, normalize_url, page_article_id
 
@@ -352,7 +359,7 @@ def _entry_published(entry: Any) -> str | None:
         value = entry.get(key)
         if value:
             try:
-                return datetime(*value[:6], tzinfo=timezone.utc).isoformat()
+                return datetime(*value[:6], tzinfo=UTC).isoformat()
             except (TypeError, ValueError):
                 continue
     for key in ("published", "updated"):
@@ -610,7 +617,7 @@ class PollReport:
     def ok(self) -> bool:
         return not self.errors and not self.publish_failures
 
-    def add(self, other: "PollReport") -> None:
+    def add(self, other: PollReport) -> None:
         self.polled += other.polled
         self.published += other.published
         self.not_modified += other.not_modified

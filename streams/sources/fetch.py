@@ -46,9 +46,9 @@ import ssl
 import threading
 import time
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 log = logging.getLogger(__name__)
@@ -365,7 +365,9 @@ class _Deadline:
         ``private_ok``, connects to a checked address and arms the watchdog as soon as TCP is up, so a TLS
         handshake is under the deadline too."""
 
-        def connect(address, timeout=socket.getdefaulttimeout(), source_address=None, **kwargs):
+        default_timeout = socket.getdefaulttimeout()
+
+        def connect(address, timeout=default_timeout, source_address=None, **kwargs):
             host, port = address[0], address[1]
             try:
                 infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -502,7 +504,7 @@ class Fetcher:
                 response = conn.getresponse()
             except FetchError:
                 raise
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 raise FetchTimeout("deadline exceeded" if deadline.expired else "timed out", url=url,
                                    retryable=not deadline.expired) from None
             except (OSError, http.client.HTTPException) as exc:
@@ -556,7 +558,7 @@ class Fetcher:
                 chunks.append(chunk)
         except FetchError:
             raise
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise FetchTimeout("deadline exceeded" if deadline.expired else "read timed out", url=url,
                                retryable=not deadline.expired) from None
         except zlib.error as exc:

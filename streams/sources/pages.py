@@ -19,14 +19,14 @@ idempotent). The price: a URL reused for a different article keeps its old id.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Iterable
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.html
-from lxml import etree
 from dateutil import parser as dateparser
+from lxml import etree
 
 from streams.sources.base import article_id
 from streams.sources.fetch import Fetcher, NotHTML, normalize_hosts, url_allowed
@@ -178,7 +178,7 @@ def iso8601(value: str | None) -> str | None:
     if parsed is None:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.isoformat()
 
 
@@ -186,7 +186,7 @@ def _day(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        return datetime.strptime(value[:10], "%Y-%m-%d").replace(tzinfo=timezone.utc).isoformat()
+        return datetime.strptime(value[:10], "%Y-%m-%d").replace(tzinfo=UTC).isoformat()
     except ValueError:
         return None
 

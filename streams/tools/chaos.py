@@ -23,10 +23,10 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import orjson
 
@@ -36,7 +36,7 @@ GOOD_PARAGRAPH = ('The council of {town} voted on plan number {n} on Monday. "We
                   'spring," said Councillor Marie Dupont. It would cost {n} million euros, according to the Ministry '
                   'of Finance. ')
 TOWNS = ("Lyon", "Porto", "Gdansk", "Tartu", "Cork", "Aarhus", "Brno", "Ghent", "Bergen", "Turin", "Leeds", "Graz")
-START = datetime(2025, 3, 1, 6, 0, tzinfo=timezone.utc)
+START = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
 
 
 # -- what the scenarios publish ------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ class Reader:
         self.kinds = {settings.topic_raw: "raw", settings.topic_enriched: "enriched", settings.topic_dead: "dead"}
         self.tally = Tally()
 
-    async def __aenter__(self) -> "Reader":
+    async def __aenter__(self) -> Reader:
         from aiokafka import AIOKafkaConsumer
 
         from streams.runtime.kafka_config import aiokafka_config

@@ -11,7 +11,8 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from streams import __version__
 from streams.settings import SettingsError, assignments, load
@@ -115,7 +116,13 @@ class HardStop:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from streams.brokers.tansu import BrokerWatch, connect_admin, ensure_topics, quiet_kafka_outages, worker_input_topics
+    from streams.brokers.tansu import (
+        BrokerWatch,
+        connect_admin,
+        ensure_topics,
+        quiet_kafka_outages,
+        worker_input_topics,
+    )
 
     settings = _settings(args)
     if settings.web_port == 0:  # valid for the settings (0 = no metrics server), not for Faust's web server
@@ -157,8 +164,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from streams.brokers.tansu import ensure_topics
-    from streams.tools.replay import replay
     from streams.sources.files import open_source
+    from streams.tools.replay import replay
 
     settings = _settings(args)
     source = open_source(args.path)

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import orjson
 
-from streams.tools import report
 from streams.brokers.tansu import ensure_topics, free_port, local_broker, wait_for_port
 from streams.runtime.outputs import Outputs, read_outputs_sync
-from streams.tools.replay import replay
 from streams.settings import Settings
 from streams.sources.files import open_source
+from streams.tools import report
+from streams.tools.replay import replay
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class Worker:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMS_")}
         return {**env, **self.settings.as_env()}
 
-    def start(self) -> "Worker":
+    def start(self) -> Worker:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         out = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=self.env(),

@@ -3,7 +3,8 @@ watching a terminal: piped or captured output (tests, --json into a file) stays 
 from __future__ import annotations
 
 import sys
-from typing import Iterable, Iterator, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 from tqdm import tqdm
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 from tqdm import tqdm
 
 from streams.core.model import parse_date
-from streams.runtime.publish import PublishError, Publisher
+from streams.runtime.publish import Publisher, PublishError
 from streams.settings import Settings
 from streams.sources.base import RawRecord, Source
 

@@ -1,7 +1,7 @@
 """The demo report: stories, events and aggregates, as text for people and JSON for scripts."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from streams.runtime.outputs import Outputs
@@ -110,7 +110,7 @@ def _aggregate_lines(aggregates: list[dict]) -> list[str]:
     lines.append(f"  windows ({len(windows)}):")
     for a in windows[-6:]:
         top = ", ".join(f"{t['label']} ({t['articles']})" for t in a["top_events"][:3])
-        start = datetime.fromtimestamp(a["start"], timezone.utc).strftime("%Y-%m-%d %H:%M")
+        start = datetime.fromtimestamp(a["start"], UTC).strftime("%Y-%m-%d %H:%M")
         lines.append(f"    {a['size_s']}s window from {start} UTC: {a['articles']} articles, {a['new_stories']} new stories, "
                      f"{a['new_events']} new events; top: {top}")
     return lines

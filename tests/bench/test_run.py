@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from streams.bench import run as bench
 from streams.bench import longrun
+from streams.bench import run as bench
 from streams.bench.run import STAGES, main
 from tests.conftest import skip_without_apache_kafka
 

@@ -1,7 +1,7 @@
 """streams/core/model.py: raw records become an Article or a BadRecord with a bounded reason code."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -27,7 +27,7 @@ def test_good_json_becomes_an_article():
     assert article.title == "Quake hits Chile"  # stripped
     assert article.text == GOOD["text"]
     assert article.source == "example.org" and article.url == GOOD["url"]
-    assert article.published == datetime(2024, 7, 4, 9, 20, tzinfo=timezone.utc)  # normalised to UTC
+    assert article.published == datetime(2024, 7, 4, 9, 20, tzinfo=UTC)  # normalised to UTC
     assert article.timestamp == article.published.timestamp()
     assert article.sent_at == 1720000000.5
     assert article.date_error == ""
@@ -113,7 +113,7 @@ def test_out_of_range_utc_offset_is_a_date_error_not_a_crash():
 
 
 def test_naive_date_is_taken_as_utc():
-    assert parse_date("2024-07-04 11:20") == (datetime(2024, 7, 4, 11, 20, tzinfo=timezone.utc), "")
+    assert parse_date("2024-07-04 11:20") == (datetime(2024, 7, 4, 11, 20, tzinfo=UTC), "")
     assert parse_date("") == (None, "")
     assert parse_date(None) == (None, "")
 

@@ -5,7 +5,7 @@ per-partition marks, match on two keyed partitions, resolve) the way the agents 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
@@ -14,7 +14,7 @@ from streams.core.model import MAX_DATE_CHARS, BadRecord, parse_article, parse_d
 from streams.core.pipeline import Marks, Matcher, Pipeline, Preparer, Resolver, Result
 from tests.articles import lexical_settings
 
-BASE = datetime(2025, 3, 1, 6, 0, tzinfo=timezone.utc)
+BASE = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
 GOOD = 160
 TOWNS = ("Lyon", "Porto", "Gdansk", "Tartu", "Cork", "Aarhus", "Brno", "Ghent")
 
@@ -84,7 +84,7 @@ def duplicates(placed: dict[str, Result], ids: set[str]) -> dict[str, str | None
 
 POISON = {
     "far_future": "9999-12-31T00:00:00Z",
-    "next_year": (datetime.now(timezone.utc) + timedelta(days=400)).isoformat(),
+    "next_year": (datetime.now(UTC) + timedelta(days=400)).isoformat(),
     "epoch": "1970-01-01T00:00:00Z",
     "year_one": "0001-01-01",
     "unreadable": "2024-13-45T10:00:00Z",
@@ -138,7 +138,7 @@ def test_many_undated_articles_in_a_replay_of_old_data_make_no_good_article_too_
 
 
 def test_dates_are_trusted_only_within_the_skew_and_the_past_limit():
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
+    now = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
     assert parse_date("2025-12-31T23:00:00Z", now)[0] is not None
     assert parse_date("2026-01-01T23:00:00Z", now)[0] is not None  # inside 24 h of skew
     future, why = parse_date("2026-01-03T00:00:00Z", now)
@@ -159,7 +159,7 @@ def test_the_reference_is_when_the_record_was_sent():
     """A replay published years later keeps its dates (they are in the past); a record sent now with
     next year's date does not."""
     record = {"title": "T", "text": "Body.", "published": "2030-06-01T00:00:00Z"}
-    sent_2030 = datetime(2030, 6, 1, 1, tzinfo=timezone.utc).timestamp()
+    sent_2030 = datetime(2030, 6, 1, 1, tzinfo=UTC).timestamp()
     assert not parse_article({**record, "sent_at": time.time()}).trusted
     assert not parse_article({**record, "sent_at": sent_2030}).trusted  # sent_at after now is not believed
     assert parse_article({**record, "published": "2020-06-01T00:00:00Z"}).trusted

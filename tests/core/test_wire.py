@@ -1,15 +1,15 @@
 """streams/core/wire.py and Fingerprint/Decision wire forms: what the stages send each other comes back equal."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 
+from streams.core import wire
 from streams.core.match.dedup import Decision, Fingerprint, judge
 from streams.core.match.evidence import Evidence
+from streams.core.model import Article
 from streams.core.prepare.extract import extract
 from streams.core.prepare.fingerprint import exact_key, minhash, words
-from streams.core.model import Article
 from streams.settings import load
-from streams.core import wire
 
 TEXT = ('ASTANA, July 4 (Example Wire) - Chinese President Xi Jinping met Russian President Vladimir Putin on '
         'Thursday at a summit of the Shanghai Cooperation Organisation. "We oppose small yards with high fences," '
@@ -46,14 +46,14 @@ def test_decision_round_trip():
 
 
 def test_facts_round_trip():
-    facts = extract("Xi meets Putin at SCO summit", TEXT, datetime(2024, 7, 4, 12, tzinfo=timezone.utc))
+    facts = extract("Xi meets Putin at SCO summit", TEXT, datetime(2024, 7, 4, 12, tzinfo=UTC))
     back = wire.decode(wire.encode(facts))
     assert back == facts
     assert isinstance(back.event_date.day, date)
 
 
 def test_article_round_trip_drops_text_only():
-    article = Article("a1", "Title", "body", "wire.example.org", "http://x", datetime(2024, 7, 4, tzinfo=timezone.utc),
+    article = Article("a1", "Title", "body", "wire.example.org", "http://x", datetime(2024, 7, 4, tzinfo=UTC),
                       sent_at=1.5)
     back = wire.article_from_wire(wire.article_to_wire(article))
     assert (back.id, back.title, back.source, back.published, back.sent_at, back.text) == \

@@ -28,8 +28,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import yaml
@@ -69,7 +69,7 @@ def _free_port() -> int:
 
 def substitute_grafana_variables(expr: str) -> str:
     for name, value in GRAFANA_VARIABLES.items():
-        expr = expr.replace("${%s}" % name, value).replace("$" + name, value)
+        expr = expr.replace(f"${{{name}}}", value).replace("$" + name, value)
     return expr
 
 
@@ -289,9 +289,9 @@ def _seeded_worker(request):
 def feed_poller(bootstrap: str, workdir: Path) -> Iterator[str]:
     """A real ``streams feeds`` process polling an RSS file served on loopback every 2 s; yields its
     metrics URL once it has polled."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import threading
     import uuid
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:

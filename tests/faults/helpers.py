@@ -7,16 +7,16 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.tools.demo import Worker
 from streams.runtime.outputs import Outputs, partitions_of, read_outputs_sync
 from streams.settings import Settings
+from streams.tools.demo import Worker
 
 ROOT = Path(__file__).resolve().parents[2]
 TOWNS = ("Lyon", "Porto", "Gdansk", "Tartu", "Cork", "Aarhus", "Brno", "Ghent", "Bergen", "Turin", "Leeds", "Graz")

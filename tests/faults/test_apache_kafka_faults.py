@@ -20,13 +20,23 @@ import pytest
 
 from streams.brokers.apache_kafka import ApacheKafka
 from streams.brokers.tansu import connect_admin, ensure_topics
-from streams.tools.demo import Worker
 from streams.runtime.outputs import Outputs
 from streams.settings import Settings
-
+from streams.tools.demo import Worker
 from tests.conftest import kafka_settings, skip_without_apache_kafka
-from tests.integration.workers import (assert_exactly_once, corpus, kill_when, placed, publish, read_all,
-                                       start_workers, stop_all, summary, undisturbed_run, wait_assigned)
+from tests.integration.workers import (
+    assert_exactly_once,
+    corpus,
+    kill_when,
+    placed,
+    publish,
+    read_all,
+    start_workers,
+    stop_all,
+    summary,
+    undisturbed_run,
+    wait_assigned,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.apache_kafka]
 ARTICLES = 600

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import orjson
 import pytest
 from kafka import KafkaProducer
 
 from streams.brokers.tansu import ensure_topics
-from streams.tools.demo import Worker
 from streams.runtime.outputs import Outputs
 from streams.runtime.publish import Publisher
 from streams.settings import Settings
+from streams.tools.demo import Worker
 from tests.conftest import kafka_settings
 from tests.faults.helpers import WIDE_HORIZON_HOURS, article, dead_letter_counts, metrics, read_until, start_worker
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from streams.brokers.tansu import EmbeddedBroker, ensure_topics, free_port
-from streams.tools.demo import Worker
 from streams.runtime.publish import Publisher
-from streams.tools.replay import replay
 from streams.settings import Settings
 from streams.sources.files import open_source
+from streams.tools.demo import Worker
+from streams.tools.replay import replay
 from tests.conftest import SEEDS, kafka_settings
 from tests.faults.helpers import WIDE_HORIZON_HOURS, article, metrics, read_until, wait_metrics, wait_until
 

@@ -5,7 +5,7 @@ were forgotten, 8 bytes of each kept to recognise them), every replayed record i
 the worker counts them (news_streams_articles_replayed_total) and says so in its log."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.kafka
 
 COUNT = 80
 LOOPS = 9
-START = datetime(2022, 1, 3, 9, 0, tzinfo=timezone.utc)
+START = datetime(2022, 1, 3, 9, 0, tzinfo=UTC)
 
 
 def parsed(settings) -> float:

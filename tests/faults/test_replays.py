@@ -14,19 +14,29 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 
 from streams.brokers.tansu import ensure_topics
-from streams.tools.demo import Worker
 from streams.runtime.outputs import Outputs
 from streams.settings import Settings
-from tests.conftest import WRITTEN as SEEDS, kafka_settings  # dated articles (2022-2025), not the undated seeds
-from tests.faults.helpers import (ROOT, article, clean_env, count_records, lines, metrics,
-                                  read_until, start_worker, streams)
+from streams.tools.demo import Worker
+from tests.conftest import WRITTEN as SEEDS  # dated articles (2022-2025), not the undated seeds
+from tests.conftest import kafka_settings
+from tests.faults.helpers import (
+    ROOT,
+    article,
+    clean_env,
+    count_records,
+    lines,
+    metrics,
+    read_until,
+    start_worker,
+    streams,
+)
 
 pytestmark = pytest.mark.kafka
 
@@ -34,7 +44,7 @@ SEED_COUNT = 5
 JSONL_COUNT = 300
 
 
-BASE = datetime(2025, 3, 3, 8, 0, tzinfo=timezone.utc)
+BASE = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 
 
 def parsed(settings: Settings) -> float:

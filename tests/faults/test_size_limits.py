@@ -10,8 +10,8 @@ import pytest
 from streams.brokers.tansu import ensure_topics
 from streams.runtime.publish import Publisher
 from tests.conftest import kafka_settings
-from tests.faults.helpers import article, read_until, start_worker
 from tests.core.test_size_guard import sized_record
+from tests.faults.helpers import article, read_until, start_worker
 
 pytestmark = pytest.mark.kafka
 

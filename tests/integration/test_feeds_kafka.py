@@ -12,12 +12,12 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from streams.brokers.tansu import ensure_topics
-from streams.tools.demo import Worker
 from streams.runtime.kafka_config import kafka_python_config
 from streams.runtime.outputs import read_outputs_sync
 from streams.runtime.publish import Publisher
 from streams.sources.feeds import FeedPoller, parse_config, run_feeds
 from streams.sources.pages import page_article_id
+from streams.tools.demo import Worker
 from tests.conftest import WRITTEN, complete, kafka_settings
 from tests.sources.test_feeds import FeedServer
 
@@ -54,7 +54,7 @@ def wire_feed(base: str) -> bytes:
     return ('<?xml version="1.0" encoding="UTF-8"?>'
             '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
             f"<title>Wire</title><link>{base}/</link><description>World news</description>{items}"
-            "</channel></rss>").encode("utf-8")
+            "</channel></rss>").encode()
 
 
 class WireServer(FeedServer):

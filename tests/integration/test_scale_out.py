@@ -10,12 +10,10 @@ from __future__ import annotations
 import pytest
 
 from streams.bench.run import scrape
-from streams.core.pipeline import Pipeline
 from streams.core.model import parse_article
-
+from streams.core.pipeline import Pipeline
 from tests.conftest import kafka_settings
-from tests.integration.workers import corpus, publish, read_all, start_workers, stop_all, story_sets, \
-    wait_assigned
+from tests.integration.workers import corpus, publish, read_all, start_workers, stop_all, story_sets, wait_assigned
 
 pytestmark = pytest.mark.kafka
 ARTICLES = 160

@@ -18,10 +18,19 @@ import time
 import pytest
 
 from streams.brokers.tansu import ensure_topics
-
 from tests.conftest import kafka_settings
-from tests.integration.workers import assert_exactly_once, corpus, kill_when, publish, read_all, start_workers, \
-    stop_all, summary, undisturbed_run, wait_assigned
+from tests.integration.workers import (
+    assert_exactly_once,
+    corpus,
+    kill_when,
+    publish,
+    read_all,
+    start_workers,
+    stop_all,
+    summary,
+    undisturbed_run,
+    wait_assigned,
+)
 
 pytestmark = pytest.mark.kafka
 ARTICLES = 2000

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from streams.bench.run import generate, load_pool, scrape
 from streams.brokers.tansu import ensure_topics, free_port
-from streams.tools.demo import Worker
 from streams.runtime.outputs import Outputs, read_outputs_sync
 from streams.runtime.publish import Publisher
 from streams.settings import Settings
+from streams.tools.demo import Worker
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"

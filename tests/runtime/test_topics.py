@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 
 from streams.brokers.apache_kafka import KAFKA_VERSION
-from streams.settings import load
 from streams.runtime.topics import FOREVER, HOUR_MS, message_bytes, request_bytes, topic_specs
+from streams.settings import load
 
 REPO = Path(__file__).resolve().parents[2]
 

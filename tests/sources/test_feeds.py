@@ -26,11 +26,26 @@ import pytest
 from streams.runtime.metrics import REGISTRY
 from streams.sources.base import article_id
 from streams.sources.feeds import (
-    FeedConfigError, FeedPoller, FeedSource, SeenStore, check_xml_safe, load_config, parse_config, run_feeds,
+    FeedConfigError,
+    FeedPoller,
+    FeedSource,
+    SeenStore,
+    check_xml_safe,
+    load_config,
+    parse_config,
+    run_feeds,
 )
 from streams.sources.fetch import (
-    ConnectionFailed, Fetcher, FetchLimits, FetchTimeout, HostNotAllowed, HTTPStatusError, NotHTML,
-    RedirectLoop, TooLarge, XMLUnsafe,
+    ConnectionFailed,
+    Fetcher,
+    FetchLimits,
+    FetchTimeout,
+    HostNotAllowed,
+    HTTPStatusError,
+    NotHTML,
+    RedirectLoop,
+    TooLarge,
+    XMLUnsafe,
 )
 from streams.sources.pages import check_html, normalize_url, page_article_id
 
@@ -81,7 +96,7 @@ class FeedServer:
                     server.max_in_flight[path] = max(server.max_in_flight[path], server.in_flight[path])
                 try:
                     server.route(self, path)
-                except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
+                except (TimeoutError, BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
                     pass
                 finally:
                     with server.lock:

@@ -30,10 +30,11 @@ import orjson
 from datasketch import LeanMinHash
 
 from streams.core.match import evidence as ev
-from streams.core.prepare.fingerprint import estimated_jaccard
-from streams.core.match.keyindex import KeyIndex, pack as pack_keys
+from streams.core.match.keyindex import KeyIndex
+from streams.core.match.keyindex import pack as pack_keys
 from streams.core.match.keys import candidate_keys, key_hash
 from streams.core.match.seen import OWN_STORY
+from streams.core.prepare.fingerprint import estimated_jaccard
 from streams.settings import Settings
 
 KIND_RANK = {"exact": 3, "near_verbatim": 2, "paraphrase": 1}
@@ -83,7 +84,7 @@ class Fingerprint:
                 "quotes": self.quotes, "entities": self.entities, "numbers": self.numbers}
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> "Fingerprint":
+    def from_wire(cls, data: dict[str, Any]) -> Fingerprint:
         hashvalues = np.frombuffer(base64.b64decode(data["minhash"]), dtype=np.uint64)
         embedding = data.get("embedding")
         return cls(data["id"], data["outlet"], float(data["ts"]), data["exact"],
@@ -152,7 +153,7 @@ class Decision:
         return self.kind != "new"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Decision":
+    def from_dict(cls, data: dict[str, Any]) -> Decision:
         """Inverse of :meth:`as_dict` (figures come back rounded to three decimals)."""
         evidence = data.get("evidence")
         return cls(story_id=data.get("story_id") or "", kind=data["kind"], duplicate_of=data.get("duplicate_of"),
@@ -201,7 +202,7 @@ class Story:
         if fp.timestamp < self.canonical_time:
             self.canonical, self.canonical_outlet, self.canonical_time = fp.article_id, fp.outlet, fp.timestamp
 
-    def absorb(self, other: "Story") -> None:
+    def absorb(self, other: Story) -> None:
         self.entries += other.entries
         self.size += other.size
         self.last_time = max(self.last_time, other.last_time)

@@ -10,7 +10,7 @@ only add a candidate pair; the pair rule still decides.
 from __future__ import annotations
 
 from array import array
-from typing import Iterable
+from collections.abc import Iterable
 
 from streams.core.match.keys import key_hash
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 _FOLDS = (("ph", "f"), ("ks", "x"), ("w", "v"), ("ij", "i"), ("iy", "i"), ("yy", "y"), ("j", "y"), ("y", "i"),
           ("kh", "h"), ("tch", "ch"), ("sch", "sh"), ("ou", "u"), ("z", "s"))

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
-from streams.core.prepare.clean import is_boilerplate, lines_of
 from streams.core.model import Article
+from streams.core.prepare.clean import is_boilerplate, lines_of
 
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}

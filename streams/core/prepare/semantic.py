@@ -12,7 +12,8 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 

@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 import orjson
 
+from streams.core.match.seen import packed_json
 from streams.core.prepare import names as person_names
-from streams.core.resolve import tfidf
-from streams.core.resolve.catalog import Catalog, CatalogEvent
 from streams.core.prepare.extract import Facts, compatible_types
 from streams.core.prepare.gazetteer import Place
-from streams.core.match.seen import packed_json
+from streams.core.resolve import tfidf
+from streams.core.resolve.catalog import Catalog, CatalogEvent
 from streams.settings import Settings
 
 DAY = 86400.0

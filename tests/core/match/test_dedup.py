@@ -11,8 +11,16 @@ import pytest
 from streams.core.model import Article, BadRecord
 from streams.core.pipeline import Pipeline, Result
 from streams.settings import Settings
-from tests.articles import (ASTANA_REWRITE, ASTANA_WIRE, BEIJING, CALL, SAMARKAND, lexical_settings,
-                                 run_seeds, seed_articles)
+from tests.articles import (
+    ASTANA_REWRITE,
+    ASTANA_WIRE,
+    BEIJING,
+    CALL,
+    SAMARKAND,
+    lexical_settings,
+    run_seeds,
+    seed_articles,
+)
 
 HOUR = timedelta(hours=1)
 

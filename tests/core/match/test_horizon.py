@@ -10,12 +10,12 @@ import orjson
 import pytest
 
 from streams.core.match.dedup import Fingerprint, Held
-from streams.core.resolve.events import EventIndex
-from streams.core.prepare.extract import extract
 from streams.core.match.keyindex import KeyIndex, pack
+from streams.core.match.seen import Outcome, SeenIds
 from streams.core.model import Article, BadRecord
 from streams.core.pipeline import Matcher, Pipeline, Preparer, Resolver, Result
-from streams.core.match.seen import Outcome, SeenIds
+from streams.core.prepare.extract import extract
+from streams.core.resolve.events import EventIndex
 from streams.settings import Settings, SettingsError
 from tests.articles import lexical_settings, seed_articles
 

@@ -1,8 +1,8 @@
 """streams/core/match/keys.py: candidate keys are the same in every process and bring candidates together."""
 import numpy as np
 
-from streams.core.prepare.fingerprint import minhash, words
 from streams.core.match.keys import BITS, TABLES, band_keys, bands, candidate_keys, embedding_keys, partition_of, route
+from streams.core.prepare.fingerprint import minhash, words
 
 TEXT = "Chinese President Xi Jinping met Russian President Vladimir Putin in Astana on Thursday " * 3
 

@@ -3,17 +3,17 @@ against the publication date."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
+from streams.core.model import parse_date
 from streams.core.prepare.clean import Cleaner
 from streams.core.prepare.extract import EventDate, Facts, event_type, extract, resolve_date
-from streams.core.model import parse_date
 from tests.articles import ASTANA_REWRITE, ASTANA_WIRE, BEIJING, CALL, SAMARKAND, SEEDS
 
-FRIDAY = datetime(2024, 7, 5, 9, 0, tzinfo=timezone.utc)
-THURSDAY = datetime(2024, 7, 4, 9, 0, tzinfo=timezone.utc)
+FRIDAY = datetime(2024, 7, 5, 9, 0, tzinfo=UTC)
+THURSDAY = datetime(2024, 7, 4, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -109,20 +109,20 @@ def test_relative_days():
 
 
 def test_explicit_date_ignores_publication_date():
-    found = resolve_date("The summit opened on July 4, 2024, in Astana.", datetime(2025, 1, 1, tzinfo=timezone.utc))
+    found = resolve_date("The summit opened on July 4, 2024, in Astana.", datetime(2025, 1, 1, tzinfo=UTC))
     assert (found.day, found.how, found.inferred) == (date(2024, 7, 4), "explicit", False)
     assert resolve_date("It opened on 4 July 2024.", None).day == date(2024, 7, 4)
     assert resolve_date("It opened on 2024-07-04.", None).how == "explicit"
 
 
 def test_month_day_takes_year_from_publication_date():
-    found = resolve_date("The summit opened on Sept. 15 in Samarkand.", datetime(2022, 9, 16, tzinfo=timezone.utc))
+    found = resolve_date("The summit opened on Sept. 15 in Samarkand.", datetime(2022, 9, 16, tzinfo=UTC))
     assert (found.day, found.how) == (date(2022, 9, 15), "month_day")
     assert found.inferred
 
 
 def test_month_day_far_after_publication_is_last_year():
-    found = resolve_date("The accord signed on Dec. 20 still holds.", datetime(2024, 1, 10, tzinfo=timezone.utc))
+    found = resolve_date("The accord signed on Dec. 20 still holds.", datetime(2024, 1, 10, tzinfo=UTC))
     assert found.day == date(2023, 12, 20)
 
 

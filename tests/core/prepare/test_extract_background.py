@@ -2,11 +2,11 @@
 does not become the event's date or place."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from streams.core.prepare.extract import EventDate, event_date_of, event_type, extract, strip_caption
 
-PUB = datetime(2018, 1, 2, 15, tzinfo=timezone.utc)  # a Tuesday
+PUB = datetime(2018, 1, 2, 15, tzinfo=UTC)  # a Tuesday
 
 
 def test_recent_date_wins_over_an_earlier_background_date():

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from streams.core.prepare.clean import Cleaner, split_title
 from streams.core.model import Article
+from streams.core.prepare.clean import Cleaner, split_title
 from streams.core.prepare.page import dateline_of, outlet_of, read
 
 BODY = "The minister said on Monday that the talks would resume next week."

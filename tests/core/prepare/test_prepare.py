@@ -9,9 +9,9 @@ stories: the two-worker takeover test.)
 """
 from __future__ import annotations
 
-from streams.core.prepare.clean import OUTLET_BANNER_ARTICLES
 from streams.core.model import Article, parse_article
 from streams.core.pipeline import Prepared, Preparer
+from streams.core.prepare.clean import OUTLET_BANNER_ARTICLES
 from tests.articles import lexical_settings
 
 BANNER = "Daily Planet Morning Edition"

@@ -1,7 +1,7 @@
 """streams/core/resolve/aggregates.py, through the Pipeline's results: per-event, per-outlet and tumbling-window records."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from streams.core.model import Article
 from streams.core.pipeline import Pipeline
 from tests.articles import ASTANA_REWRITE, ASTANA_WIRE, CALL, lexical_settings, run_seeds
 
-T0 = datetime(2024, 3, 7, 12, 0, 30, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 7, 12, 0, 30, tzinfo=UTC)
 
 
 def records(result, kind: str) -> list[dict]:

@@ -2,17 +2,16 @@
 events, kept apart when their facts contradict each other, and named by an optional catalog."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
-from streams.core.resolve.catalog import CatalogError, load_catalog
 from streams.core.model import Article
 from streams.core.pipeline import Pipeline
-from tests.articles import (ASTANA_REWRITE, ASTANA_WIRE, BEIJING, CALL, CATALOG, SAMARKAND,
-                                 lexical_settings, run_seeds)
+from streams.core.resolve.catalog import CatalogError, load_catalog
+from tests.articles import ASTANA_REWRITE, ASTANA_WIRE, BEIJING, CALL, CATALOG, SAMARKAND, lexical_settings, run_seeds
 
-PUB = datetime(2024, 3, 7, 12, tzinfo=timezone.utc)  # a Thursday
+PUB = datetime(2024, 3, 7, 12, tzinfo=UTC)  # a Thursday
 
 # Two differently worded reports (not one story) of the same talks; the dateline and day are filled in.
 TALKS_A = ("{city} - Russian President Vladimir Putin and Chinese President Xi Jinping held talks on {day} about "

@@ -6,18 +6,18 @@ cosine it relies on relative to the shipped thresholds."""
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
 
-from streams.core.resolve.events import EventIndex
 from streams.core.prepare.extract import EventDate, Facts
 from streams.core.prepare.gazetteer import gazetteer
+from streams.core.resolve.events import EventIndex
 from streams.settings import Settings
 
 DAY = 86400.0
-T0 = datetime(2024, 3, 7, 12, tzinfo=timezone.utc).timestamp()
+T0 = datetime(2024, 3, 7, 12, tzinfo=UTC).timestamp()
 S = Settings()
 
 

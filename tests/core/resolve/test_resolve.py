@@ -94,7 +94,7 @@ def test_a_redelivered_fingerprint_reports_nothing_and_the_first_report_counts()
     settings = lexical_settings(partitions=PARTITIONS)
     items = records_for(settings, seed_articles()[:2])
     matcher, resolver = Matcher(settings, sources=1), Resolver(settings, sources=1)
-    for reg, keyed in items:
+    for reg, _keyed in items:
         resolver.handle(reg)
     first = {q: wire(matcher.handle(q, record)) for q, record in items[1][1]}
     again = {q: wire(matcher.handle(q, record)) for q, record in items[1][1]}
@@ -152,7 +152,7 @@ def test_a_pair_meeting_on_several_partitions_is_judged_on_one():
     copy = replace(original, id="copy-1", source="example.org", published=original.published + timedelta(hours=1))
     matcher = Matcher(settings, sources=1)
     reports = []
-    for reg, keyed in records_for(settings, [original, copy]):
+    for _reg, keyed in records_for(settings, [original, copy]):
         reports += [wire(matcher.handle(q, record)) for q, record in keyed]
     copy_reports = [r for r in reports if r["id"] == "copy-1"]
     assert len(copy_reports) == PARTITIONS  # the copy shares keys on every partition...
