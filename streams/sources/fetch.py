@@ -373,7 +373,7 @@ class _Deadline:
                 infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except socket.gaierror as exc:
                 raise ConnectionFailed(f"cannot resolve {host}: {exc}", url=url) from None
-            addresses = [info[4][0] for info in infos]
+            addresses = [str(info[4][0]) for info in infos]
             refused = [a for a in addresses if not is_global(a)]
             if refused and not private_ok:
                 raise HostNotAllowed(f"host {host!r} resolves to {refused[0]}, a loopback, private or link-local "
@@ -489,11 +489,12 @@ class Fetcher:
             target += "?" + parts.query
         deadline.check(url)
         op_timeout = max(0.001, min(self.limits.timeout_s, deadline.remaining()))
+        host = parts.hostname or ""
         if parts.scheme == "https":
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                parts.hostname, parts.port, timeout=op_timeout, context=self._ssl)
+                host, parts.port, timeout=op_timeout, context=self._ssl)
         else:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=op_timeout)
+            conn = http.client.HTTPConnection(host, parts.port, timeout=op_timeout)
         private_ok = self.limits.allow_private_networks or names_an_address(host_of(url))
         conn._create_connection = deadline.connector(url, private_ok)  # type: ignore[attr-defined]
         try:

@@ -116,7 +116,7 @@ def extract_page(html: bytes | str, fetched_url: str, allow_hosts: Iterable[str]
                                                include_comments=False, include_tables=False)
     except Exception as exc:  # trafilatura/lxml on hostile markup: fall back to nothing
         log.info("extraction failed for %s: %s", fetched_url, exc)
-    data = document.as_dict() if document is not None else {}
+    data = document if isinstance(document, dict) else document.as_dict() if document is not None else {}
     tree = _parse(html)
     title = (data.get("title") or "").strip()
     text = _strip_title(data.get("text") or "", title)

@@ -54,7 +54,7 @@ def _event_date(event: dict) -> str:
     if not event.get("date"):
         return "unknown"
     how = {"text": "stated in the text", "inferred": "inferred", "catalog": "from the catalog"}
-    return f"{event['date']} ({how.get(event.get('date_source'), event.get('date_source'))})"
+    return f"{event['date']} ({how.get(event.get('date_source') or '', event.get('date_source'))})"
 
 
 def render(report: dict[str, Any]) -> str:

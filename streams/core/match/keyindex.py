@@ -60,8 +60,9 @@ class KeyIndex:
         out = []
         i = h % cells
         while hashes[i] != EMPTY:
-            if hashes[i] == h:
-                out.append(ids[slots[i]])
+            holder = ids[slots[i]] if hashes[i] == h else None
+            if holder is not None:
+                out.append(holder)
             i = i + 1 if i + 1 < cells else 0
         return out
 
