@@ -29,6 +29,16 @@ class Evidence:
     def as_dict(self) -> dict:
         return {"shared_quotes": self.quotes, "shared_entities": self.entities, "shared_numbers": self.numbers}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Evidence:
+        """Inverse of :meth:`as_dict`."""
+        return cls(data["shared_quotes"], data["shared_entities"], data["shared_numbers"])
+
+    def swapped(self) -> Evidence:
+        """The same evidence seen from the other article (the two sides of each quote pair exchanged)."""
+        return Evidence([{"a": q["b"], "b": q["a"], "score": q["score"]} for q in self.quotes],
+                        self.entities, self.numbers)
+
 
 def normalise_quotes(quotes: list[str]) -> list[str]:
     """Lowercased word form of each quote, computed once per article."""

@@ -14,12 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from datasketch.lsh import _optimal_param
 
 from streams.core.prepare.fingerprint import NUM_PERM
+
+if TYPE_CHECKING:
+    from streams.core.match.held import Fingerprint
+    from streams.settings import Settings
 
 TABLES = 32
 BITS = 10
@@ -55,7 +61,7 @@ def embedding_keys(vector: np.ndarray) -> list[str]:
 
 
 def candidate_keys(exact: str, hashvalues: np.ndarray, embedding: np.ndarray | None,
-                   quote_keys: set[str], near_copy_jaccard: float) -> list[str]:
+                   quote_keys: AbstractSet[str], near_copy_jaccard: float) -> list[str]:
     """Every key of one article (see the module docstring)."""
     keys = [f"x:{exact}", *band_keys(hashvalues, near_copy_jaccard)]
     if embedding is not None:
@@ -63,6 +69,11 @@ def candidate_keys(exact: str, hashvalues: np.ndarray, embedding: np.ndarray | N
     else:
         keys += [f"q:{key}" for key in sorted(quote_keys)]
     return keys
+
+
+def keys_of(fp: Fingerprint, settings: Settings) -> list[str]:
+    """Every candidate key of a fingerprint."""
+    return candidate_keys(fp.exact, fp.minhash.hashvalues, fp.embedding, fp.quote_keys, settings.near_copy_jaccard)
 
 
 def partition_of(key: str, partitions: int) -> int:
