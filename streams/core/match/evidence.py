@@ -21,11 +21,6 @@ class Evidence:
     entities: list[str] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
 
-    @property
-    def strength(self) -> int:
-        """Rough count of independent pieces of evidence."""
-        return len(self.quotes) + min(len(self.entities), 3) // 2 + min(len(self.numbers), 2)
-
     def as_dict(self) -> dict:
         return {"shared_quotes": self.quotes, "shared_entities": self.entities, "shared_numbers": self.numbers}
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch.lsh import _optimal_param
+from datasketch import MinHashLSH
 
 from streams.core.prepare.fingerprint import NUM_PERM
 
@@ -34,8 +34,10 @@ PLANES_SEED = 20241122
 
 @lru_cache(maxsize=8)
 def bands(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
-    """(bands, rows) that datasketch's MinHashLSH would use for this Jaccard threshold."""
-    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+    """(bands, rows) that datasketch's MinHashLSH uses for this Jaccard threshold (its documented ``b``
+    and ``r``: an empty index in memory, built once per threshold)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=(0.5, 0.5))
+    return lsh.b, lsh.r
 
 
 @lru_cache(maxsize=4)

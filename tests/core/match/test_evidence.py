@@ -55,12 +55,11 @@ def test_collect_shares_entities_and_numbers():
     assert evidence.entities == ["Vladimir Putin", "Xi Jinping"]
     assert evidence.numbers == ["$240 billion"]
     assert len(evidence.quotes) == 1
-    assert evidence.strength == 1 + 1 + 1
     assert evidence.as_dict() == {"shared_quotes": evidence.quotes, "shared_entities": evidence.entities,
                                   "shared_numbers": evidence.numbers}
 
 
 def test_empty_evidence():
-    assert Evidence().strength == 0
+    assert Evidence().as_dict() == {"shared_quotes": [], "shared_entities": [], "shared_numbers": []}
     assert collect([], [], ["A"], ["B"], [], []).as_dict() == {
         "shared_quotes": [], "shared_entities": [], "shared_numbers": []}
