@@ -12,7 +12,6 @@ import numpy as np
 import orjson
 from datasketch import LeanMinHash
 
-from streams.core import wire
 from streams.core.match import evidence as ev
 
 
@@ -53,19 +52,20 @@ class Fingerprint:
 
     def to_wire(self) -> dict[str, Any]:
         """A JSON-ready form for the keyed topic (hash values and float16 vector as base64)."""
-        hashvalues = np.ascontiguousarray(self.minhash.hashvalues.astype(np.uint64)).tobytes()
         return {"id": self.article_id, "outlet": self.outlet, "ts": self.timestamp, "exact": self.exact,
                 "seed": int(self.minhash.seed), "scheme": self.minhash.scheme,
-                "minhash": base64.b64encode(hashvalues).decode("ascii"),
-                "embedding": wire.vector_to_wire(self.embedding),
+                "minhash": _b64(self.minhash.hashvalues.astype(np.uint64)),
+                "embedding": None if self.embedding is None else _b64(self.embedding.astype(np.float16)),
                 "quotes": self.quotes, "entities": self.entities, "numbers": self.numbers}
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Fingerprint:
         hashvalues = np.frombuffer(base64.b64decode(data["minhash"]), dtype=np.uint64)
+        embedding = data.get("embedding")
         return cls(data["id"], data["outlet"], float(data["ts"]), data["exact"],
                    LeanMinHash(seed=data["seed"], hashvalues=hashvalues, scheme=data["scheme"]),
-                   wire.vector_from_wire(data.get("embedding")), data["quotes"], data["entities"], data["numbers"])
+                   None if embedding is None else np.frombuffer(base64.b64decode(embedding), dtype=np.float16),
+                   data["quotes"], data["entities"], data["numbers"])
 
 
 class Held:
@@ -104,6 +104,10 @@ class Held:
     @property
     def quote_norms(self) -> list[str]:
         return _unpack(self._packed)[3]
+
+
+def _b64(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
 
 
 @lru_cache(maxsize=256)
