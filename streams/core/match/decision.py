@@ -55,3 +55,8 @@ class Link:
     article: str
     timestamp: float
     decision: Decision
+
+    @property
+    def other(self) -> str:
+        """The article ``article`` is linked to (a verdict always names one)."""
+        return self.decision.duplicate_of or ""

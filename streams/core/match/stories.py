@@ -102,16 +102,16 @@ class StoryBook:
         """Place one article given its verdicts against earlier-held articles.
 
         Returns the article's decision (its best verdict), its story, and the ids of stories merged away."""
-        placed = [lk for lk in links if lk.decision.duplicate_of in self._story_of]
+        placed = [lk for lk in links if lk.other in self._story_of]
         for link in links:
-            if link.decision.duplicate_of not in self._story_of:
-                self._pending[link.decision.duplicate_of].append(link)
-                heapq.heappush(self._pending_expiry, (link.timestamp, link.decision.duplicate_of))
+            if link.other not in self._story_of:
+                self._pending[link.other].append(link)
+                heapq.heappush(self._pending_expiry, (link.timestamp, link.other))
         placed += [_reverse(lk, member) for lk in self._pending.pop(member.article_id, [])
                    if lk.article in self._story_of]
         placed.sort(key=lambda lk: rank(lk.decision), reverse=True)
         decision = placed[0].decision if placed else Decision(story_id="", kind="new")
-        stories = {self._story_of[lk.decision.duplicate_of] for lk in placed}
+        stories = {self._story_of[lk.other] for lk in placed}
         story = self._survivor(stories, member)
         merged = [s for s in stories if s != story.id]
         for old in merged:
