@@ -5,24 +5,18 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
-from dateutil import parser as date_parser
 
+from streams.core.dates import FUTURE_SKEW_S, PAST_S, parse_date
 from streams.sources.base import article_id
 
 MAX_TITLE_CHARS = 1000
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 WORD = re.compile(r"\w")
-MAX_DATE_CHARS = 100
-"""Longer date strings are not parsed (a 2 MB one blocked dateutil, and the event loop, for ~10 s)."""
-FUTURE_SKEW_S = 24 * 3600.0
-"""Default: a publication time more than this after the article was sent/seen is not trusted."""
-PAST_S = 10_950 * 86400.0
-"""Default: a publication time more than this (~30 years) before the article was sent/seen is not trusted."""
 
 
 class BadRecord(ValueError):
@@ -73,34 +67,6 @@ class Article:
                 "published": self.published.isoformat() if self.published else None,
                 "published_trusted": self.published is not None,
                 "date_error": self.date_error or None}
-
-
-def parse_date(value: Any, now: float | None = None, future_s: float = FUTURE_SKEW_S,
-               past_s: float = PAST_S) -> tuple[datetime | None, str]:
-    """Parse an ISO 8601 / RFC 2822 date; returns (date in UTC, error text).
-
-    With ``now`` (seconds since epoch), a date more than ``future_s`` after it or ``past_s`` before it is
-    not trusted either: (None, why). Strings over ``MAX_DATE_CHARS`` are refused before parsing."""
-    if value in (None, ""):
-        return None, ""
-    if not isinstance(value, str):
-        return None, f"date is {type(value).__name__}, not text"
-    if len(value) > MAX_DATE_CHARS:
-        return None, f"date string of {len(value)} characters (more than {MAX_DATE_CHARS}) not parsed"
-    try:
-        parsed = date_parser.parse(value)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        parsed = parsed.astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
-        return None, f"unreadable date {value[:40]!r} ({exc.__class__.__name__})"
-    if now is not None:
-        when = parsed.timestamp()
-        if when > now + future_s:
-            return None, f"date {value[:40]!r} is more than {future_s / 3600:g} h in the future (max_future_skew_hours)"
-        if when < now - past_s:
-            return None, f"date {value[:40]!r} is more than {past_s / 86400:g} days in the past (max_past_days)"
-    return parsed, ""
 
 
 def visible(text: str) -> bool:

@@ -23,21 +23,14 @@ from typing import Any
 import numpy as np
 
 from streams.core import wire
-from streams.core.match.dedup import (
-    Decision,
-    Fingerprint,
-    Link,
-    Mark,
-    MatchIndex,
-    Member,
-    Story,
-    StoryBook,
-    Watermark,
-    compare,
-    keys_of,
-)
-from streams.core.match.keys import route
+from streams.core.match.decision import Decision, Link
+from streams.core.match.held import Fingerprint, Member
+from streams.core.match.index import MatchIndex
+from streams.core.match.keys import keys_of, route
+from streams.core.match.pair import compare
 from streams.core.match.seen import Outcome, SeenIds
+from streams.core.match.stories import Story, StoryBook
+from streams.core.match.watermark import Mark, Watermark
 from streams.core.model import Article, BadRecord
 from streams.core.prepare import page
 from streams.core.prepare.clean import Cleaner, lead

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-from dateutil import parser as date_parser
+
+from streams.core.dates import read_date_or_none
 
 __all__ = ["DatasetError", "detect_kind", "load_clustering", "load_pairs", "publication_time"]
 
@@ -64,15 +64,8 @@ def _require(path: str | Path, number: int, record: dict[str, Any], names: tuple
 
 def publication_time(value: Any) -> float | None:
     """Seconds since the epoch of an ISO 8601 / RFC 2822 date (naive = UTC); None if absent or unreadable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed: datetime = date_parser.parse(value)
-    except (ValueError, OverflowError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    parsed = read_date_or_none(value)
+    return None if parsed is None else parsed.timestamp()
 
 
 def detect_kind(path: str | Path) -> Kind:

@@ -106,7 +106,7 @@ def prepare(name: str, kind: str, tune: bool, records: list[dict[str, Any]], set
 
 def place(corpus: Prepared, settings: Settings) -> list[str]:
     """The event of every article with these settings (a fresh resolver, articles in order)."""
-    from streams.core.match.dedup import Decision, Link
+    from streams.core.match.decision import Decision, Link
     from streams.core.pipeline import Resolver
 
     resolver = Resolver(settings)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -25,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from streams.core.prepare.fingerprint import SHINGLE_WORDS, jaccard, shingles, words
 from streams.evaluation.corpora import DEFAULT_OUT, DEFAULT_SOURCE, GIVEME, SEMEVAL
 from streams.evaluation.datasets import DatasetError, detect_kind, load_clustering, load_pairs, publication_time
 from streams.evaluation.scores import adjusted_rand_index, bcubed, pair_prf, pairwise, pearson
@@ -64,37 +64,24 @@ def require_scored(total: int, rejected: Counter, what: str = "articles") -> Non
         raise NotScored(f"most {what} rejected: {dropped} of {total} ({reasons}); the figures would describe "
                         f"only the {total - dropped} that passed")
 
-_WORD = re.compile(r"\w+")
-
 
 # --------------------------------------------------------------------------- helpers
 
-def _shingle_set(text: str, k: int = 5) -> frozenset[int]:
-    """Hashes of the word k-grams of the lowercased text (one shingle if shorter than k words)."""
-    tokens = _WORD.findall(text.lower())
-    if len(tokens) < k:
-        return frozenset({hash(tuple(tokens))}) if tokens else frozenset()
-    return frozenset(hash(tuple(tokens[i:i + k])) for i in range(len(tokens) - k + 1))
-
-
-def shingle_jaccard(a: str, b: str, k: int = 5) -> float:
+def shingle_jaccard(a: str, b: str, k: int = SHINGLE_WORDS) -> float:
     """Jaccard similarity of the word k-gram sets of two texts (0.0 if both are empty)."""
-    sa, sb = _shingle_set(a, k), _shingle_set(b, k)
-    union = len(sa | sb)
-    return len(sa & sb) / union if union else 0.0
+    return jaccard(shingles(words(a), k), shingles(words(b), k))
 
 
 def _near_copy_pairs(texts: Sequence[str], threshold: float = NEAR_COPY_JACCARD) -> list[tuple[int, int, float]]:
     """All index pairs (i < j) whose 5-shingle Jaccard is >= threshold."""
-    sets = [_shingle_set(t) for t in texts]
+    sets = [shingles(words(t)) for t in texts]
     found = []
     for i, j in itertools.combinations(range(len(sets)), 2):
         a, b = sets[i], sets[j]
         small, large = sorted((len(a), len(b)))
         if not large or small < threshold * large:  # J <= |small| / |large|: cannot reach the threshold
             continue
-        inter = len(a & b)
-        jac = inter / (len(a) + len(b) - inter)
+        jac = jaccard(a, b)
         if jac >= threshold:
             found.append((i, j, jac))
     return found
@@ -280,8 +267,8 @@ def _pair_record(pair: dict[str, Any], side: str) -> dict[str, Any]:
     text = str(pair[side]).strip()
     head, newline, rest = text.partition("\n")
     if not newline:
-        words = text.split()
-        head, rest = " ".join(words[:PAIR_TITLE_WORDS]), " ".join(words[PAIR_TITLE_WORDS:])
+        tokens = text.split()
+        head, rest = " ".join(tokens[:PAIR_TITLE_WORDS]), " ".join(tokens[PAIR_TITLE_WORDS:])
     pair_id = pair.get("pair_id") or ""
     return {"id": f"{pair_id}:{side}" if pair_id else None, "title": head.strip() or text[:200],
             "text": rest.strip() or text}

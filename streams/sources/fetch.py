@@ -130,10 +130,6 @@ class ConnectionFailed(FetchError):
     transient = True
 
 
-ERROR_KINDS = ("timeout", "too_large", "redirect_loop", "host_not_allowed", "http_status",
-               "not_html", "malformed_feed", "xml_unsafe", "connection")
-
-
 # --------------------------------------------------------------------------- config and results
 
 @dataclass(frozen=True)

@@ -21,13 +21,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.html
-from dateutil import parser as dateparser
 from lxml import etree
 
+from streams.core.dates import read_date_or_none
 from streams.sources.base import article_id
 from streams.sources.fetch import Fetcher, NotHTML, normalize_hosts, url_allowed
 
@@ -169,26 +168,13 @@ def _meta_published(tree) -> str | None:
 
 def iso8601(value: str | None) -> str | None:
     """Parse a date string to ISO 8601 with an offset (UTC when none is given)."""
-    if not value or not str(value).strip():
-        return None
-    try:
-        parsed = dateparser.parse(str(value).strip())
-    except (ValueError, OverflowError, TypeError):
-        return None
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.isoformat()
+    parsed = read_date_or_none(value)
+    return None if parsed is None else parsed.isoformat()
 
 
 def _day(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value[:10], "%Y-%m-%d").replace(tzinfo=UTC).isoformat()
-    except ValueError:
-        return None
+    """The day of a ``YYYY-MM-DD...`` date (trafilatura's metadata), at midnight UTC."""
+    return iso8601(value[:10]) if value else None
 
 
 def _strip_title(text: str, title: str) -> str:

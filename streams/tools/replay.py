@@ -9,7 +9,7 @@ from datetime import datetime
 
 from tqdm import tqdm
 
-from streams.core.model import parse_date
+from streams.core.dates import parse_date
 from streams.runtime.publish import Publisher, PublishError
 from streams.settings import Settings
 from streams.sources.base import RawRecord, Source

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from streams.core.model import Article, BadRecord, parse_article, parse_date, parse_raw
+from streams.core.dates import parse_date
+from streams.core.model import Article, BadRecord, parse_article, parse_raw
 
 GOOD = {"id": "a-1", "title": " Quake hits Chile ", "text": "A strong earthquake struck Chile on Monday.",
         "source": "example.org", "url": "https://example.org/quake", "published": "2024-07-04T11:20:00+02:00",

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from streams.core.model import MAX_DATE_CHARS, BadRecord, parse_article, parse_date
+from streams.core.dates import MAX_DATE_CHARS, parse_date
+from streams.core.model import BadRecord, parse_article
 from streams.core.pipeline import Marks, Matcher, Pipeline, Preparer, Resolver, Result
 from tests.articles import lexical_settings
 

@@ -4,8 +4,10 @@ from datetime import UTC, date, datetime
 import numpy as np
 
 from streams.core import wire
-from streams.core.match.dedup import Decision, Fingerprint, judge
+from streams.core.match.decision import Decision
 from streams.core.match.evidence import Evidence
+from streams.core.match.held import Fingerprint
+from streams.core.match.pair import judge
 from streams.core.model import Article
 from streams.core.prepare.extract import extract
 from streams.core.prepare.fingerprint import exact_key, minhash, words

@@ -21,13 +21,18 @@ class Evidence:
     entities: list[str] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
 
-    @property
-    def strength(self) -> int:
-        """Rough count of independent pieces of evidence."""
-        return len(self.quotes) + min(len(self.entities), 3) // 2 + min(len(self.numbers), 2)
-
     def as_dict(self) -> dict:
         return {"shared_quotes": self.quotes, "shared_entities": self.entities, "shared_numbers": self.numbers}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Evidence:
+        """Inverse of :meth:`as_dict`."""
+        return cls(data["shared_quotes"], data["shared_entities"], data["shared_numbers"])
+
+    def swapped(self) -> Evidence:
+        """The same evidence seen from the other article (the two sides of each quote pair exchanged)."""
+        return Evidence([{"a": q["b"], "b": q["a"], "score": q["score"]} for q in self.quotes],
+                        self.entities, self.numbers)
 
 
 def normalise_quotes(quotes: list[str]) -> list[str]:

@@ -14,12 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch.lsh import _optimal_param
+from datasketch import MinHashLSH
 
 from streams.core.prepare.fingerprint import NUM_PERM
+
+if TYPE_CHECKING:
+    from streams.core.match.held import Fingerprint
+    from streams.settings import Settings
 
 TABLES = 32
 BITS = 10
@@ -28,8 +34,10 @@ PLANES_SEED = 20241122
 
 @lru_cache(maxsize=8)
 def bands(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
-    """(bands, rows) that datasketch's MinHashLSH would use for this Jaccard threshold."""
-    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+    """(bands, rows) that datasketch's MinHashLSH uses for this Jaccard threshold (its documented ``b``
+    and ``r``: an empty index in memory, built once per threshold)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=(0.5, 0.5))
+    return lsh.b, lsh.r
 
 
 @lru_cache(maxsize=4)
@@ -55,7 +63,7 @@ def embedding_keys(vector: np.ndarray) -> list[str]:
 
 
 def candidate_keys(exact: str, hashvalues: np.ndarray, embedding: np.ndarray | None,
-                   quote_keys: set[str], near_copy_jaccard: float) -> list[str]:
+                   quote_keys: AbstractSet[str], near_copy_jaccard: float) -> list[str]:
     """Every key of one article (see the module docstring)."""
     keys = [f"x:{exact}", *band_keys(hashvalues, near_copy_jaccard)]
     if embedding is not None:
@@ -63,6 +71,11 @@ def candidate_keys(exact: str, hashvalues: np.ndarray, embedding: np.ndarray | N
     else:
         keys += [f"q:{key}" for key in sorted(quote_keys)]
     return keys
+
+
+def keys_of(fp: Fingerprint, settings: Settings) -> list[str]:
+    """Every candidate key of a fingerprint."""
+    return candidate_keys(fp.exact, fp.minhash.hashvalues, fp.embedding, fp.quote_keys, settings.near_copy_jaccard)
 
 
 def partition_of(key: str, partitions: int) -> int:

@@ -23,7 +23,7 @@ import numpy as np
 import orjson
 
 OWN_STORY = "story-"
-"""A story's id is this prefix and the id of the article that started it (streams.core.match.dedup.StoryBook)."""
+"""A story's id is this prefix and the id of the article that started it (streams.core.match.stories.StoryBook)."""
 
 
 def packed_json(value: object) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -290,14 +291,13 @@ def _day(published: datetime | date | None) -> date | None:
     return published.date() if isinstance(published, datetime) else published
 
 
-def resolve_date(text: str, published: datetime | date | None) -> EventDate | None:
-    """First date expression of ``text``, resolved against the publication date."""
+def dates_in(text: str, published: datetime | date | None) -> Iterator[EventDate]:
+    """The date expressions of ``text`` that resolve against the publication date, in order."""
     pub = _day(published)
     for match in DATE_EXPRESSION.finditer(text):
         found = _resolve_match(match, pub)
         if found is not None:
-            return found
-    return None
+            yield found
 
 
 def event_date_of(text: str, published: datetime | date | None) -> EventDate | None:
@@ -307,10 +307,7 @@ def event_date_of(text: str, published: datetime | date | None) -> EventDate | N
     date to tell events apart)."""
     pub = _day(published)
     background = None
-    for match in DATE_EXPRESSION.finditer(text):
-        found = _resolve_match(match, pub)
-        if found is None:
-            continue
+    for found in dates_in(text, pub):
         if pub is None or found.day >= pub - timedelta(days=RECENT_DAYS):
             return found
         background = background or found

@@ -12,7 +12,8 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.core.match.dedup import Decision, Story
+from streams.core.match.decision import Decision
+from streams.core.match.stories import Story
 from streams.core.resolve.events import Assignment, Event
 
 DELAYS_KEPT = 500

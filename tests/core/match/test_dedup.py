@@ -1,4 +1,4 @@
-"""streams/core/match/dedup.py (StoryIndex) through streams/core/pipeline.py (Pipeline): which articles are one story, why,
+"""Story dedup (streams/core/match/pair.py, index.py, stories.py) through streams/core/pipeline.py (Pipeline): which articles are one story, why,
 for how long state is kept, and how replays and id conflicts are handled."""
 from __future__ import annotations
 

@@ -55,12 +55,20 @@ def test_collect_shares_entities_and_numbers():
     assert evidence.entities == ["Vladimir Putin", "Xi Jinping"]
     assert evidence.numbers == ["$240 billion"]
     assert len(evidence.quotes) == 1
-    assert evidence.strength == 1 + 1 + 1
     assert evidence.as_dict() == {"shared_quotes": evidence.quotes, "shared_entities": evidence.entities,
                                   "shared_numbers": evidence.numbers}
 
 
 def test_empty_evidence():
-    assert Evidence().strength == 0
+    assert Evidence().as_dict() == {"shared_quotes": [], "shared_entities": [], "shared_numbers": []}
     assert collect([], [], ["A"], ["B"], [], []).as_dict() == {
         "shared_quotes": [], "shared_entities": [], "shared_numbers": []}
+
+
+def test_evidence_seen_from_the_other_side_and_back_from_its_wire_form():
+    evidence = collect(["small yards with high fences"], ["small farms with high fences"], ["SCO"], ["SCO"], [], [])
+    swapped = evidence.swapped()
+    assert swapped.quotes == [{"a": "small farms with high fences", "b": "small yards with high fences",
+                               "score": evidence.quotes[0]["score"]}]
+    assert swapped.swapped() == evidence and swapped.entities == ["SCO"]
+    assert Evidence.from_dict(evidence.as_dict()) == evidence

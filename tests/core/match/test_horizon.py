@@ -9,7 +9,7 @@ from datetime import timedelta
 import orjson
 import pytest
 
-from streams.core.match.dedup import Fingerprint, Held
+from streams.core.match.held import Fingerprint, Held
 from streams.core.match.keyindex import KeyIndex, pack
 from streams.core.match.seen import Outcome, SeenIds
 from streams.core.model import Article, BadRecord

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from streams.core.model import parse_date
+from streams.core.dates import parse_date
 from streams.core.prepare.clean import Cleaner
-from streams.core.prepare.extract import EventDate, Facts, event_type, extract, resolve_date
+from streams.core.prepare.extract import EventDate, Facts, dates_in, event_type, extract
 from tests.articles import ASTANA_REWRITE, ASTANA_WIRE, BEIJING, CALL, SAMARKAND, SEEDS
 
 FRIDAY = datetime(2024, 7, 5, 9, 0, tzinfo=UTC)
@@ -89,6 +89,11 @@ def test_facts_as_dict_is_plain_data(seed_facts):
     assert record["event_date"] == "2022-09-15" and record["event_date_source"] == "weekday"
     assert record["event_type"] == "summit"
     json.dumps(record)  # serialisable
+
+
+def resolve_date(text: str, published: datetime | date | None) -> EventDate | None:
+    """The first date expression of ``text`` that resolves against the publication date."""
+    return next(dates_in(text, published), None)
 
 
 def test_weekday_before_publication_day_is_the_previous_such_day():

@@ -1,4 +1,4 @@
-"""streams/core/pipeline.py (Preparer → Matcher → Resolver over the wire) and streams/core/match/dedup.py (Watermark, StoryBook):
+"""streams/core/pipeline.py (Preparer → Matcher → Resolver over the wire) and streams/core/match/{watermark,stories}.py (Watermark, StoryBook):
 the distributed stages give the in-process result whatever the interleaving, in publication order."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import orjson
 
-from streams.core.match.dedup import Watermark
+from streams.core.match.watermark import Watermark
 from streams.core.pipeline import Matcher, Preparer, Resolver
 from tests.articles import lexical_settings, seed_articles
 
@@ -161,7 +161,7 @@ def test_a_pair_meeting_on_several_partitions_is_judged_on_one():
 
 
 def test_the_owner_of_a_pair_is_the_partition_of_a_shared_key():
-    from streams.core.match.dedup import key_hashes, owner
+    from streams.core.match.index import key_hashes, owner
     from streams.core.match.keys import partition_of
     a, b = ["x:1", "m:2", "q:three words here"], ["m:2", "q:three words here", "x:9"]
     judge = owner(key_hashes(a), key_hashes(b), 5)

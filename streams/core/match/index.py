@@ -1,0 +1,122 @@
+"""The match stage's state: ``MatchIndex``, one per partition of the keyed topic, holds the fingerprints
+whose candidate keys that partition owns (streams/core/match/keys.py) and judges each arriving article
+against the held ones sharing a key (streams/core/match/pair.py). A pair sharing keys owned by several
+partitions is judged by one of them only (``owner``)."""
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from streams.core.match.decision import Decision, Link, rank
+from streams.core.match.held import Fingerprint, Held
+from streams.core.match.keyindex import KeyIndex
+from streams.core.match.keyindex import pack as pack_keys
+from streams.core.match.keys import key_hash, keys_of
+from streams.core.match.pair import evidence_between, judge
+from streams.core.match.watermark import Mark, Watermark
+from streams.settings import Settings
+
+EVIDENCE_CANDIDATES = 1  # evidence for the best verdict of each partition (the resolver keeps the best)
+_NO_KEYS = np.empty(0, dtype=np.uint64)
+
+
+def key_hashes(keys: list[str]) -> np.ndarray:
+    """Sorted hashes of keys (``keys.key_hash``: the owning partition can be read off the high half)."""
+    return np.array(sorted({key_hash(k) for k in keys}), dtype=np.uint64)
+
+
+def owner(a: np.ndarray, b: np.ndarray, partitions: int) -> int:
+    """The partition that judges a pair: the one owning the smallest key (by hash) the two share.
+
+    ``a`` and ``b`` are sorted (``key_hashes``): a binary search of ``a`` in ``b``, not a set intersection."""
+    if not len(a) or not len(b):
+        return -1
+    at = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    shared = np.flatnonzero(b[at] == a)
+    return int(a[shared[0]] >> np.uint64(32)) % partitions if len(shared) else -1
+
+
+class MatchIndex:
+    """The fingerprints held by one partition of the keyed topic, indexed by the keys it owns.
+
+    ``sources``: how many raw partitions feed it (see ``Watermark``). Two articles sharing keys owned by
+    several partitions meet on each of them; the pair is judged only on ``partition``, of ``partitions``,
+    if it owns the smallest key they share (in key-hash order), so each pair is judged once in the group."""
+
+    def __init__(self, settings: Settings, sources: int = 1, partition: int = 0, partitions: int = 1) -> None:
+        self.settings = settings
+        self.partition = partition
+        self.partitions = partitions
+        self.window = settings.story_window_hours * 3600
+        self.keep = self.window + settings.late_hours * 3600
+        self._held: dict[str, tuple[Held, bytes, np.ndarray]] = {}  # id -> (fingerprint, keys held, all keys)
+        self._by_key = KeyIndex()
+        self._expiry: list[tuple[float, str]] = []
+        self.watermark = Watermark(sources, settings.max_skew_hours * 3600)
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self._held
+
+    def match(self, fp: Fingerprint, keys: list[str], mark: Mark | None = None) -> list[Link]:
+        """Verdicts of ``fp`` against the held articles sharing a key, best first; then hold ``fp``.
+
+        An id already held is not judged again (a replay, or a redelivery after a crash)."""
+        if fp.article_id in self._held:
+            return []
+        packed, every = pack_keys(keys), self._all_keys(fp)
+        links = [Link(fp.article_id, fp.timestamp, d) for d in self._judge_candidates(fp, packed, every)]
+        self._hold(fp, packed, mark, every)
+        return links
+
+    def _judge_candidates(self, fp: Fingerprint, packed: bytes, every: np.ndarray) -> list[Decision]:
+        found = self._by_key.holders_of(packed)
+        decisions = []
+        # in publication order: which of equally good verdicts comes first does not depend on the index layout
+        for other in sorted(found, key=lambda a: (self._held[a][0].timestamp, a)):
+            held, _, theirs = self._held[other]
+            if self.partitions > 1 and owner(every, theirs, self.partitions) != self.partition:
+                continue  # another partition judges this pair
+            if abs(held.timestamp - fp.timestamp) <= self.window:
+                decision = judge(fp, held, self.settings)
+                if decision is not None:
+                    decisions.append(decision)
+        decisions.sort(key=rank, reverse=True)
+        for decision in decisions[:EVIDENCE_CANDIDATES]:
+            if decision.evidence is None and decision.duplicate_of is not None:
+                decision.evidence = evidence_between(fp, self._held[decision.duplicate_of][0])
+        return decisions
+
+    def rest(self, source: int) -> None:
+        """A raw partition is idle (see ``Watermark``)."""
+        self.watermark.rest(source)
+
+    def hold(self, fp: Fingerprint, keys: list[str], mark: Mark | None = None) -> None:
+        """Keep ``fp`` inside the window (also used to rebuild the index from the topic)."""
+        if fp.article_id not in self._held:
+            self._hold(fp, pack_keys(keys), mark, self._all_keys(fp))
+
+    def _hold(self, fp: Fingerprint, packed: bytes, mark: Mark | None, every: np.ndarray) -> None:
+        self._held[fp.article_id] = (Held(fp), packed, every)
+        self._by_key.add(packed, fp.article_id)
+        heapq.heappush(self._expiry, (fp.timestamp, fp.article_id))
+        self._expire(mark or (0, fp.timestamp))
+
+    def _all_keys(self, fp: Fingerprint) -> np.ndarray:
+        """Hashes of every key of ``fp`` (on every partition), sorted: to find who owns a pair."""
+        return key_hashes(keys_of(fp, self.settings)) if self.partitions > 1 else _NO_KEYS
+
+    def _expire(self, mark: Mark) -> None:
+        horizon = self.watermark.see(mark) - self.keep
+        while self._expiry and self._expiry[0][0] < horizon:
+            _, article_id = heapq.heappop(self._expiry)
+            held = self._held.pop(article_id, None)
+            if held is not None:
+                self._by_key.remove(held[1], article_id)
+
+    def state_size(self) -> dict[str, int]:
+        vectors = sum(held[0].embedding.nbytes for held in self._held.values() if held[0].embedding is not None)
+        return {"dedup_articles": len(self._held), "dedup_keys": len(self._by_key), "vector_bytes": vectors}
