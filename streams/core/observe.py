@@ -26,7 +26,6 @@ Stage vocabulary (:data:`STAGES`), in the order an article meets them:
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -152,7 +151,11 @@ class NoObserver:
         declared(name, "gauge", labels)
 
 
-def _series(name: str, labels: Mapping[str, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
+Series = tuple[str, tuple[tuple[str, str], ...]]
+"""A metric name and its label values (sorted by label)."""
+
+
+def _series(name: str, labels: Mapping[str, str]) -> Series:
     return name, tuple(sorted(labels.items()))
 
 
@@ -160,14 +163,15 @@ class Recorder:
     """Keeps every value in memory (thread-safe): counter totals, gauge values, the timings per series."""
 
     def __init__(self) -> None:
-        self.values: Counter = Counter()
-        self.timings: dict[tuple[str, tuple[tuple[str, str], ...]], list[float]] = {}
+        self.values: dict[Series, float] = {}
+        self.timings: dict[Series, list[float]] = {}
         self._lock = threading.Lock()
 
     def increment(self, name: str, value: float = 1, **labels: str) -> None:
         declared(name, "counter", labels)
         with self._lock:
-            self.values[_series(name, labels)] += value
+            series = _series(name, labels)
+            self.values[series] = self.values.get(series, 0.0) + value
 
     def gauge(self, name: str, value: float, **labels: str) -> None:
         declared(name, "gauge", labels)
@@ -186,7 +190,7 @@ class Recorder:
 
     def value(self, name: str, **labels: str) -> float:
         """A counter's total or a gauge's value (0 for a series never reported)."""
-        return self.values[_series(name, labels)]
+        return self.values.get(_series(name, labels), 0.0)
 
     def observed(self, name: str, **labels: str) -> list[float]:
         """The observations of one histogram series, in order."""
