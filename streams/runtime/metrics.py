@@ -35,6 +35,9 @@ disable_created_metrics()  # process-wide: no `_created` series next to counters
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 PrometheusMetric = Counter | Gauge | Histogram
+KNOWN_SERIES = 10_000
+"""Series looked up once and then remembered (a bound: free-text label values are capped only in what is
+exported, the calls may carry any number of them)."""
 
 
 class CappedLabel:
@@ -74,11 +77,18 @@ class PrometheusObserver:
         ProcessCollector(registry=self.registry)
         self.metrics: dict[str, PrometheusMetric] = {m.name: build(m, self.registry) for m in METRICS}
         self._caps = {label: CappedLabel(cap) for label, cap in CAPPED_LABELS.items()}
+        self._known: dict[tuple, Any] = {}  # (name, kind, *label items) -> the series, checked once
         self.gauge("build_info", 1, version=__version__)
 
     def _series(self, name: str, kind: Kind, labels: Mapping[str, str]) -> Any:
-        metric = self.metrics[declared(name, kind, labels).name]
-        return metric.labels(**self._capped(labels)) if labels else metric
+        key = (name, kind, *labels.items())
+        series = self._known.get(key)
+        if series is None:
+            metric = self.metrics[declared(name, kind, labels).name]
+            series = metric.labels(**self._capped(labels)) if labels else metric
+            if len(self._known) < KNOWN_SERIES:
+                self._known[key] = series
+        return series
 
     def _capped(self, labels: Mapping[str, str]) -> dict[str, str]:
         return {k: self._caps[k](v) if k in self._caps else v for k, v in labels.items()}
@@ -94,6 +104,8 @@ class PrometheusObserver:
 
     def forget(self, name: str, **labels: str) -> None:
         metric = self.metrics[declared(name, "gauge", labels).name]
+        for key in [k for k in self._known if k[:2] == (name, "gauge") and dict(k[2:]) == labels]:
+            del self._known[key]  # whatever order the labels were given in
         try:
             capped = self._capped(labels)
             metric.remove(*(capped[k] for k in metric._labelnames))

@@ -65,3 +65,11 @@ def test_free_text_labels_are_capped_and_gauges_forgotten():
     observer.forget("consumer_lag_messages", topic="raw", partition="0")
     observer.forget("consumer_lag_messages", topic="raw", partition="1")  # never reported: nothing to do
     assert not any(name == f"{PREFIX}_consumer_lag_messages" for name, _ in _samples(observer))
+
+
+def test_a_forgotten_gauge_comes_back_when_set_again():
+    observer = PrometheusObserver()
+    observer.gauge("consumer_lag_messages", 5, topic="raw", partition="2")
+    observer.forget("consumer_lag_messages", partition="2", topic="raw")  # labels in another order
+    observer.gauge("consumer_lag_messages", 6, topic="raw", partition="2")
+    assert _samples(observer)[(f"{PREFIX}_consumer_lag_messages", (("partition", "2"), ("topic", "raw")))] == 6
