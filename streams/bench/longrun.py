@@ -187,9 +187,10 @@ def run_long(settings: Settings, pool: Sequence[dict], n: int, every: int, batch
     """Feed ``n`` articles through one ``Pipeline`` in batches; a checkpoint every ``every`` articles."""
     from streams.core.model import BadRecord, parse_article
     from streams.core.pipeline import Pipeline
+    from streams.runtime.metrics import PROMETHEUS
 
-    Pipeline(settings).process_batch([parse_article(r) for r in bench.generate(8, pool)[0]])  # warm-up
-    pipeline = Pipeline(settings)
+    Pipeline(settings, observer=PROMETHEUS).process_batch([parse_article(r) for r in bench.generate(8, pool)[0]])  # warm-up
+    pipeline = Pipeline(settings, observer=PROMETHEUS)
     run = LongRun(settings, cycle_days)
     say(f"bench: long run, {n} articles in batches of {batch}, checkpoint every {every}, semantic "
         f"{'on' if settings.semantic else 'off'}; state is full after {retention_days(settings):g} days "

@@ -289,9 +289,9 @@ def run_micro(settings: Settings, records: Sequence[dict], batch: int = MICRO_BA
     say(f"bench: warming up on {min(WARM_UP_ARTICLES, len(records))} articles"
         f"{' (loading the embedding model, ~10 s)' if settings.semantic else ''}")
     start = time.perf_counter()
-    Pipeline(settings).process_batch([parse_article(r) for r in records[:WARM_UP_ARTICLES]])
+    Pipeline(settings, observer=metrics.PROMETHEUS).process_batch([parse_article(r) for r in records[:WARM_UP_ARTICLES]])
     warm_up_s = time.perf_counter() - start
-    pipeline = Pipeline(settings)
+    pipeline = Pipeline(settings, observer=metrics.PROMETHEUS)  # timed with the metrics the worker records
     say(f"bench: micro, {len(articles)} articles in batches of {batch}, semantic "
         f"{'on' if settings.semantic else 'off'} (warm-up {warm_up_s:.1f} s)")
     rss_before = proc_status(os.getpid(), "VmRSS") or 0

@@ -32,6 +32,7 @@ from streams.core.match.seen import Outcome, SeenIds
 from streams.core.match.stories import Story, StoryBook
 from streams.core.match.watermark import Mark, Watermark
 from streams.core.model import Article, BadRecord
+from streams.core.observe import NoObserver, Observer
 from streams.core.prepare import page
 from streams.core.prepare.clean import Cleaner, lead
 from streams.core.prepare.extract import Facts, extract
@@ -40,7 +41,6 @@ from streams.core.prepare.semantic import Embedder, shared_embedder
 from streams.core.resolve.aggregates import Aggregator
 from streams.core.resolve.catalog import load_catalog
 from streams.core.resolve.events import Assignment, Event, EventIndex
-from streams.runtime import metrics
 from streams.settings import Settings
 
 IN_PROCESS = 0
@@ -60,10 +60,12 @@ class Timing:
 
 
 class StageClock:
-    """Seconds spent per stage (for the benchmark) and the stage-duration histogram (``metrics.STAGES``)."""
+    """Seconds spent per stage (for the benchmark) and the stage-duration histogram (``observe.STAGES``);
+    ``observer`` gets the stages' metrics (default: none recorded)."""
 
-    def __init__(self) -> None:
+    def __init__(self, observer: Observer | None = None) -> None:
         self.seconds: Counter = Counter()
+        self.observer: Observer = observer or NoObserver()
         self.observe = True  # off while a stage's state is rebuilt from its topic
 
     @contextmanager
@@ -80,9 +82,8 @@ class StageClock:
     def record(self, name: str, seconds: float, count: int = 1) -> None:
         """One histogram observation per article: ``count`` articles shared ``seconds``."""
         if self.observe and count:
-            child = metrics.STAGE_SECONDS.labels(name)
             for _ in range(count):
-                child.observe(seconds / count)
+                self.observer.timing("stage_duration_seconds", seconds / count, stage=name)
 
 
 @dataclass
@@ -584,24 +585,24 @@ class Resolver:
         """The answer to a replay: no new decision, nothing counted again; story and events when still known
         (None for a replay of an id forgotten beyond the horizon)."""
         if self.clock.observe:
-            metrics.REPLAYED_SKIPPED.inc()
+            self.clock.observer.increment("articles_replayed")
         return Result(article=article, replayed=True, story_id=story_id, event_ids=list(event_ids), raw=raw)
 
     def _count(self, article: Article, decision: Decision, story: Story, assignment: Assignment,
                event: Event) -> None:
-        outlet = metrics.OUTLET_LABEL(article.source)
-        metrics.OUTLET_ARTICLES.labels(outlet).inc()
+        observer = self.clock.observer
+        observer.increment("outlet_articles", outlet=article.source)
         if decision.is_duplicate:
-            metrics.DUPLICATES.labels(decision.kind).inc()
+            observer.increment("duplicates", kind=decision.kind)
             if story.canonical_outlet != article.source:
-                metrics.OUTLET_REWRITES.labels(outlet).inc()
+                observer.increment("outlet_rewrites", outlet=article.source)
         else:
-            metrics.STORIES_CREATED.inc()
+            observer.increment("stories_created")
         if assignment.created:
-            metrics.EVENTS_CREATED.labels(event.type).inc()
-        metrics.EVENT_ARTICLES.labels(event.catalog.id if event.catalog else "other").inc()
+            observer.increment("events_created", event_type=event.type)
+        observer.increment("event_articles", event=event.catalog.id if event.catalog else "other")
         if self.aggregator.last_late:
-            metrics.LATE_ARTICLES.inc()
+            observer.increment("articles_late_for_window")
 
     def state_size(self) -> dict[str, int]:
         return {**self.book.state_size(), **self.events.state_size(), **self.aggregator.state_size(),
@@ -643,11 +644,13 @@ class PairScore:
 
 
 class Pipeline:
-    """The three stages in one process with one keyed partition. Not thread-safe."""
+    """The three stages in one process with one keyed partition. Not thread-safe.
+    ``observer``: where the stages' metrics go (default: nowhere; the benchmark passes Prometheus's)."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 observer: Observer | None = None) -> None:
         self.settings = settings
-        self.clock = StageClock()
+        self.clock = StageClock(observer)
         self.preparer = Preparer(settings, embedder, self.clock)
         self.matcher = Matcher(settings, self.clock, partitions=1)
         self.resolver = Resolver(settings, self.clock)

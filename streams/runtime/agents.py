@@ -15,11 +15,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from prometheus_client import start_http_server
 
 from streams.core.model import Article, BadRecord, parse_raw
 from streams.core.pipeline import Marks, Matcher, Preparer, Resolver, Result, StageClock, outputs
-from streams.runtime import metrics
 from streams.runtime.app import (
     aggregates_topic,
     app,
@@ -32,6 +30,7 @@ from streams.runtime.app import (
     settings,
     stories_topic,
 )
+from streams.runtime.metrics import PROMETHEUS
 from streams.runtime.rebuild import Progress, committed_offset, fold_partition
 
 log = logging.getLogger(__name__)
@@ -46,8 +45,8 @@ class Stages:
 
     def __init__(self) -> None:
         self._preparer: Preparer | None = None
-        self.matcher = Matcher(settings, StageClock(), sources=settings.partitions)
-        self.resolver = Resolver(settings, StageClock(), sources=settings.partitions)
+        self.matcher = Matcher(settings, StageClock(PROMETHEUS), sources=settings.partitions)
+        self.resolver = Resolver(settings, StageClock(PROMETHEUS), sources=settings.partitions)
         self.progress = Progress()
         self.marks = Marks()  # newest trusted publication time per raw partition this worker read
         self.raw_done: dict[int, tuple[int, float]] = {}  # raw partition -> (last offset prepared, when)
@@ -57,7 +56,7 @@ class Stages:
     @property
     def preparer(self) -> Preparer:
         if self._preparer is None:
-            self._preparer = Preparer(settings, clock=StageClock())
+            self._preparer = Preparer(settings, clock=StageClock(PROMETHEUS))
         return self._preparer
 
     def state_size(self) -> dict[str, int]:
@@ -95,7 +94,7 @@ async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int, in
     raws: list[tuple[int, int]] = []
     values: list[bytes] = []
     for key, value, partition, offset in messages:
-        metrics.ARTICLES_IN.labels("parse").inc()
+        PROMETHEUS.increment("articles_in", stage="parse")
         try:
             with stages.preparer.clock("parse"):
                 article = parse(value)
@@ -109,9 +108,9 @@ async def prepare_batch(messages: list[tuple[bytes | None, bytes | None, int, in
         values.append(value)
     if not articles:
         return
-    metrics.ARTICLES_OUT.labels("parse").inc(len(articles))
+    PROMETHEUS.increment("articles_out", len(articles), stage="parse")
     prepared_all = await in_executor(stages.preparer.prepare, articles, sources)
-    metrics.ARTICLES_IN.labels("match").inc(len(prepared_all))
+    PROMETHEUS.increment("articles_in", len(prepared_all), stage="match")
     for prepared, mark, raw, value in zip(prepared_all, marks, raws, values):
         key = prepared.article.id.encode()
         registration, keyed = await in_executor(encode_prepared, prepared, mark, raw)
@@ -270,7 +269,7 @@ REPLAYS = ReplayLog()
 
 
 def _fold_resolve() -> Callable[[list[bytes]], Awaitable[None]]:
-    stages.resolver = Resolver(settings, StageClock(), sources=settings.partitions)
+    stages.resolver = Resolver(settings, StageClock(PROMETHEUS), sources=settings.partitions)
     stages.resolver.clock.observe = False
 
     def fold_all(values: list[bytes]) -> None:
@@ -353,9 +352,9 @@ async def emit(results: list[Result]) -> None:
     for result in results:
         if result.replayed:
             continue
-        metrics.ARTICLES_OUT.labels("aggregates").inc()
+        PROMETHEUS.increment("articles_out", stage="aggregates")
         if result.article.sent_at:
-            metrics.END_TO_END_SECONDS.observe(max(0.0, now - result.article.sent_at))
+            PROMETHEUS.timing("end_to_end_latency_seconds", max(0.0, now - result.article.sent_at))
 
 
 def _encode_outputs(results: list[Result]) -> list[tuple[str, bytes, bytes | None]]:
@@ -371,7 +370,7 @@ async def dead_letter(key: bytes | None, value: bytes | None, bad: BadRecord, ra
 
     The copy of the record is cut to ``DEAD_VALUE_BYTES`` (its full size is in ``value_bytes``): a dead
     letter must stay under the producer's 1 MB limit, however large or binary the bad record was."""
-    metrics.DEAD_LETTERS.labels(bad.reason).inc()
+    PROMETHEUS.increment("dead_letters", reason=bad.reason)
     log.warning("dead letter: %s", bad)
     record: dict[str, Any] = {"reason": bad.reason, "detail": bad.detail[:1000], "at": time.time(),
                               "raw": None if raw is None else list(raw)}
@@ -382,7 +381,7 @@ async def dead_letter(key: bytes | None, value: bytes | None, bad: BadRecord, ra
     try:
         await dead_topic.send(key=key[:1000] if key else key, value=orjson.dumps(record))
     except Exception as exc:  # noqa: BLE001 - a dead letter that cannot be sent must not stop the worker
-        metrics.DEAD_LETTERS.labels("dead_letter_failed").inc()
+        PROMETHEUS.increment("dead_letters", reason="dead_letter_failed")
         log.error("could not send a dead letter (%s): %s", bad.reason, exc)
 
 
@@ -390,9 +389,9 @@ async def dead_letter(key: bytes | None, value: bytes | None, bad: BadRecord, ra
 async def serve_metrics() -> None:
     """Expose the Prometheus registry on the metrics port."""
     if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr=settings.bind_address, registry=metrics.REGISTRY)
+        PROMETHEUS.serve(settings.metrics_port, addr=settings.bind_address)
         log.info("metrics on %s:%d/metrics", settings.bind_address, settings.metrics_port)
-    metrics.WORKER_UP.set(1)
+    PROMETHEUS.gauge("worker_up", 1)
 
 
 INPUT_TOPICS = (settings.topic_raw, settings.topic_keyed, settings.topic_resolve)
@@ -417,22 +416,23 @@ async def report_state() -> None:
             continue
         if highwater is not None and position is not None:
             owned.add((tp.topic, str(tp.partition)))
-            metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
-    for labels in _lag_series - owned:  # a partition that went to another worker: its lag is reported there
-        metrics.CONSUMER_LAG.remove(*labels)
+            PROMETHEUS.gauge("consumer_lag_messages", max(0, highwater - position), topic=tp.topic,
+                             partition=str(tp.partition))
+    for topic, partition in _lag_series - owned:  # a partition that went to another worker: reported there
+        PROMETHEUS.forget("consumer_lag_messages", topic=topic, partition=partition)
     _lag_series.clear()
     _lag_series.update(owned)
     for name, size in stages.state_size().items():
         if name.endswith("_bytes"):
-            metrics.STATE_BYTES.labels(name.removesuffix("_bytes")).set(size)
+            PROMETHEUS.gauge("state_bytes", size, state=name.removesuffix("_bytes"))
         else:
-            metrics.STATE_ENTRIES.labels(name).set(size)
+            PROMETHEUS.gauge("state_entries", size, state=name)
 
 
 @app.on_partitions_assigned.connect
 async def on_assigned(sender: Any, assigned: set, **kwargs: Any) -> None:
-    metrics.REBALANCES.inc()
+    PROMETHEUS.increment("rebalances")
     owned = Counter(tp.topic for tp in assigned)
     for topic in INPUT_TOPICS:
-        metrics.ASSIGNED_PARTITIONS.labels(topic).set(owned[topic])
+        PROMETHEUS.gauge("assigned_partitions", owned[topic], topic=topic)
     stages.resume.clear()

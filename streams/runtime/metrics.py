@@ -1,101 +1,43 @@
-"""Every Prometheus metric of news-streams, declared in one place.
+"""The Prometheus observer: every metric of :data:`streams.core.observe.METRICS` in one registry.
 
-Conventions: one ``news_streams_`` prefix, base units (seconds, bytes),
-counters end in ``_total``, and labels only take values from bounded sets
-(stage names, reasons, kinds, event types, a capped set of outlets and feeds
-with an ``other`` bucket). Article ids and free-text event names never
-become label values. Counters export no ``_created`` series; the process
-collector adds ``process_cpu_seconds_total``, ``process_resident_memory_bytes``
-and friends, and ``news_streams_build_info`` carries the version.
+The list (names, kinds, labels, help) lives in ``streams/core/observe.py``; this module only turns it
+into ``prometheus_client`` objects. Counters export no ``_created`` series; the process collector adds
+``process_cpu_seconds_total``, ``process_resident_memory_bytes`` and friends, and
+``news_streams_build_info`` carries the version. Free-text labels (outlet, feed) are capped here
+(:data:`~streams.core.observe.CAPPED_LABELS`).
 
-Stage vocabulary (``STAGES``), in the order an article meets them:
-
-* ``parse``: a raw record decoded into an article (agents.prepare_batch);
-* ``clean``, ``fingerprint``, ``extract``: the prepare stage (pipeline.Preparer);
-* ``match``: verdicts against held articles sharing a key (pipeline.Matcher), summed over the
-  keyed partitions an article went to and observed once, when the resolver places it;
-* ``place``, ``events``, ``aggregates``: the resolve stage (pipeline.Resolver): story placement,
-  event assignment, aggregate updates.
-
-``stage_duration_seconds`` gets exactly one observation per article per stage.
+``PROMETHEUS`` is the process's observer (its registry is ``REGISTRY``): the worker and the feed poller
+serve it on their metrics port, the benchmark times the in-process pipeline with it.
 """
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+    start_http_server,
+)
 
 from streams import __version__
+from streams.core.observe import CAPPED_LABELS, DUPLICATE_KINDS, METRICS, PREFIX, STAGES, Kind, Metric, declared
+
+__all__ = ["DUPLICATE_KINDS", "LATENCY_BUCKETS", "PROMETHEUS", "REGISTRY", "STAGES", "CappedLabel",
+           "PrometheusObserver"]
 
 disable_created_metrics()  # process-wide: no `_created` series next to counters and histograms
 
-REGISTRY = CollectorRegistry(auto_describe=True)
-PREFIX = "news_streams"
-PROCESS = ProcessCollector(registry=REGISTRY)
-
-STAGES = ("parse", "clean", "fingerprint", "extract", "match", "place", "events", "aggregates")
-DUPLICATE_KINDS = ("exact", "near_verbatim", "paraphrase")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-def _counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
-    return Counter(f"{PREFIX}_{name}", doc, labels, registry=REGISTRY)
-
-
-def _gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
-    return Gauge(f"{PREFIX}_{name}", doc, labels, registry=REGISTRY)
-
-
-def _histogram(name: str, doc: str, labels: tuple[str, ...] = ()) -> Histogram:
-    return Histogram(f"{PREFIX}_{name}", doc, labels, registry=REGISTRY, buckets=LATENCY_BUCKETS)
-
-
-BUILD_INFO = _gauge("build_info", "Always 1; the labels name the running news-streams version.", ("version",))
-BUILD_INFO.labels(__version__).set(1)
-
-# Pipeline flow
-ARTICLES_IN = _counter("articles_in", "Records that entered a stage: stage=parse counts raw records read, "
-                       "stage=match the prepared articles sent to matching.", ("stage",))
-ARTICLES_OUT = _counter("articles_out", "Articles a stage passed on: stage=parse counts records decoded into "
-                        "articles (the rest are dead letters), stage=aggregates the articles placed, tagged "
-                        "and sent to the output topics (replays excluded).", ("stage",))
-DUPLICATES = _counter("duplicates", "Articles that joined an existing story, by kind of match.", ("kind",))
-STORIES_CREATED = _counter("stories_created", "New stories started.")
-EVENTS_CREATED = _counter("events_created", "New events started, by event type.", ("event_type",))
-EVENT_ARTICLES = _counter("event_articles", "Articles tagged with an event, by catalog event id or 'other'.",
-                          ("event",))
-DEAD_LETTERS = _counter("dead_letters", "Records sent to the dead-letter topic, by reason.", ("reason",))
-LATE_ARTICLES = _counter("articles_late_for_window",
-                         "Articles whose tumbling window had closed (they count in every other aggregate).")
-REPLAYED_SKIPPED = _counter("articles_replayed", "Articles seen again (same id, same text) and not counted twice.")
-OUTLET_ARTICLES = _counter("outlet_articles", "Articles per outlet (capped label set).", ("outlet",))
-OUTLET_REWRITES = _counter("outlet_rewrites", "Articles that rewrite another outlet's story, per outlet.",
-                           ("outlet",))
-
-# Latency
-STAGE_SECONDS = _histogram("stage_duration_seconds", "Processing time of one article in a stage: one "
-                           "observation per article per stage (batched stages: the batch time shared out).",
-                           ("stage",))
-END_TO_END_SECONDS = _histogram("end_to_end_latency_seconds",
-                                "Time from publish to the raw topic until the article is tagged.")
-
-# Kafka and state
-CONSUMER_LAG = _gauge("consumer_lag_messages", "Messages behind the high watermark, per input-topic partition "
-                      "assigned to this worker (raw, keyed and resolve topics).", ("topic", "partition"))
-STATE_ENTRIES = _gauge("state_entries", "Entries held in this worker's in-memory state, by part of the state.",
-                       ("state",))
-STATE_BYTES = _gauge("state_bytes", "Bytes of this worker's in-memory state whose size is measured: state=vector, "
-                     "the embedding vectors held for matching.", ("state",))
-REBALANCES = _counter("rebalances", "Partition assignments received by this worker.")
-ASSIGNED_PARTITIONS = _gauge("assigned_partitions", "Partitions of each input topic (raw, keyed, resolve) "
-                             "currently assigned to this worker.", ("topic",))
-WORKER_UP = _gauge("worker_up", "1 while the worker is running.")
-
-# Feeds
-FEED_POLLS = _counter("feed_polls", "Feed polls, by feed and result.", ("feed", "result"))
-FEED_ENTRIES = _counter("feed_entries", "New feed entries published, by feed.", ("feed",))
-FEED_ERRORS = _counter("feed_errors", "Feed errors, by feed and kind.", ("feed", "kind"))
-FEED_FETCH_SECONDS = _histogram("feed_fetch_duration_seconds", "Time to fetch one feed or page.", ("feed",))
+PrometheusMetric = Counter | Gauge | Histogram
+KNOWN_SERIES = 10_000
+"""Series looked up once and then remembered (a bound: free-text label values are capped only in what is
+exported, the calls may carry any number of them)."""
 
 
 class CappedLabel:
@@ -117,5 +59,64 @@ class CappedLabel:
         return "other"
 
 
-OUTLET_LABEL = CappedLabel(50)
-FEED_LABEL = CappedLabel(100)
+def build(metric: Metric, registry: CollectorRegistry) -> PrometheusMetric:
+    """The ``prometheus_client`` object of one declaration, registered in ``registry``."""
+    name = f"{PREFIX}_{metric.name}"
+    if metric.kind == "counter":
+        return Counter(name, metric.help, metric.labels, registry=registry)
+    if metric.kind == "gauge":
+        return Gauge(name, metric.help, metric.labels, registry=registry)
+    return Histogram(name, metric.help, metric.labels, registry=registry, buckets=LATENCY_BUCKETS)
+
+
+class PrometheusObserver:
+    """An :class:`~streams.core.observe.Observer` that keeps every declared metric in its own registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=self.registry)
+        self.metrics: dict[str, PrometheusMetric] = {m.name: build(m, self.registry) for m in METRICS}
+        self._caps = {label: CappedLabel(cap) for label, cap in CAPPED_LABELS.items()}
+        self._known: dict[tuple, Any] = {}  # (name, kind, *label items) -> the series, checked once
+        self.gauge("build_info", 1, version=__version__)
+
+    def _series(self, name: str, kind: Kind, labels: Mapping[str, str]) -> Any:
+        key = (name, kind, *labels.items())
+        series = self._known.get(key)
+        if series is None:
+            metric = self.metrics[declared(name, kind, labels).name]
+            series = metric.labels(**self._capped(labels)) if labels else metric
+            if len(self._known) < KNOWN_SERIES:
+                self._known[key] = series
+        return series
+
+    def _capped(self, labels: Mapping[str, str]) -> dict[str, str]:
+        return {k: self._caps[k](v) if k in self._caps else v for k, v in labels.items()}
+
+    def increment(self, name: str, value: float = 1, **labels: str) -> None:
+        self._series(name, "counter", labels).inc(value)
+
+    def gauge(self, name: str, value: float, **labels: str) -> None:
+        self._series(name, "gauge", labels).set(value)
+
+    def timing(self, name: str, seconds: float, **labels: str) -> None:
+        self._series(name, "histogram", labels).observe(seconds)
+
+    def forget(self, name: str, **labels: str) -> None:
+        metric = self.metrics[declared(name, "gauge", labels).name]
+        for key in [k for k in self._known if k[:2] == (name, "gauge") and dict(k[2:]) == labels]:
+            del self._known[key]  # whatever order the labels were given in
+        try:
+            capped = self._capped(labels)
+            metric.remove(*(capped[k] for k in metric._labelnames))
+        except KeyError:
+            pass  # never reported
+
+    def serve(self, port: int, addr: str = "0.0.0.0") -> Any:
+        """Serve ``/metrics`` on ``port`` in a daemon thread; returns the HTTP server (``shutdown()`` it)."""
+        server, _ = start_http_server(port, addr=addr, registry=self.registry)
+        return server
+
+
+PROMETHEUS = PrometheusObserver()
+REGISTRY = PROMETHEUS.registry

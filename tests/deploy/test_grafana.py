@@ -36,7 +36,7 @@ REQUIRED_METRICS = {
 
 
 def exported_sample_names() -> set[str]:
-    """Every series name streams/runtime/metrics.py can expose (counters: _total; histograms: _bucket/_sum/_count)."""
+    """Every series name the Prometheus observer (the list in streams/core/observe.py) can expose (counters: _total; histograms: _bucket/_sum/_count)."""
     suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count")}
     return {family.name + suffix for family in REGISTRY.collect() for suffix in suffixes[family.type]}
 
@@ -112,7 +112,7 @@ def test_dashboard_uses_only_declared_metrics(panels):
     known = exported_sample_names()
     used = {name for expr in _expressions(panels) for name in METRIC.findall(expr)}
     assert used, "no news_streams_* metric in the dashboard"
-    assert used <= known, f"not declared in streams/runtime/metrics.py: {sorted(used - known)}"
+    assert used <= known, f"not declared in streams/core/observe.py: {sorted(used - known)}"
     assert REQUIRED_METRICS <= used, f"missing panels for: {sorted(REQUIRED_METRICS - used)}"
 
 

@@ -7,7 +7,7 @@
 
 The targets are the ``seeded_worker`` fixture of tests/conftest.py (a real worker after the seed
 articles were processed) and a real ``streams feeds`` process polling an RSS file served on loopback. ``test_queries_on_synthetic_metrics`` runs the same check against a
-stand-in process that sets every metric of streams/runtime/metrics.py, so the queries are covered even
+stand-in process that sets every metric of streams/core/observe.py, so the queries are covered even
 without Kafka.
 
 Without the ``prometheus``/``promtool`` binaries these tests skip, unless the CI environment
@@ -355,44 +355,39 @@ def test_queries_on_seeded_worker_and_feed_poller(request, tmp_path):
 
 
 # A stand-in for the worker, in its own process so the test process's registry stays untouched.
-# "full": sets every metric of streams/runtime/metrics.py (every stage and duplicate kind, one value for other
+# "full": sets every metric of streams/core/observe.py (every stage and duplicate kind, one value for other
 # labels). "minimal": sets only the labelled metrics every worker that processed articles has (stage
 # flow and stage latency); labelled metrics that may have no series yet (dead letters, duplicates,
 # events, outlets, lag, state, feeds) stay empty, so the dashboard's `or on() vector(0)` fallbacks
 # are what keeps those panels non-empty. Values keep moving so rates are non-zero.
-MINIMAL_METRICS = ("ARTICLES_IN", "ARTICLES_OUT", "STAGE_SECONDS")
+MINIMAL_METRICS = ("articles_in", "articles_out", "stage_duration_seconds")
 SYNTHETIC_TARGET = textwrap.dedent("""
     import itertools, sys, time
-    from prometheus_client import Counter, Gauge, Histogram, start_http_server
-    import streams.runtime.metrics as m
+    from streams.core.observe import DUPLICATE_KINDS, METRICS, STAGES
+    from streams.runtime.metrics import PROMETHEUS
 
-    values = {"stage": m.STAGES, "kind": m.DUPLICATE_KINDS, "topic": ("articles-raw",),
-              "partition": ("0", "1")}
-    metrics = [v for v in vars(m).values() if isinstance(v, (Counter, Gauge, Histogram))]
+    values = {"stage": STAGES, "kind": DUPLICATE_KINDS, "topic": ("articles-raw",), "partition": ("0", "1")}
+    metrics = [m for m in METRICS if m.name != "build_info"]  # the observer sets it
     if sys.argv[1] == "minimal":
-        keep = [getattr(m, name) for name in sys.argv[2:]]
-        metrics = [v for v in metrics if not v._labelnames or any(v is k for k in keep)]
+        metrics = [m for m in metrics if not m.labels or m.name in sys.argv[2:]]
 
-    def children(metric):
-        names = metric._labelnames
-        if not names:
-            return [metric]
-        return [metric.labels(*combo)
-                for combo in itertools.product(*(values.get(name, ("synthetic",)) for name in names))]
+    def series(metric):
+        return [dict(zip(metric.labels, combo))
+                for combo in itertools.product(*(values.get(name, ("synthetic",)) for name in metric.labels))]
 
-    server, _ = start_http_server(0, addr="127.0.0.1", registry=m.REGISTRY)
+    server = PROMETHEUS.serve(0, addr="127.0.0.1")
     print(server.server_port, flush=True)
     step = 0
     while True:
         step += 1
         for metric in metrics:
-            for child in children(metric):
-                if isinstance(metric, Counter):
-                    child.inc()
-                elif isinstance(metric, Gauge):
-                    child.set(1 if metric is m.WORKER_UP else step)
+            for labels in series(metric):
+                if metric.kind == "counter":
+                    PROMETHEUS.increment(metric.name, **labels)
+                elif metric.kind == "gauge":
+                    PROMETHEUS.gauge(metric.name, 1 if metric.name == "worker_up" else step, **labels)
                 else:
-                    child.observe(0.02 * (1 + step % 5))
+                    PROMETHEUS.timing(metric.name, 0.02 * (1 + step % 5), **labels)
         time.sleep(0.2)
 """)
 

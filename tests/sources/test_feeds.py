@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.runtime.metrics import REGISTRY
+from streams.core.observe import Recorder
 from streams.sources.base import article_id
 from streams.sources.feeds import (
     FeedConfigError,
@@ -274,20 +274,12 @@ def config(*feeds: dict, **defaults):
     return parse_config({"defaults": {**FAST, **defaults}, "feeds": list(feeds)})
 
 
-def metric(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(f"news_streams_{name}", labels) or 0.0
-
-
-def errors(feed: str, kind: str) -> float:
-    return metric("feed_errors_total", feed=feed, kind=kind)
-
-
 # --------------------------------------------------------------------------- feeds, pages, once-only
 
 def test_rss_feed_with_pages_published_once_and_304(server, tmp_path):
     cfg = config({"url": server.url("/rss.xml"), "name": "example-news", "fetch_pages": True})
-    pub = ListPublisher()
-    poller = FeedPoller(cfg, pub, tmp_path)
+    pub, observed = ListPublisher(), Recorder()
+    poller = FeedPoller(cfg, pub, tmp_path, observer=observed)
     report = poller.poll_once()
     assert report.ok and report.published == 3
     by_title = {r["title"]: r for r in pub.records}
@@ -313,12 +305,14 @@ def test_rss_feed_with_pages_published_once_and_304(server, tmp_path):
     assert floods["url"] == server.url("/news/2024/07/03/brazil-floods")
     assert "Guaiba lake" in floods["text"] and floods["author"] == "Ana Mano"
 
-    not_modified = metric("feed_polls_total", feed="example-news", result="not_modified")
+    assert observed.value("feed_polls", feed="example-news", result="ok") == 1
+    assert observed.value("feed_entries", feed="example-news") == 3
+    assert len(observed.observed("feed_fetch_duration_seconds", feed="example-news")) == 3  # the feed, 2 pages
     report = poller.poll_once()
     assert report.published == 0 and report.not_modified == 1
     assert len(pub.records) == 3
     assert server.request_headers["/rss.xml"][-1]["if-none-match"].startswith('"')
-    assert metric("feed_polls_total", feed="example-news", result="not_modified") == not_modified + 1
+    assert observed.value("feed_polls", feed="example-news", result="not_modified") == 1
     poller.close()
     state = json.loads((tmp_path / "feeds-state.json").read_text())
     assert state["validators"][server.url("/rss.xml")]["etag"]
@@ -385,14 +379,13 @@ def test_two_feeds_linking_one_article_publish_it_once(server, tmp_path):
 def test_run_polls_on_the_interval_until_stopped(server, tmp_path):
     server.dynamic[:] = [("run-0", "Run story 0", server.url("/run/0"))]
     cfg = config({"url": server.url("/dynamic.xml"), "name": "t-run", "interval_s": 0.2})
-    pub = ListPublisher()
-    poller = FeedPoller(cfg, pub, tmp_path)
+    pub, observed = ListPublisher(), Recorder()
+    poller = FeedPoller(cfg, pub, tmp_path, observer=observed)
     stop = threading.Event()
-    polls_before = metric("feed_polls_total", feed="t-run", result="ok")
     runner = threading.Thread(target=poller.run, kwargs={"stop": stop})
     runner.start()
     deadline = time.monotonic() + 5
-    while metric("feed_polls_total", feed="t-run", result="ok") < polls_before + 2 and time.monotonic() < deadline:
+    while observed.value("feed_polls", feed="t-run", result="ok") < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     server.dynamic.insert(0, ("run-1", "Run story 1", server.url("/run/1")))
     while len(pub.records) < 2 and time.monotonic() < deadline:
@@ -402,7 +395,8 @@ def test_run_polls_on_the_interval_until_stopped(server, tmp_path):
     assert not runner.is_alive()
     poller.close()
     assert [r["title"] for r in pub.records] == ["Run story 0", "Run story 1"]
-    assert metric("feed_entries_total", feed="t-run") == 2
+    assert observed.value("feed_entries", feed="t-run") == 2
+    assert observed.value("state_entries", state="feed_seen") == len(poller.seen) > 0
 
 
 def test_failed_publish_is_retried_not_lost(server, tmp_path):
@@ -447,11 +441,8 @@ def test_bad_feeds_are_counted_and_the_poller_goes_on(server, tmp_path):
     feeds.append({"url": f"http://127.0.0.1:{refused_port}/rss.xml", "name": "t-refused"})
     feeds.append({"url": server.url("/rss-gzip.xml"), "name": "t-good"})  # last: still polled
     expected = {**{name: kind for name, (_, kind) in BAD_FEEDS.items()}, "t-refused": "connection"}
-    before = {name: errors(name, kind) for name, kind in expected.items()}
-    polls_before = {name: metric("feed_polls_total", feed=name, result="error") for name in expected}
-
-    pub = ListPublisher()
-    poller = FeedPoller(config(*feeds, workers=4), pub, tmp_path)
+    pub, observed = ListPublisher(), Recorder()
+    poller = FeedPoller(config(*feeds, workers=4), pub, tmp_path, observer=observed)
     started = time.monotonic()
     report = poller.poll_once()
     elapsed = time.monotonic() - started
@@ -460,8 +451,8 @@ def test_bad_feeds_are_counted_and_the_poller_goes_on(server, tmp_path):
     got = {url: kind for url, kind, _ in report.errors}
     for feed in feeds[:-1]:
         assert got[feed["url"]] == expected[feed["name"]], feed
-        assert errors(feed["name"], expected[feed["name"]]) == before[feed["name"]] + 1, feed
-        assert metric("feed_polls_total", feed=feed["name"], result="error") == polls_before[feed["name"]] + 1
+        assert observed.value("feed_errors", feed=feed["name"], kind=expected[feed["name"]]) == 1, feed
+        assert observed.value("feed_polls", feed=feed["name"], result="error") == 1
     assert report.polled == len(feeds) and len(report.errors) == len(feeds) - 1
     assert {r["source"] for r in pub.records} == {"t-good"} and len(pub.records) == 3
     assert not any("lol" in r["title"] or "root:" in r["text"] for r in pub.records)
@@ -472,17 +463,16 @@ def test_bad_feeds_are_counted_and_the_poller_goes_on(server, tmp_path):
 
 def test_bad_article_pages_fall_back_to_the_summary(server, tmp_path):
     cfg = config({"url": server.url("/bad-pages.xml"), "name": "t-pages", "fetch_pages": True})
-    before = {kind: errors("t-pages", kind) for kind in ("not_html", "too_large", "timeout")}
     image_hits = server.hits["/image.png"]
-    pub = ListPublisher()
-    poller = FeedPoller(cfg, pub, tmp_path)
+    pub, observed = ListPublisher(), Recorder()
+    poller = FeedPoller(cfg, pub, tmp_path, observer=observed)
     started = time.monotonic()
     report = poller.poll_once()
     assert time.monotonic() - started < 8
     assert report.ok and report.published == 4  # the feed itself is fine
-    assert errors("t-pages", "not_html") == before["not_html"] + 2  # image/png, application/octet-stream
-    assert errors("t-pages", "too_large") == before["too_large"] + 1
-    assert errors("t-pages", "timeout") == before["timeout"] + 1
+    assert observed.value("feed_errors", feed="t-pages", kind="not_html") == 2  # image/png, octet-stream
+    assert observed.value("feed_errors", feed="t-pages", kind="too_large") == 1
+    assert observed.value("feed_errors", feed="t-pages", kind="timeout") == 1
     assert all(r["text"].endswith("a summary long enough to publish without a page.") for r in pub.records)
     assert server.bytes_sent["/huge.html"] < HUGE_BYTES / 2
     assert server.hits["/image.png"] == image_hits + 1  # refused from the headers, never retried
