@@ -75,6 +75,8 @@ def markdown() -> str:
         "`Aggregator(settings.aggregates, ...)`); the Kafka clients are configured from `settings.kafka` alone "
         "(streams/runtime/kafka_config.py), with one SASL mechanism default for every client.",
         "",
+        "The commands are listed in [commands.md](commands.md), the live-feed configuration in [feeds.md](feeds.md).",
+        "",
     ]
     for section, cls in SECTIONS.items():
         out += [f"## `{section}`", "", cls.__doc__ or "", "",
