@@ -11,7 +11,8 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal, get_args, get_origin
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic.fields import FieldInfo
@@ -300,12 +301,10 @@ class Settings(BaseSettings):
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)  # the environment is read by ``load`` (StreamsEnvSource), not by construction
 
-    def __getattr__(self, name: str) -> Any:
-        """The flat names of before the sections (``settings.near_copy_jaccard``), read-only."""
-        where = FLAT.get(name)
-        if where is None:
-            return super().__getattr__(name)  # type: ignore[misc]
-        return getattr(getattr(self, where[0]), where[1])
+    if TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Any:
+            """The flat names of before the sections (``settings.near_copy_jaccard``): read-only properties
+            added below, one per field."""
 
     @property
     def bootstrap_servers(self) -> list[str]:
@@ -356,6 +355,11 @@ class Settings(BaseSettings):
         return f"Settings({inner})"
 
     __str__ = __repr__
+
+
+for _name, (_section, _field) in FLAT.items():  # settings.near_copy_jaccard reads settings.dedup.near_copy_jaccard
+    setattr(Settings, _name, property(attrgetter(f"{_section}.{_field}"),
+                                      doc=SECTIONS[_section].model_fields[_field].description))
 
 
 def _plain(value: Any) -> Any:
