@@ -37,7 +37,7 @@ def _settings(args: argparse.Namespace, connects: bool = True, **extra: Any):
     redact_logs(settings.secrets())
     if connects:
         _check_tls_files(settings)
-        on_command_line = sorted(n for n in ("sasl_password", "ssl_password") if overrides.get(n))
+        on_command_line = sorted(n for n in ("sasl_password", "ssl_password") if overrides.get(n) or overrides.get(f"kafka.{n}"))
         if on_command_line:
             name = on_command_line[0]
             print(f"warning: {name} given on the command line is visible to other users in the process list; "
