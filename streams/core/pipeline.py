@@ -373,8 +373,8 @@ class Resolver:
         self.settings = settings
         self.clock = clock or StageClock()
         self.book = StoryBook(settings, sources)
-        self.events = EventIndex(settings, load_catalog(settings.catalog))
-        self.aggregator = Aggregator(settings.window_seconds, settings.top_events, settings.late_hours * 3600)
+        self.events = EventIndex(settings.events, load_catalog(settings.catalog), settings.replay_horizon_hours)
+        self.aggregator = Aggregator(settings.aggregates, settings.late_hours * 3600)
         self.pending: dict[str, Pending] = {}
         self.watermark = Watermark(sources, settings.max_skew_hours * 3600)
         self.ordered = settings.ordered_resolve

@@ -15,13 +15,13 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from streams.evaluation import baseline
 from streams.evaluation.datasets import DatasetError, load_clustering
 from streams.evaluation.scores import bcubed, pairwise
-from streams.settings import Settings, SettingsError
+from streams.settings import FLAT, Settings, SettingsError
 from streams.tools.progress import progress
 
 GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
@@ -52,7 +52,7 @@ class Prepared:
 
 def grid_for(settings: Settings, overrides: dict[str, Sequence[float]] | None = None) -> dict[str, tuple[float, ...]]:
     """The grid of the mode ``settings`` is in, or ``overrides``; names must be settings."""
-    known = {f.name for f in fields(Settings)}
+    known = set(FLAT)
     grid = dict(overrides) if overrides else dict(GRIDS["semantic" if settings.semantic else "lexical"])
     unknown = [name for name in grid if name not in known]
     if unknown:

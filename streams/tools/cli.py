@@ -37,7 +37,7 @@ def _settings(args: argparse.Namespace, connects: bool = True, **extra: Any):
     redact_logs(settings.secrets())
     if connects:
         _check_tls_files(settings)
-        on_command_line = sorted(n for n in ("sasl_password", "ssl_password") if overrides.get(n))
+        on_command_line = sorted(n for n in ("sasl_password", "ssl_password") if overrides.get(n) or overrides.get(f"kafka.{n}"))
         if on_command_line:
             name = on_command_line[0]
             print(f"warning: {name} given on the command line is visible to other users in the process list; "
@@ -217,7 +217,16 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 def cmd_settings(args: argparse.Namespace) -> int:
     import orjson
 
-    print(orjson.dumps(_settings(args, connects=False).public(), option=orjson.OPT_INDENT_2).decode())
+    from streams.tools.show_settings import markdown, table
+
+    if args.markdown:
+        print(markdown())
+        return 0
+    settings = _settings(args, connects=False)
+    if args.json:
+        print(orjson.dumps(settings.public(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(table(settings))
     return 0
 
 
@@ -294,8 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     feeds.add_argument("--metrics-port", type=int, help="serve the feed metrics on this port")
     feeds.set_defaults(func=cmd_feeds)
 
-    show = sub.add_parser("settings", help="print the effective settings (secrets masked)")
+    show = sub.add_parser("settings", help="print the effective settings by section: value, default, range, "
+                          "description (secrets masked)")
     _common(show)
+    show.add_argument("--json", action="store_true", help="print the settings as one JSON object by section")
+    show.add_argument("--markdown", action="store_true",
+                      help="print docs/configuration.md (every setting's default, range and description)")
     show.set_defaults(func=cmd_settings)
     return parser
 

@@ -46,11 +46,11 @@ def test_a_password_can_come_from_a_file_and_is_not_passed_on_in_the_environment
     path = tmp_path / "sasl-password"
     path.write_text(SECRET + "\n")
     settings = load(env={"STREAMS_SASL_PASSWORD_FILE": str(path)})
-    assert settings.sasl_password == SECRET and settings.secrets() == [SECRET]
+    assert settings.kafka.sasl_password.get_secret_value() == SECRET and settings.secrets() == [SECRET]
     env = settings.as_env()
     assert SECRET not in "".join(env.values()) and env["STREAMS_SASL_PASSWORD_FILE"] == str(path)
-    assert load(env=env).sasl_password == SECRET  # the worker process reads the file itself
-    assert settings.public()["sasl_password"] == "***"
+    assert load(env=env).kafka.sasl_password.get_secret_value() == SECRET  # the worker reads the file itself
+    assert settings.public()["kafka"]["sasl_password"] == "***" and SECRET not in repr(settings)
 
 
 @pytest.mark.parametrize("content, message", [(None, "cannot be read"), ("", "is empty")])

@@ -101,13 +101,29 @@ def test_bad_set_flag_is_one_line_error():
 
 
 def test_settings_prints_effective_settings_with_secret_masked():
-    result = streams("settings", "--set", "sasl_password=hunter2", "--set", "partitions=3",
-                     "--bootstrap", "kafka://b1:9092", STREAMS_APP_ID="from-env")
+    result = streams("settings", "--json", "--set", "sasl_password=hunter2", "--set", "partitions=3",
+                     "--set", "dedup.near_copy_jaccard=0.6", "--bootstrap", "kafka://b1:9092",
+                     STREAMS_APP_ID="from-env")
     assert result.returncode == 0, result.stderr
     assert "hunter2" not in result.stdout + result.stderr
     shown = orjson.loads(result.stdout)
-    assert shown["sasl_password"] == "***"
-    assert shown["partitions"] == 3 and shown["app_id"] == "from-env" and shown["bootstrap"] == "kafka://b1:9092"
+    assert shown["kafka"]["sasl_password"] == "***" and shown["dedup"]["near_copy_jaccard"] == 0.6
+    assert shown["topics"]["partitions"] == 3 and shown["worker"]["app_id"] == "from-env"
+    assert shown["kafka"]["bootstrap"] == "kafka://b1:9092"
+
+
+def test_settings_table_by_section_with_default_and_description():
+    result = streams("settings", "--set", "sasl_password=hunter2", STREAMS_NEAR_COPY_JACCARD="0.6")
+    assert result.returncode == 0, result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
+    assert "[dedup] " in result.stdout and "[kafka] " in result.stdout
+    assert "near_copy_jaccard = 0.6  *    (default 0.5; 0 < float <= 1)" in result.stdout
+    assert "sasl_password = ***" in result.stdout
+
+
+def test_out_of_range_setting_is_one_line_with_range_and_description():
+    assert_one_line_error(streams("settings", "--set", "dedup.near_copy_jaccard=1.5"),
+                          "dedup.near_copy_jaccard = '1.5'", "0 < float <= 1", "near-verbatim copy")
 
 
 def test_replay_of_missing_path_is_one_line_error():

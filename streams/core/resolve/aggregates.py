@@ -15,6 +15,7 @@ from typing import Any
 from streams.core.match.decision import Decision
 from streams.core.match.stories import Story
 from streams.core.resolve.events import Assignment, Event
+from streams.settings import AggregateSettings
 
 DELAYS_KEPT = 500
 WINDOWS_KEPT = 3
@@ -63,9 +64,10 @@ def event_aggregate(event: Event) -> dict[str, Any]:
 class Aggregator:
     """Updates the aggregates for one processed article and returns the records that changed."""
 
-    def __init__(self, windows: tuple[int, ...] = (60, 3600), top: int = 5, late_s: float = 0.0) -> None:
-        self.windows = windows
-        self.top = top
+    def __init__(self, settings: AggregateSettings | None = None, late_s: float = 0.0) -> None:
+        settings = settings or AggregateSettings()
+        self.windows = settings.window_seconds
+        self.top = settings.top_events
         self.late_s = late_s  # windows stay open this long behind the newest article, for late ones
         self.last_late = False
         self.outlets: dict[str, OutletStats] = {}

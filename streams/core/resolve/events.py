@@ -29,7 +29,7 @@ from streams.core.prepare.extract import Facts, compatible_types
 from streams.core.prepare.gazetteer import Place
 from streams.core.resolve import tfidf
 from streams.core.resolve.catalog import Catalog, CatalogEvent
-from streams.settings import Settings
+from streams.settings import DedupSettings, EventSettings
 
 DAY = 86400.0
 TYPE_MISMATCH_PENALTY = 0.1
@@ -200,7 +200,8 @@ class Assignment:
 class EventIndex:
     """Online event clustering with fact gates, a catalog and a bounded set of open events."""
 
-    def __init__(self, settings: Settings, catalog: Catalog | None = None) -> None:
+    def __init__(self, settings: EventSettings, catalog: Catalog | None = None,
+                 replay_horizon_hours: float = DedupSettings().replay_horizon_hours) -> None:
         self.settings = settings
         self.catalog = catalog or Catalog()
         self.vectorizer = tfidf.OnlineTfidf()
@@ -208,7 +209,7 @@ class EventIndex:
         self._event_of_story: dict[str, str] = {}
         self.window = settings.event_window_days * DAY
         self.retention = max(settings.event_retention_days * DAY, self.window)
-        self.members_kept = settings.replay_horizon_hours * 3600
+        self.members_kept = replay_horizon_hours * 3600  # members listed in event records
         self.newest = float("-inf")
         self._placed = 0
         self._swept_at = 0

@@ -198,7 +198,7 @@ def test_a_redelivery_is_answered_once_and_a_replay_in_flight_when_placed():
 # -- events ---------------------------------------------------------------------------------------
 
 def test_event_members_older_than_the_horizon_leave_the_record_and_stay_counted():
-    index = EventIndex(lexical_settings(replay_horizon_hours=24))
+    index = EventIndex(lexical_settings().events, replay_horizon_hours=24)
     a = seed_articles()[0]
     ids = []
     for n in range(3):

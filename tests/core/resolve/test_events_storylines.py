@@ -35,7 +35,7 @@ def facts(kind: str = "attack", day: date | None = None, how: str = "weekday", p
 
 def two(first: Facts, second: Facts, cosine: float, days_later: float = 0.0, settings: Settings = S):
     """Index two articles (different stories); return both events and the second assignment."""
-    index = EventIndex(settings)
+    index = EventIndex(settings.events)
     _, a = index.assign("a", "story-a", "a.example", T0, first, "first report", vec(1.0))
     assignment, b = index.assign("b", "story-b", "b.example", T0 + days_later * DAY, second, "second report",
                                  vec(cosine))
@@ -71,7 +71,7 @@ def test_dormant_event_needs_the_strong_similarity():
 
 
 def test_window_counts_from_the_last_article_of_the_event():
-    index = EventIndex(S)
+    index = EventIndex(S.events)
     step = S.event_window_days * 0.8
     ids = {index.assign(str(n), f"story-{n}", "x.example", T0 + n * step * DAY, facts(), "report", vec(1.0))[1].id
            for n in range(4)}
@@ -85,7 +85,7 @@ def test_beyond_retention_nothing_joins_and_the_event_is_dropped():
 
 
 def test_expired_events_leave_the_index():
-    index = EventIndex(S)
+    index = EventIndex(S.events)
     index.assign("a", "story-a", "a.example", T0, facts(), "report", vec(1.0))
     index.assign("b", "story-b", "b.example", T0 + (S.event_retention_days + 5) * DAY, facts(), "report", vec(0.0))
     assert index.state_size() == {"events": 1, "event_stories": 1, "event_members": 1}
@@ -140,7 +140,7 @@ def test_type_mismatch_penalty_only_separates_recurring_kinds():
 
 def test_lexical_thresholds_apply_without_embeddings():
     settings = S.replace(semantic=False)
-    index = EventIndex(settings)
+    index = EventIndex(settings.events)
     text = "Equifax breach exposed data of millions of customers, the credit bureau said on Thursday."
     _, a = index.assign("a", "story-a", "a.example", T0, facts(), text, None)
     _, b = index.assign("b", "story-b", "b.example", T0 + (S.event_window_days + 3) * DAY, facts(), text, None)
