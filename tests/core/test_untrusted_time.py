@@ -7,9 +7,10 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import orjson
 import pytest
 
+from streams.core import wire as codec
+from streams.core.messages import Idle
 from streams.core.model import MAX_DATE_CHARS, BadRecord, parse_article, parse_date
 from streams.core.pipeline import Marks, Matcher, Pipeline, Preparer, Resolver, Result
 from tests.articles import lexical_settings
@@ -36,8 +37,9 @@ def good_records() -> list[dict]:
     return out
 
 
-def wire(record: dict) -> dict:
-    return orjson.loads(orjson.dumps(record))
+def wire(message):
+    """A stage message as the next stage reads it from its topic."""
+    return codec.decode(codec.encode(message))
 
 
 def run(records: list[dict]) -> tuple[dict[str, Result], list[BadRecord]]:
@@ -66,7 +68,7 @@ def run(records: list[dict]) -> tuple[dict[str, Result], list[BadRecord]]:
             report = matcher.handle(q, wire(prepared.keyed(keys, mark)))
             collect(resolver.handle(wire(report)))
     for source in (0, 1):  # both raw partitions read to their end
-        collect(resolver.handle({"type": "idle", "source": source}))
+        collect(resolver.handle(Idle(source)))
     return placed, dead
 
 

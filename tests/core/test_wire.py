@@ -26,7 +26,7 @@ def test_fingerprint_round_trip_keeps_what_judging_needs():
     vector = np.random.default_rng(1).standard_normal(384).astype(np.float32)
     vector /= np.linalg.norm(vector)
     fp = fingerprint(vector)
-    back = Fingerprint.from_wire(wire.decode(wire.encode(fp.to_wire())))
+    back = Fingerprint.from_wire(wire.from_tagged(wire.to_tagged(fp.to_wire())))
     assert np.array_equal(back.minhash.hashvalues, fp.minhash.hashvalues)
     assert np.allclose(back.embedding.astype(np.float32), vector, atol=1e-3)
     assert (back.quotes, back.entities, back.numbers, back.exact) == (fp.quotes, fp.entities, fp.numbers, fp.exact)
@@ -47,7 +47,7 @@ def test_decision_round_trip():
 
 def test_facts_round_trip():
     facts = extract("Xi meets Putin at SCO summit", TEXT, datetime(2024, 7, 4, 12, tzinfo=UTC))
-    back = wire.decode(wire.encode(facts))
+    back = wire.from_tagged(wire.to_tagged(facts))
     assert back == facts
     assert isinstance(back.event_date.day, date)
 
