@@ -11,13 +11,22 @@ from __future__ import annotations
 import base64
 import dataclasses
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import orjson
 
 from streams.core.match.dedup import Decision, Fingerprint
-from streams.core.messages import DeadLetter, Idle, Keyed, Message, Registration, Report
+from streams.core.messages import (
+    DeadLetter,
+    Idle,
+    Keyed,
+    KeyedMessage,
+    Message,
+    Registration,
+    Report,
+    ResolveMessage,
+)
 from streams.core.model import Article
 from streams.core.prepare.extract import EventDate, Facts
 from streams.core.prepare.gazetteer import Place
@@ -164,6 +173,16 @@ def decode(data: bytes | None, *allowed: type) -> Message:
     if allowed and not isinstance(message, allowed):
         raise WireError(f"a {kind} message does not belong on this topic")
     return message
+
+
+def decode_keyed(data: bytes | None) -> KeyedMessage:
+    """A keyed-topic record: ``Keyed`` or ``Idle``."""
+    return cast(KeyedMessage, decode(data, Keyed, Idle))
+
+
+def decode_resolve(data: bytes | None) -> ResolveMessage:
+    """A resolve-topic record: ``Registration``, ``Report`` or ``Idle``."""
+    return cast(ResolveMessage, decode(data, Registration, Report, Idle))
 
 
 def encode_output(value: DeadLetter | dict[str, Any] | None) -> bytes | None:

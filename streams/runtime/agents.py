@@ -24,7 +24,7 @@ from typing import Any
 from prometheus_client import start_http_server
 
 from streams.core import wire
-from streams.core.messages import Idle, Keyed, Registration, Report
+from streams.core.messages import Registration
 from streams.core.model import Article, BadRecord, parse_raw
 from streams.core.pipeline import Marks, Matcher, Prepared, Preparer, Resolver, Result, StageClock, outputs
 from streams.runtime import metrics
@@ -201,8 +201,7 @@ class Worker:
         out: list[tuple[bytes, bytes, bytes | BadRecord | None]] = []
         for partition, key, value in records:
             try:
-                message = wire.decode(value, Keyed, Idle)
-                report = self.stages.matcher.handle(partition, message)  # type: ignore[arg-type]
+                report = self.stages.matcher.handle(partition, wire.decode_keyed(value))
                 out.append((key, value, None if report is None else wire.encode(report)))
             except (ValueError, KeyError, TypeError) as exc:
                 out.append((key, value, BadRecord("bad_internal_record", f"keyed record: {exc}")))
@@ -211,7 +210,10 @@ class Worker:
     def fold_keyed(self, partition: int) -> Fold:
         async def fold(values: list[bytes]) -> None:
             for value in values:
-                self.stages.matcher.hold(partition, wire.decode(value, Keyed, Idle))  # type: ignore[arg-type]
+                try:
+                    self.stages.matcher.hold(partition, wire.decode_keyed(value))
+                except (ValueError, KeyError, TypeError):
+                    pass  # dead-lettered when it was first processed
         self.stages.matcher.drop(partition)
         return fold
 
@@ -240,10 +242,10 @@ class Worker:
         out: list[tuple[bytes, bytes, Any, Any]] = []
         for key, value, offset in records:
             try:
-                message = wire.decode(value, Registration, Report, Idle)
-                for result in self.stages.resolver.handle(message):  # type: ignore[arg-type]
+                message = wire.decode_resolve(value)
+                for result in self.stages.resolver.handle(message):
                     if isinstance(result, BadRecord):
-                        out.append((key, value, result, getattr(message, "raw", None)))
+                        out.append((key, value, result, message.raw if isinstance(message, Registration) else None))
                     else:
                         result.version = offset
                         self.replays.count(result)
@@ -259,7 +261,7 @@ class Worker:
         def fold_all(values: list[bytes]) -> None:
             for value in values:
                 try:
-                    self.stages.resolver.handle(wire.decode(value, Registration, Report, Idle))  # type: ignore[arg-type]
+                    self.stages.resolver.handle(wire.decode_resolve(value))
                 except (ValueError, KeyError, TypeError):
                     pass  # dead-lettered when it was first processed
 
