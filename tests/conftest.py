@@ -16,6 +16,7 @@ import pytest
 from streams.brokers.apache_kafka import ApacheKafka, missing_reason
 from streams.brokers.tansu import EmbeddedBroker, ensure_topics, free_port
 from streams.runtime.outputs import Outputs, read_outputs_sync
+from streams.runtime.topics import unique_names
 from streams.settings import Settings, load
 from streams.sources.files import open_source
 from streams.tools.demo import Worker
@@ -79,9 +80,7 @@ def kafka_settings(bootstrap: str, tmp: Path, **changes) -> Settings:
     tag = uuid.uuid4().hex[:8]
     base = load(env={})
     values = dict(
-        bootstrap=bootstrap, app_id=f"news-streams-{tag}", topic_raw=f"raw-{tag}", topic_enriched=f"enriched-{tag}",
-        topic_stories=f"stories-{tag}", topic_events=f"events-{tag}", topic_aggregates=f"aggregates-{tag}",
-        topic_dead=f"dead-{tag}", topic_keyed=f"keyed-{tag}", topic_resolve=f"resolve-{tag}", partitions=2,
+        bootstrap=bootstrap, app_id=f"news-streams-{tag}", **unique_names(tag), partitions=2,
         metrics_port=free_port(), web_port=free_port(), data_dir=str(tmp / f"worker-{tag}"),
         catalog="")
     return base.replace(**{**values, **changes})

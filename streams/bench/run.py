@@ -50,12 +50,13 @@ from typing import Any
 import orjson
 
 from streams.runtime import metrics
+from streams.runtime.topics import unique_names
 from streams.settings import Settings, SettingsError, assignments, load
 from streams.tools.progress import progress
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATASET = Path("/work/shared/datasets/giveme5w1h_news_cluster.jsonl")
 STAGES = metrics.STAGES[1:]  # in process there is no raw record to parse
 MICRO_BATCH = 32
@@ -356,11 +357,8 @@ class StateSampler(threading.Thread):
 
 def _unique_settings(base: Settings, partitions: int) -> Settings:
     tag = uuid.uuid4().hex[:8]
-    return base.replace(app_id=f"news-streams-bench-{tag}", topic_raw=f"bench-raw-{tag}",
-                        topic_enriched=f"bench-enriched-{tag}", topic_stories=f"bench-stories-{tag}",
-                        topic_events=f"bench-events-{tag}", topic_aggregates=f"bench-aggregates-{tag}",
-                        topic_dead=f"bench-dead-{tag}", topic_keyed=f"bench-keyed-{tag}",
-                        topic_resolve=f"bench-resolve-{tag}", partitions=partitions)
+    return base.replace(app_id=f"news-streams-bench-{tag}", **unique_names(tag, prefix="bench-"),
+                        partitions=partitions)
 
 
 def _ports(count: int) -> list[int]:

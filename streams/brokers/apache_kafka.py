@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 KAFKA_VERSION = "4.4.0"
 """The Apache Kafka line the project is tested on (deploy/kafka/pom.xml and docker-compose.yml name the same)."""
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the source tree (streams/brokers/apache_kafka.py)
 HEAP = os.environ.get("NEWS_STREAMS_KAFKA_HEAP", "512m")
 
 LOG4J2 = """\

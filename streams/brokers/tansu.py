@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.runtime.kafka_config import kafka_python_config
-from streams.runtime.topics import topic_specs
+from streams.runtime.topics import consumed_topics, topic_specs
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -160,8 +160,8 @@ def ensure_topics(settings: Settings, timeout: float | None = None,
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    # The resolve topic has one partition. Created here, before any client subscribes, because a broker that
-    # auto-creates topics (Tansu does, with 4 partitions) would otherwise pick the count.
+    # Created here, before any client subscribes, because a broker that auto-creates topics (Tansu does, with
+    # 4 partitions) would otherwise pick the partition count (the resolve topic has one: streams/runtime/topics.py).
     specs = topic_specs(settings)
     admin = connect_admin(settings, timeout, on_wait)
     try:
@@ -221,8 +221,7 @@ def topic_ids(admin: Any, names: list[str]) -> dict[str, str | None]:
 
 def worker_input_topics(settings: Settings) -> list[str]:
     """The topics the worker's stages consume (what ``BrokerWatch`` watches)."""
-    names = [settings.topic_raw, settings.topic_keyed, settings.topic_resolve]
-    return [name for name in names if name]
+    return consumed_topics(settings)
 
 
 class BrokerWatch:

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from streams.core import wire
 from streams.core.match.decision import Decision, Link
 from streams.core.match.held import Fingerprint, Member
 from streams.core.match.index import MatchIndex
@@ -31,6 +30,7 @@ from streams.core.match.pair import compare
 from streams.core.match.seen import Outcome, SeenIds
 from streams.core.match.stories import Story, StoryBook
 from streams.core.match.watermark import Mark, Watermark
+from streams.core.messages import Idle, Keyed, KeyedMessage, Registration, Report, ResolveMessage
 from streams.core.model import Article, BadRecord
 from streams.core.observe import NoObserver, Observer
 from streams.core.prepare import page
@@ -100,17 +100,15 @@ class Prepared:
     def routes(self, partitions: int) -> dict[int, list[str]]:
         return route(self.keys, partitions)
 
-    def registration(self, partitions: list[int], mark: Mark, raw: tuple[int, int] | None = None) -> dict[str, Any]:
-        """The resolve-topic record announcing the article and the keyed partitions that will report on it
+    def registration(self, partitions: list[int], mark: Mark, raw: tuple[int, int] | None = None) -> Registration:
+        """The resolve-topic message announcing the article and the keyed partitions that will report on it
         (``raw``: the raw partition and offset it was read from)."""
-        return {"type": "article", "article": wire.article_to_wire(self.article), "text_key": self.text_key,
-                "mark": list(mark), "raw": None if raw is None else list(raw),
-                "cleaned": self.cleaned, "facts": wire.encode(self.facts),
-                "embedding": wire.vector_to_wire(self.fingerprint.embedding), "partitions": partitions}
+        return Registration(self.article, self.text_key, mark, raw, self.cleaned, self.facts,
+                            self.fingerprint.embedding, partitions)
 
-    def keyed(self, keys: list[str], mark: Mark) -> dict[str, Any]:
-        """The keyed-topic record for one partition: the fingerprint and the keys that partition owns."""
-        return {"fp": self.fingerprint.to_wire(), "keys": keys, "text_key": self.text_key, "mark": list(mark)}
+    def keyed(self, keys: list[str], mark: Mark) -> Keyed:
+        """The keyed-topic message for one partition: the fingerprint and the keys that partition owns."""
+        return Keyed(self.fingerprint, keys, self.text_key, mark)
 
 
 class Marks:
@@ -137,11 +135,10 @@ class Marks:
 
 
 def report(article_id: str, text_key_: str, timestamp: float, partition: int, links: list[Link],
-           source: int | None = None, seconds: float = 0.0) -> dict[str, Any]:
-    """The resolve-topic record with one keyed partition's verdicts on an article (``source``: its raw
+           source: int | None = None, seconds: float = 0.0) -> Report:
+    """The resolve-topic message with one keyed partition's verdicts on an article (``source``: its raw
     partition; ``seconds``: the partition's match time)."""
-    return {"type": "report", "id": article_id, "text_key": text_key_, "ts": timestamp, "partition": partition,
-            "source": source, "links": [link.decision.as_dict() for link in links], "seconds": seconds}
+    return Report(article_id, text_key_, timestamp, partition, source, [link.decision for link in links], seconds)
 
 
 class Preparer:
@@ -234,25 +231,24 @@ class Matcher:
             links = self._index(partition).match(fp, keys, mark)
         return links, timing.seconds
 
-    def hold(self, partition: int, record: dict[str, Any]) -> None:
+    def hold(self, partition: int, message: KeyedMessage) -> None:
         """Rebuild: hold without judging (the verdicts were sent before)."""
-        if "idle" in record:
-            self.rest(partition, record["idle"])
+        if isinstance(message, Idle):
+            self.rest(partition, message.source)
             return
-        self._index(partition).hold(Fingerprint.from_wire(record["fp"]), record["keys"], tuple(record["mark"]))
+        self._index(partition).hold(message.fp, message.keys, message.mark)
 
     def rest(self, partition: int, source: int) -> None:
         self._index(partition).rest(source)
 
-    def handle(self, partition: int, record: dict[str, Any]) -> dict[str, Any] | None:
-        """A keyed record in, the report for the resolver out (None for an idle notice)."""
-        if "idle" in record:
-            self.rest(partition, record["idle"])
+    def handle(self, partition: int, message: KeyedMessage) -> Report | None:
+        """A keyed message in, the report for the resolver out (None for an idle notice)."""
+        if isinstance(message, Idle):
+            self.rest(partition, message.source)
             return None
-        fp = Fingerprint.from_wire(record["fp"])
-        links, seconds = self.timed_match(partition, fp, record["keys"], tuple(record["mark"]))
-        return report(fp.article_id, record["text_key"], fp.timestamp, partition, links, record["mark"][0],
-                      seconds)
+        fp = message.fp
+        links, seconds = self.timed_match(partition, fp, message.keys, message.mark)
+        return report(fp.article_id, message.text_key, fp.timestamp, partition, links, message.mark[0], seconds)
 
     def drop(self, partition: int) -> None:
         self.indexes.pop(partition, None)
@@ -346,15 +342,15 @@ def outputs(results: Sequence[Result]) -> list[Output]:
 class Pending:
     """An article the resolver has heard of but cannot place yet: it waits for every partition's report."""
 
-    registration: dict[str, Any] | None = None
-    reports: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
+    registration: Registration | None = None
+    reports: dict[tuple[str, int], list[Decision]] = field(default_factory=dict)
     first_seen: float = 0.0
-    replays: list[dict] = field(default_factory=list)  # registrations of replays that came while it was in flight
+    replays: list[Registration] = field(default_factory=list)  # replays that came while it was in flight
     match_seconds: float = 0.0  # summed over the keyed partitions' reports
 
     def complete(self) -> bool:
         reg = self.registration
-        return reg is not None and all((reg["text_key"], p) in self.reports for p in reg["partitions"])
+        return reg is not None and all((reg.text_key, p) in self.reports for p in reg.partitions)
 
 
 class Resolver:
@@ -384,31 +380,32 @@ class Resolver:
         self.seen = SeenIds(settings.replay_horizon_hours * 3600)
 
     # -- the resolve topic ----------------------------------------------------------------------
-    def handle(self, record: dict[str, Any]) -> list[Result | BadRecord]:
-        """One resolve-topic record in; the articles it lets go (or a dead letter) out."""
-        if record["type"] == "idle":
-            self.watermark.rest(record["source"])
+    def handle(self, message: ResolveMessage) -> list[Result | BadRecord]:
+        """One resolve-topic message in; the articles it lets go (or a dead letter) out."""
+        if isinstance(message, Idle):
+            self.watermark.rest(message.source)
             return self._release()
-        if record["type"] == "report":
-            return self._report(record)
-        article_id = record["article"]["id"]
-        article = wire.article_from_wire(record["article"])
-        raw = _raw(record)
+        if isinstance(message, Report):
+            return self._report(message)
+        record = message
+        article = record.article
+        article_id = article.id
+        raw = record.raw
         known = self.seen.get(article_id)
         if known is not None:
-            return self._replayed(article, record["text_key"], known, raw)
+            return self._replayed(article, record.text_key, known, raw)
         pending = self.pending.get(article_id)
         if pending is not None and pending.registration is not None:
-            if pending.registration["text_key"] != record["text_key"]:
+            if pending.registration.text_key != record.text_key:
                 return [BadRecord("id_conflict", f"id {article_id} was already used for a different text")]
-            if raw is not None and raw != _raw(pending.registration):
+            if raw is not None and raw != pending.registration.raw:
                 pending.replays.append(record)  # a replay of an article in flight: answered once it is placed
             return []  # else the same raw record again (a redelivery): it gets its one answer when placed
-        source = record["mark"][0]
-        self.watermark.see(tuple(record["mark"]))
+        source = record.mark[0]
+        self.watermark.see(record.mark)
         self._advance(source)
         if not article.trusted:
-            if self.seen.was_forgotten(article_id, record["text_key"]):  # never too late: check it here
+            if self.seen.was_forgotten(article_id, record.text_key):  # never too late: check it here
                 self.pending.pop(article_id, None)
                 return [self._replay(article, None, (), raw)] + self._release()
             article.stand_in = self._stand_in(article)
@@ -416,33 +413,32 @@ class Resolver:
                 self._pending(article_id).registration = record
                 self._undated.append(article_id)
                 return self._release()
-            record["article"]["stand_in"] = article.stand_in
         elif self.seen.too_late(source, article.timestamp):
             self.pending.pop(article_id, None)  # its reports, if any came first
-            if self.seen.was_forgotten(article_id, record["text_key"]):
+            if self.seen.was_forgotten(article_id, record.text_key):
                 return [self._replay(article, None, (), raw)] + self._release()
             return [self._too_late(article)] + self._release()
         self._pending(article_id).registration = record
         heapq.heappush(self._queue, (article.timestamp, article_id))
         return self._release()
 
-    def _report(self, record: dict[str, Any]) -> list[Result | BadRecord]:
+    def _report(self, record: Report) -> list[Result | BadRecord]:
         """One keyed partition's verdicts; the first report per partition counts (a redelivered fingerprint
         finds itself held and reports nothing). Dropped for a placed article or one too late to be placed."""
-        article_id, source = record["id"], record.get("source")
+        article_id, source = record.article_id, record.source
         pending = self.pending.get(article_id)
         if self.seen.get(article_id) is not None:
             return []
         if source is not None and (pending is None or pending.registration is None) \
-                and self.seen.too_late(source, record["ts"]):
+                and self.seen.too_late(source, record.timestamp):
             return []
         if pending is None:
             pending = self._pending(article_id)
             if source is not None:
-                heapq.heappush(self._unregistered.setdefault(source, []), (record["ts"], article_id))
-        if (record["text_key"], record["partition"]) not in pending.reports:
-            pending.reports[(record["text_key"], record["partition"])] = record["links"]
-            pending.match_seconds += record.get("seconds", 0.0)
+                heapq.heappush(self._unregistered.setdefault(source, []), (record.timestamp, article_id))
+        if (record.text_key, record.partition) not in pending.reports:
+            pending.reports[(record.text_key, record.partition)] = record.links
+            pending.match_seconds += record.seconds
         return self._release()
 
     def _pending(self, article_id: str) -> Pending:
@@ -470,10 +466,11 @@ class Resolver:
             return
         for article_id in self._undated:
             reg = self.pending[article_id].registration
-            article = wire.article_from_wire(reg["article"])
+            assert reg is not None  # undated articles are registered ones
+            article = reg.article
             when = self._stand_in(article)
-            reg["article"]["stand_in"] = article.seen_at if when is None else when
-            heapq.heappush(self._queue, (reg["article"]["stand_in"], article_id))
+            article.stand_in = article.seen_at if when is None else when
+            heapq.heappush(self._queue, (article.stand_in, article_id))
         self._undated = []
 
     def _advance(self, source: int) -> None:
@@ -522,14 +519,14 @@ class Resolver:
         """Place a complete article; answer the replays of it that came while it waited."""
         pending = self.pending.pop(article_id)
         reg = pending.registration
-        article = wire.article_from_wire(reg["article"])
-        links = [Link(article.id, article.timestamp, Decision.from_dict(d))
-                 for p in reg["partitions"] for d in pending.reports[(reg["text_key"], p)]]
+        assert reg is not None  # placed when complete, so registered
+        article = reg.article
+        links = [Link(article.id, article.timestamp, decision)
+                 for p in reg.partitions for decision in pending.reports[(reg.text_key, p)]]
         self.clock.record("match", pending.match_seconds)
-        result = self.place(article, reg["text_key"], reg["cleaned"], wire.decode(reg["facts"]),
-                            wire.vector_from_wire(reg["embedding"]), links, tuple(reg["mark"]), _raw(reg))
-        return [result] + [self._replay(wire.article_from_wire(again["article"]), result.story_id,
-                                        tuple(result.event_ids), _raw(again)) for again in pending.replays]
+        result = self.place(article, reg.text_key, reg.cleaned, reg.facts, reg.embedding, links, reg.mark, reg.raw)
+        return [result] + [self._replay(again.article, result.story_id, tuple(result.event_ids), again.raw)
+                           for again in pending.replays]
 
     # -- placing --------------------------------------------------------------------------------
     def known(self, article: Article) -> Result | BadRecord | None:
@@ -614,12 +611,6 @@ class Resolver:
                 "pending": [self.pending, self._queue, self._unregistered, self.watermark],
                 "event_members": self.events.member_parts(), "tfidf": [self.events.vectorizer],
                 "events": [self.events], "aggregates": [self.aggregator]}
-
-
-def _raw(record: dict[str, Any]) -> tuple[int, int] | None:
-    """The (raw partition, offset) a registration came from (None for records without it)."""
-    raw = record.get("raw")
-    return None if raw is None else (int(raw[0]), int(raw[1]))
 
 
 def _iso(timestamp: float) -> str:

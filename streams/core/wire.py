@@ -1,17 +1,33 @@
-"""JSON forms of what travels between the stages (articles, facts, vectors), with orjson.
+"""The codec of what travels between the stages (streams/core/messages.py), with orjson.
 
-Only the dataclasses listed in ``TYPES`` are rebuilt on the way back; anything else is refused,
-so a record never turns into an arbitrary object.
+``encode(message)`` -> bytes and ``decode(bytes, *allowed)`` -> message are the one way the stages write and read
+their topics; ``encode_output`` writes the output and dead-letter records. Inside a message, facts are tagged
+dataclasses (only those listed in ``TYPES`` are rebuilt on the way back, so a record never turns into an
+arbitrary object), vectors are base64 float16, fingerprints and decisions use their own wire forms
+(streams/core/match/held.py, decision.py).
 """
 from __future__ import annotations
 
 import base64
 import dataclasses
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import orjson
 
+from streams.core.match.decision import Decision
+from streams.core.match.held import Fingerprint
+from streams.core.messages import (
+    DeadLetter,
+    Idle,
+    Keyed,
+    KeyedMessage,
+    Message,
+    Registration,
+    Report,
+    ResolveMessage,
+)
 from streams.core.model import Article
 from streams.core.prepare.extract import EventDate, Facts
 from streams.core.prepare.gazetteer import Place
@@ -23,25 +39,25 @@ class WireError(ValueError):
     """A stage record that cannot be decoded."""
 
 
-def encode(value: Any) -> Any:
+def to_tagged(value: Any) -> Any:
     """Dataclasses and dates as tagged JSON values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         name = type(value).__name__
         if name not in TYPES:
             raise WireError(f"{name} cannot travel between stages")
-        return {"__t": name, **{f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        return {"__t": name, **{f.name: to_tagged(getattr(value, f.name)) for f in dataclasses.fields(value)}}
     if isinstance(value, date):
         return {"__d": value.isoformat()}
     if isinstance(value, (list, tuple)):
-        return [encode(v) for v in value]
+        return [to_tagged(v) for v in value]
     if isinstance(value, dict):
-        return {k: encode(v) for k, v in value.items()}
+        return {k: to_tagged(v) for k, v in value.items()}
     return value
 
 
-def decode(value: Any) -> Any:
+def from_tagged(value: Any) -> Any:
     if isinstance(value, list):
-        return [decode(v) for v in value]
+        return [from_tagged(v) for v in value]
     if not isinstance(value, dict):
         return value
     if "__d" in value:
@@ -51,8 +67,8 @@ def decode(value: Any) -> Any:
         if kind is None:
             raise WireError(f"unknown type {value['__t']!r}")
         names = {f.name for f in dataclasses.fields(kind)}
-        return kind(**{k: decode(v) for k, v in value.items() if k in names})
-    return {k: decode(v) for k, v in value.items()}
+        return kind(**{k: from_tagged(v) for k, v in value.items() if k in names})
+    return {k: from_tagged(v) for k, v in value.items()}
 
 
 def vector_to_wire(vector: np.ndarray | None) -> str | None:
@@ -78,3 +94,101 @@ def article_from_wire(data: dict[str, Any]) -> Article:
                    published=datetime.fromisoformat(published) if published else None,
                    sent_at=data.get("sent_at"), date_error=data.get("date_error") or "",
                    seen_at=data.get("seen_at") or 0.0, stand_in=data.get("stand_in"))
+
+
+# -- the messages ------------------------------------------------------------------------------------
+def _mark(value: Any) -> tuple[int, float | None]:
+    source, when = value
+    return int(source), None if when is None else float(when)
+
+
+def _pair(value: Any) -> tuple[int, int] | None:
+    return None if value is None else (int(value[0]), int(value[1]))
+
+
+def _to_json(message: Message) -> dict[str, Any]:
+    if isinstance(message, Keyed):
+        return {"fp": message.fp.to_wire(), "keys": message.keys, "text_key": message.text_key,
+                "mark": list(message.mark)}
+    if isinstance(message, Registration):
+        return {"article": article_to_wire(message.article), "text_key": message.text_key,
+                "mark": list(message.mark), "raw": None if message.raw is None else list(message.raw),
+                "cleaned": message.cleaned, "facts": to_tagged(message.facts),
+                "embedding": vector_to_wire(message.embedding), "partitions": message.partitions}
+    if isinstance(message, Report):
+        return {"id": message.article_id, "text_key": message.text_key, "ts": message.timestamp,
+                "partition": message.partition, "source": message.source,
+                "links": [decision.as_dict() for decision in message.links], "seconds": message.seconds}
+    if isinstance(message, Idle):
+        return {"source": message.source}
+    if isinstance(message, DeadLetter):
+        record: dict[str, Any] = {"reason": message.reason, "detail": message.detail, "at": message.at,
+                                  "raw": None if message.raw is None else list(message.raw)}
+        if message.value is not None:
+            record.update(value=message.value, value_bytes=message.value_bytes,
+                          value_truncated=message.value_truncated)
+        return record
+    raise WireError(f"{type(message).__name__} is not a message")
+
+
+def _from_json(kind: str, data: dict[str, Any]) -> Message:
+    if kind == "keyed":
+        return Keyed(Fingerprint.from_wire(data["fp"]), list(data["keys"]), data["text_key"], _mark(data["mark"]))
+    if kind == "article":
+        facts = from_tagged(data["facts"])
+        if not isinstance(facts, Facts):
+            raise WireError("a registration's facts are not Facts")
+        return Registration(article_from_wire(data["article"]), data["text_key"], _mark(data["mark"]),
+                            _pair(data.get("raw")), data["cleaned"], facts, vector_from_wire(data["embedding"]),
+                            [int(p) for p in data["partitions"]])
+    if kind == "report":
+        source = data.get("source")
+        return Report(data["id"], data["text_key"], float(data["ts"]), int(data["partition"]),
+                      None if source is None else int(source), [Decision.from_dict(d) for d in data["links"]],
+                      float(data.get("seconds") or 0.0))
+    if kind == "idle":
+        return Idle(int(data["source"]))
+    raise WireError(f"unknown message type {kind!r}")
+
+
+def encode(message: Message) -> bytes:
+    """A stage message as the bytes of its topic record."""
+    return orjson.dumps({"type": message.TYPE, **_to_json(message)})
+
+
+def decode(data: bytes | None, *allowed: type) -> Message:
+    """The message in a stage's topic record; ``WireError`` (a ValueError) if it is not one of ``allowed``
+    (any message when none is given) or cannot be read. Keyed records written before messages had a type
+    (``{"fp": ...}``, ``{"idle": n}``) are read too, so a worker can rebuild from topics an older one wrote."""
+    if data is None:
+        raise WireError("a stage record without a value")
+    record = orjson.loads(data)
+    if not isinstance(record, dict):
+        raise WireError("a stage record that is not a JSON object")
+    kind = record.get("type")
+    if kind is None and "idle" in record:  # the keyed topic's former idle notice
+        kind, record = "idle", {"source": record["idle"]}
+    elif kind is None and "fp" in record:  # the keyed topic's former fingerprint record
+        kind = "keyed"
+    message = _from_json(str(kind), record)
+    if allowed and not isinstance(message, allowed):
+        raise WireError(f"a {kind} message does not belong on this topic")
+    return message
+
+
+def decode_keyed(data: bytes | None) -> KeyedMessage:
+    """A keyed-topic record: ``Keyed`` or ``Idle``."""
+    return cast(KeyedMessage, decode(data, Keyed, Idle))
+
+
+def decode_resolve(data: bytes | None) -> ResolveMessage:
+    """A resolve-topic record: ``Registration``, ``Report`` or ``Idle``."""
+    return cast(ResolveMessage, decode(data, Registration, Report, Idle))
+
+
+def encode_output(value: DeadLetter | dict[str, Any] | None) -> bytes | None:
+    """An output or dead-letter record (no type field: the topic says what it is); None stays a tombstone."""
+    if value is None:
+        return None
+    return orjson.dumps(_to_json(value) if isinstance(value, DeadLetter) else value)
+

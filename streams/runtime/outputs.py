@@ -10,6 +10,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streams.runtime.kafka_config import aiokafka_config
+from streams.runtime.topics import output_kinds
 from streams.settings import Settings
 
 
@@ -51,16 +52,11 @@ class Outputs:
             getattr(self, kind)[name] = record
 
 
-def _topics(settings: Settings) -> dict[str, str]:
-    return {settings.topic_enriched: "enriched", settings.topic_stories: "stories",
-            settings.topic_events: "events", settings.topic_aggregates: "aggregates", settings.topic_dead: "dead"}
-
-
 async def read_outputs(settings: Settings, done: Callable[[Outputs], bool], timeout: float = 120.0,
                        settle: float = 1.0) -> Outputs:
     """Read all output topics from the beginning until ``done(outputs)`` holds and nothing new arrived
     for ``settle`` seconds, or until ``timeout``."""
-    kinds = _topics(settings)
+    kinds = output_kinds(settings)
     consumer = AIOKafkaConsumer(enable_auto_commit=False, auto_offset_reset="earliest", **aiokafka_config(settings))
     await consumer.start()
     outputs = Outputs()

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import orjson
 
+from streams.runtime.topics import unique_names
 from streams.settings import Settings, load
 
 GOOD_PARAGRAPH = ('The council of {town} voted on plan number {n} on Monday. "We will build the depot number {n} by '
@@ -265,9 +266,7 @@ def site_settings(bootstrap: str, workdir: Path, **changes: object) -> Settings:
     from streams.brokers.tansu import free_port
 
     tag = uuid.uuid4().hex[:8]
-    values = dict(bootstrap=bootstrap, app_id=f"chaos-{tag}", topic_raw=f"raw-{tag}", topic_enriched=f"enriched-{tag}",
-                  topic_stories=f"stories-{tag}", topic_events=f"events-{tag}", topic_aggregates=f"aggregates-{tag}",
-                  topic_dead=f"dead-{tag}", topic_keyed=f"keyed-{tag}", topic_resolve=f"resolve-{tag}",
+    values = dict(bootstrap=bootstrap, app_id=f"chaos-{tag}", **unique_names(tag),
                   partitions=2, semantic=False, metrics_port=free_port(), web_port=free_port(),
                   data_dir=str(workdir / f"data-{tag}"))
     return load(env={}).replace(**{**values, **changes})

@@ -130,8 +130,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # Faust stops with a traceback when the broker does not answer at start: wait for it here, bounded
     # by connect_timeout_s, and create the topics (a restarted memory-only broker has none).
     ensure_topics(settings, on_wait=lambda text: _say(f"worker: {text}"))
-    os.environ.update(settings.as_env())  # streams.runtime.app reads the environment
-    from streams.runtime.app import app
+    from streams.runtime.app import create_app
+
+    app = create_app(settings)
 
     quiet_kafka_outages(settings.bootstrap)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import orjson
 
+from streams.core import wire
 from streams.core.model import parse_raw
 from streams.core.pipeline import Preparer
 from streams.settings import Settings
@@ -35,15 +36,15 @@ def test_the_internal_limit_covers_what_an_article_at_the_raw_limit_turns_into()
     settings = Settings(semantic=False, max_record_bytes=300_000)
     value = sized_record("at-limit", settings.max_record_bytes)
     [prepared] = Preparer(settings).prepare([parse_raw(value, settings.max_record_bytes)])
-    registration = orjson.dumps(prepared.registration([0, 1, 2, 3], (0, 1.0), (0, 5)))
-    keyed = [orjson.dumps(prepared.keyed(keys, (0, 1.0))) for keys in prepared.routes(4).values()]
+    registration = wire.encode(prepared.registration([0, 1, 2, 3], (0, 1.0), (0, 5)))
+    keyed = [wire.encode(prepared.keyed(keys, (0, 1.0))) for keys in prepared.routes(4).values()]
     assert len(registration) > len(value)  # it carries the cleaned text and more
     assert max(len(registration), *map(len, keyed)) <= settings.internal_record_bytes
     assert settings.internal_record_bytes < settings.producer_request_bytes
 
 
 def test_a_derived_record_over_the_limit_is_named_in_the_reason():
-    from streams.runtime.agents import oversized  # imports the Faust app: settings from the environment
+    from streams.runtime.dead_letters import oversized
 
     assert oversized([b"x" * 10, b"y" * 20], 20) == ""
     why = oversized([b"x" * 10, b"y" * 21], 20)

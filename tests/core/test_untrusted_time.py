@@ -7,10 +7,11 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import orjson
 import pytest
 
+from streams.core import wire as codec
 from streams.core.dates import MAX_DATE_CHARS, parse_date
+from streams.core.messages import Idle
 from streams.core.model import BadRecord, parse_article
 from streams.core.pipeline import Marks, Matcher, Pipeline, Preparer, Resolver, Result
 from tests.articles import lexical_settings
@@ -37,8 +38,9 @@ def good_records() -> list[dict]:
     return out
 
 
-def wire(record: dict) -> dict:
-    return orjson.loads(orjson.dumps(record))
+def wire(message):
+    """A stage message as the next stage reads it from its topic."""
+    return codec.decode(codec.encode(message))
 
 
 def run(records: list[dict]) -> tuple[dict[str, Result], list[BadRecord]]:
@@ -67,7 +69,7 @@ def run(records: list[dict]) -> tuple[dict[str, Result], list[BadRecord]]:
             report = matcher.handle(q, wire(prepared.keyed(keys, mark)))
             collect(resolver.handle(wire(report)))
     for source in (0, 1):  # both raw partitions read to their end
-        collect(resolver.handle({"type": "idle", "source": source}))
+        collect(resolver.handle(Idle(source)))
     return placed, dead
 
 

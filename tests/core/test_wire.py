@@ -2,6 +2,8 @@
 from datetime import UTC, date, datetime
 
 import numpy as np
+import orjson
+import pytest
 
 from streams.core import wire
 from streams.core.match.decision import Decision
@@ -28,7 +30,7 @@ def test_fingerprint_round_trip_keeps_what_judging_needs():
     vector = np.random.default_rng(1).standard_normal(384).astype(np.float32)
     vector /= np.linalg.norm(vector)
     fp = fingerprint(vector)
-    back = Fingerprint.from_wire(wire.decode(wire.encode(fp.to_wire())))
+    back = Fingerprint.from_wire(wire.from_tagged(wire.to_tagged(fp.to_wire())))
     assert np.array_equal(back.minhash.hashvalues, fp.minhash.hashvalues)
     assert np.allclose(back.embedding.astype(np.float32), vector, atol=1e-3)
     assert (back.quotes, back.entities, back.numbers, back.exact) == (fp.quotes, fp.entities, fp.numbers, fp.exact)
@@ -49,7 +51,7 @@ def test_decision_round_trip():
 
 def test_facts_round_trip():
     facts = extract("Xi meets Putin at SCO summit", TEXT, datetime(2024, 7, 4, 12, tzinfo=UTC))
-    back = wire.decode(wire.encode(facts))
+    back = wire.from_tagged(wire.to_tagged(facts))
     assert back == facts
     assert isinstance(back.event_date.day, date)
 
@@ -60,3 +62,46 @@ def test_article_round_trip_drops_text_only():
     back = wire.article_from_wire(wire.article_to_wire(article))
     assert (back.id, back.title, back.source, back.published, back.sent_at, back.text) == \
         ("a1", "Title", "wire.example.org", article.published, 1.5, "")
+
+
+def test_every_stage_message_round_trips_through_the_codec():
+    from streams.core.messages import Idle, Keyed, Registration, Report
+
+    article = Article("a1", "Title", "body", "wire.example.org", "http://x", datetime(2024, 7, 4, tzinfo=UTC))
+    facts = extract("Xi meets Putin at SCO summit", TEXT, datetime(2024, 7, 4, 12, tzinfo=UTC))
+    decision = Decision("story-a", "exact", "b", 1.0, None, Evidence([], ["Xi Jinping"], []))
+    keyed = wire.decode(wire.encode(Keyed(fingerprint(), ["k1", "k2"], "t1", (1, 5.0))))
+    assert (keyed.keys, keyed.text_key, keyed.mark, keyed.fp.article_id) == (["k1", "k2"], "t1", (1, 5.0), "a1")
+    reg = wire.decode(wire.encode(Registration(article, "t1", (0, None), (0, 7), "clean", facts, None, [0, 2])))
+    assert (reg.article.id, reg.mark, reg.raw, reg.cleaned, reg.facts, reg.partitions) == \
+        ("a1", (0, None), (0, 7), "clean", facts, [0, 2])
+    report = wire.decode(wire.encode(Report("a1", "t1", 5.0, 2, 1, [decision], 0.25)))
+    assert (report.article_id, report.partition, report.source, report.seconds) == ("a1", 2, 1, 0.25)
+    assert report.links[0].as_dict() == decision.as_dict()
+    assert wire.decode(wire.encode(Idle(3))) == Idle(3)
+
+
+def test_one_idle_shape_and_the_codec_refuses_what_does_not_belong():
+    from streams.core.messages import Idle, Keyed, Registration, Report
+
+    assert orjson.loads(wire.encode(Idle(3))) == {"type": "idle", "source": 3}
+    assert wire.decode(b'{"idle": 3}', Keyed, Idle) == Idle(3)  # written by a worker before messages had types
+    with pytest.raises(ValueError, match="does not belong"):
+        wire.decode(wire.encode(Idle(3)), Keyed)
+    for bad in (b"[1, 2]", b'{"type": "nonsense"}', b"not json", None):
+        with pytest.raises(ValueError):
+            wire.decode(bad, Registration, Report, Idle)
+    with pytest.raises(KeyError):
+        wire.decode(b'{"type": "report"}', Registration, Report, Idle)
+
+
+def test_a_dead_letter_keeps_its_fields():
+    from streams.core.model import BadRecord
+    from streams.runtime.dead_letters import DEAD_VALUE_BYTES, dead_letter
+
+    record = orjson.loads(wire.encode_output(dead_letter(b"x" * (DEAD_VALUE_BYTES + 1), BadRecord("bad_json", "why"),
+                                                         (1, 9))))
+    assert set(record) == {"reason", "detail", "at", "raw", "value", "value_bytes", "value_truncated"}
+    assert (record["raw"], record["value_bytes"], record["value_truncated"]) == ([1, 9], DEAD_VALUE_BYTES + 1, True)
+    assert set(orjson.loads(wire.encode_output(dead_letter(None, BadRecord("too_late", "why"))))) == \
+        {"reason", "detail", "at", "raw"}

@@ -20,6 +20,7 @@ from streams import __version__
 from streams.core.observe import METRICS, PREFIX, STAGES
 from streams.core.pipeline import Pipeline
 from streams.runtime import metrics
+from streams.runtime.topics import consumed_topics
 from tests.articles import lexical_settings, seed_articles
 
 DECLARED = {f"{PREFIX}_{m.name}": m for m in METRICS}
@@ -122,7 +123,7 @@ def test_worker_metrics_by_the_book(seeded_worker):
     settings = seeded_worker.settings
     lag_topics = {s.labels["topic"] for f in text_string_to_metric_families(text)
                   for s in f.samples if s.name == "news_streams_consumer_lag_messages"}
-    assert lag_topics <= {settings.topic_raw, settings.topic_keyed, settings.topic_resolve}
+    assert lag_topics <= set(consumed_topics(settings))
 
 
 @pytest.mark.slow

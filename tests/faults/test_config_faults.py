@@ -123,12 +123,12 @@ def test_worker_and_replayer_never_print_the_passwords(broker, command, protocol
 
 
 def test_faust_worker_at_debug_level_never_prints_the_passwords(broker, tmp_path):
-    """`faust -A streams.runtime.app worker` (the README's equivalent of `streams worker`, without our wait for the broker):
+    """`faust -A streams.runtime.worker worker` (the README's equivalent of `streams worker`, without our wait for the broker):
     aiokafka builds the SCRAM exchange from the settings and logs every request at debug level."""
     env = clean_env(**secure_env("SASL_PLAINTEXT", STREAMS_BOOTSTRAP=broker.bootstrap, STREAMS_SEMANTIC="false",
                                  STREAMS_METRICS_PORT="0", STREAMS_WEB_PORT=str(free_port()),
                                  STREAMS_DATA_DIR=str(tmp_path)))
-    result = subprocess.run([sys.executable, "-m", "faust", "-A", "streams.runtime.app", "worker", "-l", "debug"],
+    result = subprocess.run([sys.executable, "-m", "faust", "-A", "streams.runtime.worker", "worker", "-l", "debug"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert "SaslHandShakeRequest" in result.stdout + result.stderr  # the SASL path was taken
     assert_no_secret(result.stdout, result.stderr)

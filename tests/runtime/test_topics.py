@@ -7,7 +7,17 @@ from pathlib import Path
 import yaml
 
 from streams.brokers.apache_kafka import KAFKA_VERSION
-from streams.runtime.topics import FOREVER, HOUR_MS, message_bytes, request_bytes, topic_specs
+from streams.runtime.topics import (
+    FOREVER,
+    HOUR_MS,
+    TOPOLOGY,
+    consumed_topics,
+    message_bytes,
+    output_kinds,
+    request_bytes,
+    topic_specs,
+    unique_names,
+)
 from streams.settings import load
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,3 +64,15 @@ def test_one_kafka_version_in_launcher_pom_and_compose():
     assert re.search(r"<kafka.version>(.*?)</kafka.version>", pom).group(1) == KAFKA_VERSION
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     assert compose["services"]["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}"
+
+
+def test_roles_and_unique_names_cover_the_topology():
+    settings = load(env={})
+    roles = {spec.kind: spec.role for spec in topic_specs(settings)}
+    assert roles == {"raw": "input", "keyed": "internal", "resolve": "internal", "enriched": "output",
+                     "stories": "output", "events": "output", "aggregates": "output", "dead": "dead-letter"}
+    assert consumed_topics(settings) == ["articles-raw", "articles-keyed", "articles-resolve"]
+    assert set(output_kinds(settings).values()) == {"enriched", "stories", "events", "aggregates", "dead"}
+    renamed = topic_specs(settings.replace(**unique_names("t1")))
+    assert len({spec.name for spec in renamed}) == len(TOPOLOGY)
+    assert all(spec.name.endswith("-t1") for spec in renamed)

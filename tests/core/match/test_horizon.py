@@ -6,12 +6,13 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-import orjson
 import pytest
 
+from streams.core import wire as codec
 from streams.core.match.held import Fingerprint, Held
 from streams.core.match.keyindex import KeyIndex, pack
 from streams.core.match.seen import Outcome, SeenIds
+from streams.core.messages import Idle
 from streams.core.model import Article, BadRecord
 from streams.core.pipeline import Matcher, Pipeline, Preparer, Resolver, Result
 from streams.core.prepare.extract import extract
@@ -22,8 +23,16 @@ from tests.articles import lexical_settings, seed_articles
 HOUR = timedelta(hours=1)
 
 
-def wire(record: dict) -> dict:
-    return orjson.loads(orjson.dumps(record))
+def wire(message):
+    """A stage message as the next stage reads it from its topic."""
+    return codec.decode(codec.encode(message))
+
+
+def from_raw(registration, partition: int, offset: int):
+    """The registration as read from another raw record (a redelivery or a replay of the same article)."""
+    message = wire(registration)
+    message.raw = (partition, offset)
+    return message
 
 
 def article(ident: str, published, text: str = "", source: str = "news.example") -> Article:
@@ -161,7 +170,7 @@ def test_a_partition_that_idled_is_not_judged_late_by_the_others():
     settings = lexical_settings(replay_horizon_hours=48)
     matcher, resolver = Matcher(settings, sources=2), Resolver(settings, sources=2)
     [new] = records(settings, [article("new", start() + 500 * HOUR)], source=0)
-    resolver.handle({"type": "idle", "source": 1})
+    resolver.handle(Idle(1))
     assert [r.article.id for r in place(matcher, resolver, *new)] == ["new"]
     [old] = records(settings, [article("old", start())], source=1)
     placed = place(matcher, resolver, *old)
@@ -185,13 +194,13 @@ def test_a_redelivery_is_answered_once_and_a_replay_in_flight_when_placed():
     settings = lexical_settings()
     [(reg, keyed)] = records(settings, [article("a", start())])
     matcher, resolver = Matcher(settings), Resolver(settings)
-    first = {**reg, "raw": [0, 7]}
-    replay = {**reg, "raw": [0, 9]}
+    first = from_raw(reg, 0, 7)
+    replay = from_raw(reg, 0, 9)
     assert resolver.handle(first) == [] and resolver.handle(first) == [] and resolver.handle(replay) == []
     out = [r for q, record in keyed for r in resolver.handle(wire(matcher.handle(q, record)))]
     assert [(r.raw, r.replayed) for r in out] == [((0, 7), False), ((0, 9), True)]
     assert resolver.handle(first) == []  # placed: a redelivery of the placed record is not answered again
-    [again] = resolver.handle({**reg, "raw": [0, 12]})
+    [again] = resolver.handle(from_raw(reg, 0, 12))
     assert again.replayed and again.raw == (0, 12) and again.story_id == out[0].story_id
 
 

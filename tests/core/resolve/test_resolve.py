@@ -5,17 +5,18 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-import orjson
-
+from streams.core import wire as codec
 from streams.core.match.watermark import Watermark
+from streams.core.messages import Idle
 from streams.core.pipeline import Matcher, Preparer, Resolver
 from tests.articles import lexical_settings, seed_articles
 
 PARTITIONS = 3
 
 
-def wire(record: dict) -> dict:
-    return orjson.loads(orjson.dumps(record))
+def wire(message):
+    """A stage message as the next stage reads it from its topic."""
+    return codec.decode(codec.encode(message))
 
 
 def test_watermark_is_the_slowest_busy_source():
@@ -48,7 +49,7 @@ def run_interleaved(settings, articles, seed: int) -> list:
     matcher, resolver = Matcher(settings, sources=2), Resolver(settings, sources=2)
     channels: dict[tuple, list] = {}
     for reg, keyed in records_for(settings, articles):
-        source = reg["mark"][0]
+        source = reg.mark[0]
         channels.setdefault(("resolve", source), []).append(reg)
         for q, record in keyed:
             channels.setdefault(("keyed", source, q), []).append((q, record))
@@ -61,7 +62,7 @@ def run_interleaved(settings, articles, seed: int) -> list:
         else:
             placed += resolver.handle(item)
     for source in (0, 1):
-        placed += resolver.handle({"type": "idle", "source": source})
+        placed += resolver.handle(Idle(source))
     return placed
 
 
@@ -86,8 +87,8 @@ def test_an_article_waits_for_every_partition_and_the_slow_source():
     for report in reports:
         assert resolver.handle(report) == []  # complete, but source 1 has not passed its time yet
     assert resolver.waiting == 1
-    placed = resolver.handle({"type": "idle", "source": 1})
-    assert [r.article.id for r in placed] == [reg["article"]["id"]]
+    placed = resolver.handle(Idle(1))
+    assert [r.article.id for r in placed] == [reg.article.id]
 
 
 def test_a_redelivered_fingerprint_reports_nothing_and_the_first_report_counts():
@@ -98,13 +99,13 @@ def test_a_redelivered_fingerprint_reports_nothing_and_the_first_report_counts()
         resolver.handle(reg)
     first = {q: wire(matcher.handle(q, record)) for q, record in items[1][1]}
     again = {q: wire(matcher.handle(q, record)) for q, record in items[1][1]}
-    assert all(not r["links"] for r in again.values())
+    assert all(not r.links for r in again.values())
     placed = []
     for q, record in items[0][1]:
         placed += resolver.handle(wire(matcher.handle(q, record)))
     for q in again:
         placed += resolver.handle(again[q]) + resolver.handle(first[q])
-    placed += resolver.handle({"type": "idle", "source": 0})
+    placed += resolver.handle(Idle(0))
     joined = {r.article.id: r for r in placed}
     assert len(joined) == 2 and len({r.story_id for r in placed}) == 1
 
@@ -119,7 +120,8 @@ def test_a_replayed_registration_changes_nothing():
     again = resolver.handle(reg)
     assert len(again) == 1 and again[0].replayed and again[0].story_id == placed[0].story_id
     assert resolver.aggregator.outlets[placed[0].article.source].articles == 1
-    later = dict(reg, article=dict(reg["article"], published=(placed[0].article.published + timedelta(days=1)).isoformat()))
+    later = wire(reg)
+    later.article.published = placed[0].article.published + timedelta(days=1)
     assert resolver.handle(later)[0].replayed  # same id and text: a replay, whatever the metadata says
 
 
@@ -154,10 +156,10 @@ def test_a_pair_meeting_on_several_partitions_is_judged_on_one():
     reports = []
     for _reg, keyed in records_for(settings, [original, copy]):
         reports += [wire(matcher.handle(q, record)) for q, record in keyed]
-    copy_reports = [r for r in reports if r["id"] == "copy-1"]
+    copy_reports = [r for r in reports if r.article_id == "copy-1"]
     assert len(copy_reports) == PARTITIONS  # the copy shares keys on every partition...
-    assert [len(r["links"]) for r in copy_reports].count(1) == 1  # ...and one of them judges the pair
-    assert sum(len(r["links"]) for r in copy_reports) == 1
+    assert [len(r.links) for r in copy_reports].count(1) == 1  # ...and one of them judges the pair
+    assert sum(len(r.links) for r in copy_reports) == 1
 
 
 def test_the_owner_of_a_pair_is_the_partition_of_a_shared_key():

@@ -1,0 +1,40 @@
+"""Redelivery skipping and takeover: whether the worker processes a record of a stage's input partition.
+
+A record already folded into the local state (redelivered after a rebalance) is skipped; a partition this worker
+has not got the state of (taken over after a crash or a rebalance) is rebuilt from its start first
+(streams/runtime/rebuild.py: the input topic is the changelog).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from streams.runtime.rebuild import Progress, fold_partition
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+Fold = Callable[[list[bytes]], Awaitable[None]]
+
+
+class Redelivery:
+    """The last offset applied per input partition, and the rebuild of a partition taken over."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.progress = Progress()
+
+    async def ready(self, topic: str, partition: int, offset: int, make_fold: Callable[[], Fold],
+                    rebuilt: Callable[[], None] | None = None) -> bool:
+        """Whether to process this record: rebuild the partition's state first if this worker has not got it
+        (``make_fold`` drops the old state and gives the fold; ``rebuilt`` is called after it), skip records
+        already folded into it (redelivered after a rebalance)."""
+        verdict = self.progress.verdict(topic, partition, offset)
+        if verdict == "skip":
+            return False
+        if verdict == "rebuild":
+            log.info("taking over %s[%d] at offset %d: rebuilding its state", topic, partition, offset)
+            await fold_partition(self.settings, topic, partition, offset, make_fold())
+            if rebuilt is not None:
+                rebuilt()
+        self.progress.done(topic, partition, offset)
+        return True
