@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -64,7 +64,7 @@ class StageClock:
     ``observer`` gets the stages' metrics (default: none recorded)."""
 
     def __init__(self, observer: Observer | None = None) -> None:
-        self.seconds: Counter = Counter()
+        self.seconds: dict[str, float] = defaultdict(float)  # seconds per stage
         self.observer: Observer = observer or NoObserver()
         self.observe = True  # off while a stage's state is rebuilt from its topic
 
@@ -329,6 +329,7 @@ def outputs(results: Sequence[Result]) -> list[Output]:
         enriched.append(("enriched", result.article.id.encode(), result.enriched()))
         if result.replayed:
             continue
+        assert result.story is not None and result.event is not None  # every placed article has both
         for merged in result.merged_stories:
             put("stories", merged, None)
         put("stories", result.story.id, result.story.as_dict(), result.version)
@@ -647,7 +648,7 @@ class Pipeline:
         self.resolver = Resolver(settings, self.clock)
 
     @property
-    def seconds(self) -> Counter:
+    def seconds(self) -> dict[str, float]:
         return self.clock.seconds
 
     @property
@@ -666,7 +667,7 @@ class Pipeline:
     def aggregator(self) -> Aggregator:
         return self.resolver.aggregator
 
-    def process(self, article: Article) -> Result:
+    def process(self, article: Article) -> Result | BadRecord:
         return self.process_batch([article])[0]
 
     def process_batch(self, articles: Sequence[Article]) -> list[Result | BadRecord]:

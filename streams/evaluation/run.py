@@ -28,7 +28,7 @@ from streams.core.prepare.fingerprint import SHINGLE_WORDS, jaccard, shingles, w
 from streams.evaluation.corpora import DEFAULT_OUT, DEFAULT_SOURCE, GIVEME, SEMEVAL
 from streams.evaluation.datasets import DatasetError, detect_kind, load_clustering, load_pairs, publication_time
 from streams.evaluation.scores import adjusted_rand_index, bcubed, pair_prf, pairwise, pearson
-from streams.settings import Settings, SettingsError, load
+from streams.settings import Settings, SettingsError, assignments, load
 from streams.tools.progress import progress
 
 __all__ = ["eval_dedup", "eval_events", "format_report", "main", "shingle_jaccard", "NotScored", "require_scored",
@@ -479,13 +479,7 @@ def _loco(args: argparse.Namespace, settings: Settings) -> int:
 
 def settings_from(items: Sequence[str]) -> Settings:
     """Settings from ``STREAMS_*`` variables and ``--set NAME=VALUE`` items (a bad one: ``SettingsError``)."""
-    overrides: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise SettingsError(f"--set expects NAME=VALUE, got {item!r}")
-        overrides[name.strip().replace("-", "_")] = value.strip()
-    return load(**overrides)
+    return load(None, **{name: value.strip() for name, value in assignments(items).items()})
 
 
 def main(argv: list[str]) -> int:

@@ -56,11 +56,11 @@ class Publisher:
         self._send(key or None, value)
         return ident
 
-    def send_bytes(self, value: bytes, key: bytes | None = None) -> None:
-        """Publish raw bytes (used by tests and fault injection)."""
+    def send_bytes(self, value: bytes | None, key: bytes | None = None) -> None:
+        """Publish raw bytes, or a record without a value (used by tests and fault injection)."""
         self._send(key, value)
 
-    def _send(self, key: bytes | None, value: bytes) -> None:
+    def _send(self, key: bytes | None, value: bytes | None) -> None:
         """Hand one record to the producer. A record the producer refuses at once (no broker metadata within
         ``max_block_ms``, a full buffer) counts as failed; raises ``PublishError`` then."""
         from kafka.errors import KafkaError

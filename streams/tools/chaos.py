@@ -44,7 +44,7 @@ START = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
 def good(n: int, prefix: str = "good", hours: float = 1.0, **extra: object) -> dict:
     """A small, distinct, valid article published ``n * hours`` after ``START`` (fictional outlets)."""
     town = TOWNS[n % len(TOWNS)]
-    record = {"id": f"{prefix}-{n:04d}", "title": f"{town} council votes on plan {n}",
+    record: dict[str, object] = {"id": f"{prefix}-{n:04d}", "title": f"{town} council votes on plan {n}",
               "text": (f"The city council of {town} voted on plan number {n} for the depot. Councillor {n} said the "
                        f"work would start in spring and cost {n + 3} million euros. District {n % 17} asked for "
                        "a public hearing."),

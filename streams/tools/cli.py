@@ -112,7 +112,7 @@ class HardStop:
             stopper.arm(128 + int(signum))
             schedule(worker, signum)
 
-        mode_worker.Worker._schedule_shutdown = schedule_shutdown  # type: ignore[method-assign]
+        mode_worker.Worker._schedule_shutdown = schedule_shutdown  # type: ignore[method-assign,assignment]
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

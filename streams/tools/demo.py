@@ -44,9 +44,11 @@ class Worker:
 
     def wait_metrics(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
+        process = self.process
+        assert process is not None, "start() first"
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.process.returncode}; see {self.log_path}")
+            if process.poll() is not None:
+                raise RuntimeError(f"worker exited with {process.returncode}; see {self.log_path}")
             try:
                 wait_for_port("127.0.0.1", self.settings.metrics_port, timeout=1.0)
                 return
@@ -86,10 +88,10 @@ def run_demo(settings: Settings, seeds: str = "seeds", as_json: bool = False, ke
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     say = (lambda *a: print(*a, file=sys.stderr)) if as_json else print
-    with local_broker(broker, data_dir) as broker:
-        settings = settings.replace(bootstrap=broker.bootstrap, metrics_port=port_or_free(settings.metrics_port),
+    with local_broker(broker, data_dir) as node:
+        settings = settings.replace(bootstrap=node.bootstrap, metrics_port=port_or_free(settings.metrics_port),
                                     web_port=free_port(), data_dir=str(data_dir / "worker"))
-        say(f"demo: {broker.describe} on {broker.bootstrap}")
+        say(f"demo: {node.describe} on {node.bootstrap}")
         ensure_topics(settings)
         worker = Worker(settings, data_dir / "worker.log").start()
         try:
@@ -109,7 +111,7 @@ def run_demo(settings: Settings, seeds: str = "seeds", as_json: bool = False, ke
             result = report.build(outputs, summary.published)
             print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() if as_json else report.render(result))
             if keep_running:
-                say(f"demo: running; broker {broker.bootstrap}, metrics http://127.0.0.1:{settings.metrics_port}"
+                say(f"demo: running; broker {node.bootstrap}, metrics http://127.0.0.1:{settings.metrics_port}"
                     "/metrics. Ctrl-C to stop.")
                 _wait_for_interrupt(worker)
         finally:
@@ -123,7 +125,7 @@ def _complete(outputs: Outputs, published: int) -> bool:
 
 def _wait_for_interrupt(worker: Worker) -> None:
     try:
-        while worker.process.poll() is None:
+        while worker.process is not None and worker.process.poll() is None:
             time.sleep(0.5)
     except KeyboardInterrupt:  # Ctrl-C: the normal end of --keep-running
         print("demo: stopping the worker and the broker", file=sys.stderr)

@@ -7,7 +7,7 @@ Rule- and gazetteer-based so it runs at thousands of articles per second: spaCy 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -353,14 +353,13 @@ def _resolve_match(match: re.Match, pub: date | None) -> EventDate | None:
 
 
 def event_type(title: str, lead: str) -> str:
-    scores: Counter = Counter()
+    scores: dict[str, float] = defaultdict(float)
     title, lead = title.lower(), lead.lower()
     for kind, rules in _TYPE_RES.items():
         for pattern, weight in rules:
             scores[kind] += weight * (3 * len(pattern.findall(title)) + len(pattern.findall(lead)))
-    if not scores or scores.most_common(1)[0][1] < 2:
-        return "other"
-    return scores.most_common(1)[0][0]
+    kind, score = max(scores.items(), key=lambda item: item[1], default=("other", 0.0))  # first best wins a tie
+    return kind if score >= 2 else "other"
 
 
 def _name_hint(lead: str, orgs: Counter) -> str:
@@ -382,7 +381,8 @@ ACTORS = 4
 
 
 def lead_of(paragraphs: list[str], at_least: int = 2, words: int = LEAD_WORDS) -> str:
-    taken, count = [], 0
+    taken: list[str] = []
+    count = 0
     for paragraph in paragraphs:
         if len(taken) >= at_least and count >= words:
             break

@@ -59,9 +59,8 @@ class MiniLM:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
-            if self._model is None:
-                self._model = self._load()
-            vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+            model = self._model = self._model or self._load()
+            vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                          convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 

@@ -34,7 +34,8 @@ def html_to_text(value: str, kind: str = "text/html") -> str:
     elif "html" in kind:
         value = html.unescape(value)
     lines = [" ".join(line.split()) for line in value.splitlines()]
-    text, blank = [], False
+    text: list[str] = []
+    blank = False
     for line in lines:
         if line:
             if blank and text:
@@ -62,7 +63,7 @@ def entry_published(entry: Any) -> str | None:
         value = entry.get(key)
         if value:
             try:
-                return datetime(*value[:6], tzinfo=UTC).isoformat()
+                return datetime(*value[:6]).replace(tzinfo=UTC).isoformat()
             except (TypeError, ValueError):
                 continue
     for key in ("published", "updated"):
