@@ -6,6 +6,7 @@ import math
 import re
 import zlib
 from collections import Counter
+from functools import lru_cache
 
 import numpy as np
 
@@ -27,6 +28,7 @@ def terms(text: str) -> Counter:
     return Counter(t for t in TOKEN.findall(text.lower()) if t not in STOPWORDS)
 
 
+@lru_cache(maxsize=1 << 17)
 def _bucket(term: str) -> int:
     return zlib.crc32(term.encode()) & (BUCKETS - 1)
 
@@ -43,13 +45,14 @@ class OnlineTfidf:
         buckets: Counter = Counter()
         for term, count in counts.items():
             buckets[_bucket(term)] += count
+        index = np.fromiter(buckets, dtype=np.intp, count=len(buckets))
         if learn:
             self.docs += 1
-            for b in buckets:
-                self.df[b] += 1
+            self.df[index] += 1  # the buckets are distinct
         # Smoothed idf (+1): the first documents of a stream still get usable vectors.
-        weights = {b: (1 + math.log(c)) * (1 + math.log((1 + self.docs) / (1 + self.df[b])))
-                   for b, c in buckets.items()}
+        docs = 1 + self.docs
+        weights = {b: (1 + math.log(c)) * (1 + math.log(docs / (1 + df)))
+                   for (b, c), df in zip(buckets.items(), self.df[index].tolist())}
         top = sorted(weights.items(), key=lambda kv: -kv[1])[:TERMS_KEPT]
         return normalise(dict(top))
 
