@@ -49,9 +49,11 @@ def minhash(tokens: list[str], num_perm: int = NUM_PERM) -> LeanMinHash:
     return LeanMinHash(sketch)
 
 
-def minhashes(token_lists: Sequence[list[str]], num_perm: int = NUM_PERM) -> list[LeanMinHash]:
+def minhashes(token_lists: Sequence[list[str]], num_perm: int = NUM_PERM,
+              chunk: int | None = None) -> list[LeanMinHash]:
     """``minhash`` of many texts at once, the same sketches: every shingle hash of the batch goes through
-    the permutations in one numpy product and each text's minimum is one segment of a ``reduceat``.
+    the permutations in one numpy product and each text's minimum is one segment of a ``reduceat``
+    (``chunk``: at most this many shingles at once, default ``CHUNK_SHINGLES``).
 
     datasketch's "affine32" scheme (its default) is applied here as datasketch does it (MurmurHash3's
     32-bit finaliser, then ``a * h + b`` wrapping at 2**32); with another scheme, one sketch at a time."""
@@ -59,7 +61,7 @@ def minhashes(token_lists: Sequence[list[str]], num_perm: int = NUM_PERM) -> lis
     if scheme != AFFINE32:
         return [minhash(tokens, num_perm) for tokens in token_lists]
     values = np.full((len(token_lists), num_perm), EMPTY32, dtype=np.uint32)
-    for rows in _chunks([len(tokens) for tokens in token_lists]):
+    for rows in _chunks([len(tokens) for tokens in token_lists], chunk or CHUNK_SHINGLES):
         hashes = _shingle_hashes_of([token_lists[row] for row in rows])
         filled = [row for row, h in zip(rows, hashes) if len(h)]
         if not filled:
@@ -115,7 +117,7 @@ def _finish(rolled: np.ndarray) -> np.ndarray:
     return rolled >> np.uint64(32)
 
 
-def _chunks(sizes: list[int], limit: int = CHUNK_SHINGLES) -> list[list[int]]:
+def _chunks(sizes: list[int], limit: int) -> list[list[int]]:
     """Row indexes grouped so that each group holds at most ``limit`` shingles (or one text)."""
     groups: list[list[int]] = [[]]
     total = 0
