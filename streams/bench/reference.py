@@ -44,14 +44,15 @@ def near_duplicates(records: Sequence[dict[str, Any]]) -> list[str | None]:
 
 def run_reference(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Time the reference script over the records: articles/s and how many it called duplicates."""
-    start = time.perf_counter()
+    cpu_start, start = time.process_time(), time.perf_counter()
     found = near_duplicates(records)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     n = len(records)
     return {"script": f"datasketch MinHashLSH, {NUM_PERM} permutations, {SHINGLE_WORDS}-word shingles, "
                       f"threshold {THRESHOLD}",
             "articles": n, "seconds": round(seconds, 3),
             "articles_per_s": round(n / seconds, 2) if seconds > 0 else None,
+            "cpu_ms_per_article": round(1000 * cpu / n, 3) if n else None,
             "duplicates": sum(f is not None for f in found)}
 
 
@@ -59,3 +60,9 @@ def ratio(pipeline_per_s: float | None, reference: dict[str, Any]) -> float | No
     """The pipeline's throughput as a multiple of the reference's (None when either is unknown)."""
     base = reference.get("articles_per_s")
     return round(pipeline_per_s / base, 3) if pipeline_per_s and base else None
+
+
+def cpu_ratio(pipeline_cpu_ms: float | None, reference: dict[str, Any]) -> float | None:
+    """The same multiple by CPU time per article (in process): steadier than wall time on a shared machine."""
+    base = reference.get("cpu_ms_per_article")
+    return round(base / pipeline_cpu_ms, 3) if pipeline_cpu_ms and base else None

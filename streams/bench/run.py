@@ -580,10 +580,11 @@ def _reference_lines(run: dict[str, Any], result: dict[str, Any]) -> list[str]:
     baseline = result.get("reference")
     if not baseline:
         return []
-    ratio = run.get("reference_ratio")
+    ratio, by_cpu = run.get("reference_ratio"), run.get("reference_cpu_ratio")
+    cpu = f" ({_fmt(by_cpu, 'x', 2)} by CPU time per article)" if by_cpu is not None else ""
     return [f"  reference     {_fmt(baseline['articles_per_s'], ' articles/s', 1)} by the plain script "
             f"({baseline['script']}; {baseline['duplicates']} duplicates): the pipeline does "
-            f"{_fmt(ratio, 'x', 2)} of it"]
+            f"{_fmt(ratio, 'x', 2)} of it{cpu}"]
 
 
 def _stage_lines(stages: dict[str, float]) -> list[str]:
@@ -771,6 +772,8 @@ def _add_reference(result: dict[str, Any], baseline: dict[str, Any]) -> None:
     result["reference"] = baseline
     for run in [result, *result.get("runs", [])]:
         run["reference_ratio"] = reference.ratio(run.get("articles_per_s"), baseline)
+    if result.get("mode") == "micro":
+        result["reference_cpu_ratio"] = reference.cpu_ratio(result.get("cpu_ms_per_article"), baseline)
 
 
 def _long_run(settings: Settings, seeds: Path, dataset: Path | None, args: argparse.Namespace,

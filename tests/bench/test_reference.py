@@ -1,6 +1,8 @@
 """streams/bench/reference.py: the plain datasketch script the bench compares the pipeline with."""
 from __future__ import annotations
 
+import pytest
+
 from streams.bench import reference
 from streams.bench.run import load_pool, trimmed
 from tests.articles import REAL_SEEDS
@@ -28,6 +30,8 @@ def test_reference_report_and_ratio():
     assert report["articles_per_s"] > 0 and "128 permutations" in report["script"]
     assert reference.ratio(2 * report["articles_per_s"], report) == 2.0
     assert reference.ratio(None, report) is None
+    assert report["cpu_ms_per_article"] > 0
+    assert reference.cpu_ratio(report["cpu_ms_per_article"] / 3, report) == pytest.approx(3.0, rel=0.01)
 
 
 def test_shingles_are_five_word_grams_of_lowercased_words():

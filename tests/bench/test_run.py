@@ -58,6 +58,7 @@ def test_micro_report_shape(capsys):
     assert report["dedup_kinds"].get("new", 0) < 60  # the variants give dedup real work
     assert report["stories"] == report["dedup_kinds"]["new"] and 0 < report["events"] <= report["stories"]
     _assert_reference(report, 60)
+    assert report["reference_cpu_ratio"] > 0
 
 
 def _assert_reference(report: dict, articles: int) -> None:
