@@ -146,3 +146,9 @@ def test_long_run_stream_keeps_time_advancing_with_fresh_ids():
     times = [datetime.fromisoformat(r["published"]) for r in records]
     assert times == sorted(times) and (times[-1] - times[0]).days > 30
     assert records == list(longrun.stream(pool, 60, cycle_days=10.0))  # deterministic
+
+
+def test_default_paths_are_found_from_the_repository():
+    """The seeds and the shared datasets are located from the source tree, not from a machine's absolute path."""
+    assert (bench.ROOT / "seeds").is_dir() and (bench.ROOT / "streams" / "bench" / "run.py").is_file()
+    assert bench.DEFAULT_DATASET == bench.ROOT.parent / "shared" / "datasets" / "giveme5w1h_news_cluster.jsonl"
