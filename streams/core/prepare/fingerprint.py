@@ -49,6 +49,13 @@ def minhash(tokens: list[str], num_perm: int = NUM_PERM) -> LeanMinHash:
     return LeanMinHash(sketch)
 
 
+AFFINE32 = "affine32"
+EMPTY32 = np.uint32(0xFFFFFFFF)
+"""A sketch of no shingle: every slot at the largest hash (datasketch's empty value)."""
+CHUNK_SHINGLES = 1 << 16
+"""Shingles permuted at once (an array of CHUNK_SHINGLES x NUM_PERM 32-bit values, 16 MB at 64 permutations)."""
+
+
 def minhashes(token_lists: Sequence[list[str]], num_perm: int = NUM_PERM,
               chunk: int | None = None) -> list[LeanMinHash]:
     """``minhash`` of many texts at once, the same sketches: every shingle hash of the batch goes through
@@ -73,13 +80,6 @@ def minhashes(token_lists: Sequence[list[str]], num_perm: int = NUM_PERM,
         values[filled] = np.minimum.reduceat(permuted, starts, axis=0)
     seed = _seed(num_perm)
     return [LeanMinHash(seed=seed, hashvalues=row, scheme=scheme) for row in values]
-
-
-AFFINE32 = "affine32"
-EMPTY32 = np.uint32(0xFFFFFFFF)
-"""A sketch of no shingle: every slot at the largest hash (datasketch's empty value)."""
-CHUNK_SHINGLES = 1 << 16
-"""Shingles permuted at once (an array of CHUNK_SHINGLES x NUM_PERM 32-bit values, 16 MB at 64 permutations)."""
 
 
 def _shingle_hashes_of(token_lists: list[list[str]], k: int = SHINGLE_WORDS) -> list[np.ndarray]:
@@ -118,7 +118,8 @@ def _finish(rolled: np.ndarray) -> np.ndarray:
 
 
 def _chunks(sizes: list[int], limit: int) -> list[list[int]]:
-    """Row indexes grouped so that each group holds at most ``limit`` shingles (or one text)."""
+    """Row indexes grouped so that each group holds at most ``limit`` words, about one shingle each (or one
+    longer text on its own)."""
     groups: list[list[int]] = [[]]
     total = 0
     for row, size in enumerate(sizes):
