@@ -296,7 +296,7 @@ def render(result: dict[str, Any]) -> str:
              HEADER]
     checkpoints = [Checkpoint(**{k: v for k, v in c.items() if k in Checkpoint.__dataclass_fields__})
                    for c in result["checkpoints"]]
-    lines += [render_row(c, p) for c, p in zip(checkpoints, [None] + checkpoints[:-1])]
+    lines += [render_row(c, p) for c, p in zip(checkpoints, [None, *checkpoints[:-1]])]
     last = checkpoints[-1]
     lines.append("state bytes at end: " + ", ".join(f"{k} {_mb(v)} MB" for k, v in last.state_bytes.items())
                  + f" (deep getsizeof; settings and catalog {_mb(result['shared_bytes'])} MB not counted)")

@@ -45,10 +45,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 
+from streams.bench import reference
 from streams.runtime import metrics
 from streams.runtime.topics import unique_names
 from streams.settings import Settings, SettingsError, assignments, load
@@ -57,7 +58,9 @@ from streams.tools.progress import progress
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATASET = Path("/work/shared/datasets/giveme5w1h_news_cluster.jsonl")
+"""The repository (or the installed package's parent)."""
+DEFAULT_DATASET = ROOT.parent / "shared" / "datasets" / "giveme5w1h_news_cluster.jsonl"
+"""The labelled dataset beside the repository (``../shared/datasets``), used when present; ``--dataset`` overrides."""
 STAGES = metrics.STAGES[1:]  # in process there is no raw record to parse
 MICRO_BATCH = 32
 WARM_UP_ARTICLES = 8
@@ -312,7 +315,8 @@ def run_micro(settings: Settings, records: Sequence[dict], batch: int = MICRO_BA
               for name in sorted(pipeline.seconds, key=lambda s: STAGES.index(s) if s in STAGES else 99)}
     stages["other"] = round(max(0.0, 1000 * wall / n - sum(stages.values())), 3)
     state = {k: float(v) for k, v in pipeline.state_size().items()}
-    kinds = Counter(r.decision.kind for r in results if not isinstance(r, BadRecord) and r.decision)
+    placed = [r for r in results if not isinstance(r, BadRecord)]
+    kinds = Counter(r.decision.kind for r in placed if r.decision)
     return {
         "mode": "micro", "articles": n, "batch": batch, "semantic": settings.semantic,
         "seconds": round(wall, 3), "articles_per_s": round(n / wall, 2) if wall else None,
@@ -321,7 +325,9 @@ def run_micro(settings: Settings, records: Sequence[dict], batch: int = MICRO_BA
         "state": state, "state_per_article": _per_article(state, n),
         "state_peak": peak, "state_peak_per_article": _per_article(peak, n),
         "rss_growth_bytes": rss_after - rss_before, "peak_rss_bytes": proc_status(os.getpid(), "VmHWM"),
-        "dedup_kinds": dict(kinds), "bad_records": sum(isinstance(r, BadRecord) for r in results),
+        "dedup_kinds": dict(kinds), "bad_records": len(results) - len(placed),
+        "stories": len({r.story_id for r in placed if r.story_id}),
+        "events": len({e for r in placed for e in r.event_ids}),
     }
 
 
@@ -386,8 +392,8 @@ def _wait_assigned(workers: list, timeout: float, say: Callable[..., None]) -> N
     last, stable_since = None, time.monotonic()
     while time.monotonic() < deadline:
         for worker in workers:
-            if worker.process.poll() is not None:
-                raise BenchError(f"worker exited with {worker.process.returncode}; see {worker.log_path}")
+            if worker.popen.poll() is not None:
+                raise BenchError(f"worker exited with {worker.popen.returncode}; see {worker.log_path}")
         state = []
         for worker in workers:
             values = [v for name, _, v in _worker_metrics(worker) if name == "news_streams_assigned_partitions"]
@@ -450,7 +456,7 @@ def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float |
         for worker in procs:
             worker.wait_metrics()
         _wait_assigned(procs, timeout=60.0, say=say)
-        cpu_before = [proc_cpu_seconds(w.process.pid) or 0.0 for w in procs]
+        cpu_before = [proc_cpu_seconds(w.popen.pid) or 0.0 for w in procs]
         say(f"bench: {workers} worker(s) ready; publishing {n} articles "
             f"{f'at {rate:g}/s' if rate else 'at full speed'} to {settings.topic_raw}")
         sampler = StateSampler(procs)
@@ -463,15 +469,15 @@ def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float |
         finally:
             sampler.stop()
         for worker in procs:
-            if worker.process.poll() is not None:
-                raise BenchError(f"worker exited with {worker.process.returncode}; see {worker.log_path}")
+            if worker.popen.poll() is not None:
+                raise BenchError(f"worker exited with {worker.popen.returncode}; see {worker.log_path}")
         if len(outputs.enriched) + len(outputs.dead) < n:
             raise BenchError(f"timed out after {timeout:.0f}s: {len(outputs.enriched)} of {n} articles enriched, "
                              f"{len(outputs.dead)} dead letters; see {procs[0].log_path}")
-        cpu_after = [proc_cpu_seconds(w.process.pid) or 0.0 for w in procs]
+        cpu_after = [proc_cpu_seconds(w.popen.pid) or 0.0 for w in procs]
         scraped = _wait_state(procs, len(outputs.enriched))
         sampler.sample(scraped)
-        rss = [proc_status(w.process.pid, "VmHWM") for w in procs]
+        rss = [proc_status(w.popen.pid, "VmHWM") for w in procs]
     finally:
         for worker in procs:
             worker.stop()
@@ -529,6 +535,7 @@ def render(result: dict[str, Any]) -> str:
                      f"batches of {result['batch']}, no Kafka")
         lines.append(f"  throughput    {result['articles_per_s']:.1f} articles/s ({result['seconds']:.2f} s, "
                      f"{result['ms_per_article']:.2f} ms/article wall, {result['cpu_ms_per_article']:.2f} ms CPU)")
+        lines += _reference_lines(result, result)
         lines.append(f"  warm-up       {result['warm_up_s']:.2f} s on a throwaway pipeline (not timed"
                      f"{'; includes the model load' if result['semantic'] else ''})")
         lines += _stage_lines(result["stages"])
@@ -536,7 +543,8 @@ def render(result: dict[str, Any]) -> str:
                      f"RSS growth while processing {_mb(result['rss_growth_bytes'])} "
                      f"({result['rss_growth_bytes'] / max(1, result['articles']) / 1024:.1f} KB/article)")
         lines += _state_lines(result)
-        lines.append("  dedup         " + ", ".join(f"{k} {v}" for k, v in sorted(result["dedup_kinds"].items())))
+        lines.append("  dedup         " + ", ".join(f"{k} {v}" for k, v in sorted(result["dedup_kinds"].items()))
+                     + f"; {result['stories']} stories, {result['events']} events")
         return "\n".join(lines)
     runs = result.get("runs") or [result]
     for run in runs:
@@ -547,6 +555,7 @@ def render(result: dict[str, Any]) -> str:
                      f"enriched: {run['seconds']:.2f} s; publish took {run['publish_s']:.2f} s; first output after "
                      f"{_fmt(run['first_output_s'], ' s', 2)}; {_fmt(run['articles_per_s_after_first_output'], '', 1)}"
                      f" articles/s after it)")
+        lines += _reference_lines(run, result)
         lat = run["latency_s"]
         lines.append(f"  latency       publish->tagged p50 {_fmt(lat['p50'], ' s')}  p95 {_fmt(lat['p95'], ' s')}  "
                      f"p99 {_fmt(lat['p99'], ' s')}  max {_fmt(lat['max'], ' s')}")
@@ -563,6 +572,17 @@ def render(result: dict[str, Any]) -> str:
         lines.append(f"scaling: {result['scaling']:.2f}x throughput from {min(r['workers'] for r in runs)} to "
                      f"{max(r['workers'] for r in runs)} workers")
     return "\n".join(lines)
+
+
+def _reference_lines(run: dict[str, Any], result: dict[str, Any]) -> list[str]:
+    baseline = result.get("reference")
+    if not baseline:
+        return []
+    ratio, by_cpu = run.get("reference_ratio"), run.get("reference_cpu_ratio")
+    cpu = f" ({_fmt(by_cpu, 'x', 2)} by CPU time per article)" if by_cpu is not None else ""
+    return [f"  reference     {_fmt(baseline['articles_per_s'], ' articles/s', 1)} by the plain script "
+            f"({baseline['script']}; {baseline['duplicates']} duplicates): the pipeline does "
+            f"{_fmt(ratio, 'x', 2)} of it{cpu}"]
 
 
 def _stage_lines(stages: dict[str, float]) -> list[str]:
@@ -594,7 +614,7 @@ def _state_lines(result: dict[str, Any]) -> list[str]:
 # --------------------------------------------------------------------------- CLI
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, no usage dump
+    def error(self, message: str) -> NoReturn:  # one line, no usage dump
         raise UsageError(message)
 
 
@@ -718,10 +738,13 @@ def main(argv: list[str] | None = None) -> int:
                                 span_days=args.span_days)
         say(f"bench: {len(records)} articles from {seeds}{f' and {dataset}' if dataset else ''} "
             f"({', '.join(f'{v} {k}' for k, v in mix.items())})")
+        say(f"bench: reference script ({reference.NUM_PERM}-permutation MinHashLSH) over the same articles")
+        baseline = reference.run_reference(records)
         if args.micro:
             result = run_micro(settings, records, batch=args.batch, say=say)
         else:
             result = _run_all(settings, records, args, workdir, say)
+        _add_reference(result, baseline)
         result["mix"] = dict(mix)
         result["dataset"] = str(dataset) if dataset else None
         result["span_days"] = args.span_days
@@ -740,6 +763,15 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(render(result))
     return 0
+
+
+def _add_reference(result: dict[str, Any], baseline: dict[str, Any]) -> None:
+    """The reference script's figures and the pipeline's throughput as a multiple of it (each run's too)."""
+    result["reference"] = baseline
+    for run in [result, *result.get("runs", [])]:
+        run["reference_ratio"] = reference.ratio(run.get("articles_per_s"), baseline)
+    if result.get("mode") == "micro":
+        result["reference_cpu_ratio"] = reference.cpu_ratio(result.get("cpu_ms_per_article"), baseline)
 
 
 def _long_run(settings: Settings, seeds: Path, dataset: Path | None, args: argparse.Namespace,

@@ -36,7 +36,7 @@ from streams.core.observe import NoObserver, Observer
 from streams.core.prepare import page
 from streams.core.prepare.clean import Cleaner, lead
 from streams.core.prepare.extract import Facts, extract
-from streams.core.prepare.fingerprint import exact_key, minhash, words
+from streams.core.prepare.fingerprint import exact_key, minhashes, words
 from streams.core.prepare.semantic import Embedder, shared_embedder
 from streams.core.resolve.aggregates import Aggregator
 from streams.core.resolve.catalog import load_catalog
@@ -184,7 +184,7 @@ class Preparer:
             cleaned = [self.cleaner(s).clean(a.text, a.source, a.title) for a, s in zip(articles, sources)]
         with self.clock("fingerprint", len(articles)):
             tokens = [words(text) for text in cleaned]
-            sketches = [minhash(t) for t in tokens]
+            sketches = minhashes(tokens)
             vectors = [None] * len(articles)
             if self.embedder is not None:
                 vectors = list(self.embedder.encode([lead(a.title, c) for a, c in zip(articles, cleaned)]))

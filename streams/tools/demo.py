@@ -31,6 +31,12 @@ class Worker:
     log_path: Path
     process: subprocess.Popen | None = field(default=None, repr=False)
 
+    @property
+    def popen(self) -> subprocess.Popen:
+        """The running process (after ``start()``)."""
+        assert self.process is not None, "start() first"
+        return self.process
+
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMS_")}
         return {**env, **self.settings.as_env()}

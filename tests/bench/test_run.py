@@ -42,6 +42,7 @@ def test_end_to_end_report_shape(capsys, broker):
     assert report["state"]["seen_ids"] == 40
     assert sum(report["dedup_kinds"].values()) == 40
     assert sum(report["mix"].values()) == 40
+    _assert_reference(report, 40)
 
 
 def test_micro_report_shape(capsys):
@@ -55,6 +56,18 @@ def test_micro_report_shape(capsys):
     assert report["bad_records"] == 0
     assert sum(report["dedup_kinds"].values()) == 60
     assert report["dedup_kinds"].get("new", 0) < 60  # the variants give dedup real work
+    assert report["stories"] == report["dedup_kinds"]["new"] and 0 < report["events"] <= report["stories"]
+    _assert_reference(report, 60)
+    assert report["reference_cpu_ratio"] > 0
+
+
+def _assert_reference(report: dict, articles: int) -> None:
+    """The plain datasketch script ran over the same articles; the pipeline's throughput is a multiple of it."""
+    reference = report["reference"]
+    assert reference["articles"] == articles and reference["articles_per_s"] > 0
+    assert 0 < reference["duplicates"] < articles
+    assert report["reference_ratio"] == pytest.approx(report["articles_per_s"] / reference["articles_per_s"],
+                                                      rel=0.01)
 
 
 @pytest.mark.parametrize("argv", [
@@ -133,3 +146,9 @@ def test_long_run_stream_keeps_time_advancing_with_fresh_ids():
     times = [datetime.fromisoformat(r["published"]) for r in records]
     assert times == sorted(times) and (times[-1] - times[0]).days > 30
     assert records == list(longrun.stream(pool, 60, cycle_days=10.0))  # deterministic
+
+
+def test_default_paths_are_found_from_the_repository():
+    """The seeds and the shared datasets are located from the source tree, not from a machine's absolute path."""
+    assert (bench.ROOT / "seeds").is_dir() and (bench.ROOT / "streams" / "bench" / "run.py").is_file()
+    assert bench.DEFAULT_DATASET == bench.ROOT.parent / "shared" / "datasets" / "giveme5w1h_news_cluster.jsonl"

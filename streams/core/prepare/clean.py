@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, OrderedDict
+from functools import lru_cache
 
 _LINE_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
     r"^\W*(advertisement|advertisment|sponsored( content)?|ad|promoted)\W*$",
@@ -46,6 +47,8 @@ MAX_BANNER_CHARS = 80
 MAX_REPEATED_CHARS = 200
 """A line repeated within one article, not ending as a sentence, up to this long is furniture (a video title)."""
 OUTLET_BANNER_ARTICLES = 3
+BOILERPLATE_CACHE = 8192
+"""Lines whose verdict is remembered: wire copies and an outlet's furniture repeat lines word for word."""
 
 
 def _banner_shaped(line: str, limit: int = MAX_BANNER_CHARS) -> bool:
@@ -53,6 +56,7 @@ def _banner_shaped(line: str, limit: int = MAX_BANNER_CHARS) -> bool:
     return len(line) <= limit and not re.search(r"[.!?\"\u201d']$", line)
 
 
+@lru_cache(maxsize=BOILERPLATE_CACHE)
 def is_boilerplate(line: str) -> bool:
     """Page furniture on any site: a fixed pattern, a phrase repeated within the line (a banner), or a
     short all-lowercase line (image tags such as "beijing olympics")."""

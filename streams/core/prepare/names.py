@@ -13,11 +13,15 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 _FOLDS = (("ph", "f"), ("ks", "x"), ("w", "v"), ("ij", "i"), ("iy", "i"), ("yy", "y"), ("j", "y"), ("y", "i"),
           ("kh", "h"), ("tch", "ch"), ("sch", "sh"), ("ou", "u"), ("z", "s"))
+CACHED_NAMES = 1 << 16
+"""Names whose key and spelling score are remembered: the same names recur in article after article."""
 
 
+@lru_cache(maxsize=CACHED_NAMES)
 def plain(name: str) -> str:
     """Lowercase ASCII letters and single spaces: accents removed ("Mîndruțescu" -> "mindrutescu")."""
     text = unicodedata.normalize("NFKD", name)
@@ -25,6 +29,7 @@ def plain(name: str) -> str:
     return " ".join(re.sub(r"[^a-z ]+", " ", text).split())
 
 
+@lru_cache(maxsize=CACHED_NAMES)
 def name_key(name: str) -> str:
     """The key shared by the spelling variants of one name."""
     key = plain(name)
@@ -33,6 +38,7 @@ def name_key(name: str) -> str:
     return re.sub(r"(\w)\1+", r"\1", key)
 
 
+@lru_cache(maxsize=CACHED_NAMES)
 def _folded_letters(name: str) -> int:
     text = plain(name)
     return sum(text.count(old) for old, _ in _FOLDS if old not in ("y", "yy"))

@@ -148,7 +148,10 @@ class Event:
     def main_date(self) -> date | None:
         if not self.dates and self.catalog is not None:
             return self.catalog.date_from
-        exact = Counter(d for (d, how), n in self.dates.items() for _ in range(n) if how in EXACT_DATE_SOURCES)
+        exact: Counter = Counter()  # each day's members, days in the order first seen
+        for (day, how), n in self.dates.items():
+            if how in EXACT_DATE_SOURCES and n > 0:
+                exact[day] += n
         if exact:
             return exact.most_common(1)[0][0]
         span = self.date_range

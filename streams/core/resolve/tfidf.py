@@ -6,6 +6,9 @@ import math
 import re
 import zlib
 from collections import Counter
+from functools import lru_cache
+from itertools import repeat
+from operator import mul
 
 import numpy as np
 
@@ -27,6 +30,7 @@ def terms(text: str) -> Counter:
     return Counter(t for t in TOKEN.findall(text.lower()) if t not in STOPWORDS)
 
 
+@lru_cache(maxsize=1 << 17)
 def _bucket(term: str) -> int:
     return zlib.crc32(term.encode()) & (BUCKETS - 1)
 
@@ -40,16 +44,17 @@ class OnlineTfidf:
 
     def vector(self, text: str, learn: bool = True) -> SparseVector:
         counts = terms(text)
-        buckets: Counter = Counter()
-        for term, count in counts.items():
-            buckets[_bucket(term)] += count
+        buckets: dict[int, int] = {}  # in the order of the terms' first occurrence, as before
+        for bucket, count in zip(map(_bucket, counts), counts.values()):
+            buckets[bucket] = buckets.get(bucket, 0) + count
+        index = np.fromiter(buckets, dtype=np.intp, count=len(buckets))
         if learn:
             self.docs += 1
-            for b in buckets:
-                self.df[b] += 1
+            self.df[index] += 1  # the buckets are distinct
         # Smoothed idf (+1): the first documents of a stream still get usable vectors.
-        weights = {b: (1 + math.log(c)) * (1 + math.log((1 + self.docs) / (1 + self.df[b])))
-                   for b, c in buckets.items()}
+        docs = 1 + self.docs
+        weights = {b: (1 + math.log(c)) * (1 + math.log(docs / (1 + df)))
+                   for (b, c), df in zip(buckets.items(), self.df[index].tolist())}
         top = sorted(weights.items(), key=lambda kv: -kv[1])[:TERMS_KEPT]
         return normalise(dict(top))
 
@@ -62,7 +67,7 @@ def normalise(vector: SparseVector) -> SparseVector:
 def cosine(a: SparseVector, b: SparseVector) -> float:
     if len(a) > len(b):
         a, b = b, a
-    return sum(w * b.get(k, 0.0) for k, w in a.items())
+    return sum(map(mul, a.values(), map(b.get, a.keys(), repeat(0.0))))  # the same sum, in the same order
 
 
 def add_into(total: SparseVector, vector: SparseVector, keep: int = 3 * TERMS_KEPT) -> SparseVector:

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from streams.core.prepare.fingerprint import estimated_jaccard, exact_key, jaccard, minhash, shingles, words
+from streams.core.prepare.fingerprint import estimated_jaccard, exact_key, jaccard, minhash, minhashes, shingles, words
 from tests.articles import SEEDS
 
 
@@ -70,3 +70,21 @@ def test_minhash_of_short_texts():
     different = estimated_jaccard(minhash(["breaking", "news"]), minhash(["weather", "report"]))
     assert same == 1.0
     assert different < 0.2
+
+
+def test_batch_minhashes_are_the_single_sketches():
+    """``minhashes`` (a whole batch in numpy) gives the very sketches ``minhash`` gives one text at a time:
+    long and short texts, an empty one, a text of fewer than five words, a batch split into chunks."""
+    rng = random.Random(5)
+    body = words(seed_body())
+    texts = [body, [], ["one"], "a b c d".split(), "a b c d e".split(), body[:40], body[17:300],
+             [rng.choice(body) for _ in range(500)], "x x x x x x x".split()]
+    single = [minhash(tokens) for tokens in texts]
+    for chunk in (None, 50, 1):
+        batch = minhashes(texts, chunk=chunk)
+        assert len(batch) == len(texts)
+        for one, many in zip(single, batch):
+            assert one.seed == many.seed and one.scheme == many.scheme
+            assert one.hashvalues.dtype == many.hashvalues.dtype
+            assert one.hashvalues.tolist() == many.hashvalues.tolist()
+    assert minhashes([]) == []
