@@ -195,7 +195,7 @@ class Preparer:
             v = None if v is None else v.astype(np.float16)  # as it travels: every stage derives the same keys
             fp = Fingerprint(a.id, a.source, a.timestamp, exact_key(t), s, v, f.quotes,
                              f.people + f.organisations, f.numbers)
-            out.append(Prepared(a, c, fp, f, keys_of(fp, self.settings), text_key(a)))
+            out.append(Prepared(a, c, fp, f, keys_of(fp, self.settings.dedup), text_key(a)))
         return out
 
 
@@ -255,7 +255,7 @@ class Matcher:
 
     def _index(self, partition: int) -> MatchIndex:
         if partition not in self.indexes:
-            self.indexes[partition] = MatchIndex(self.settings, self.sources, partition, self.partitions)
+            self.indexes[partition] = MatchIndex(self.settings.dedup, self.sources, partition, self.partitions)
         return self.indexes[partition]
 
     def state_size(self) -> dict[str, int]:
@@ -369,7 +369,7 @@ class Resolver:
     def __init__(self, settings: Settings, clock: StageClock | None = None, sources: int = 1) -> None:
         self.settings = settings
         self.clock = clock or StageClock()
-        self.book = StoryBook(settings, sources)
+        self.book = StoryBook(settings.dedup, sources)
         self.events = EventIndex(settings.events, load_catalog(settings.catalog), settings.replay_horizon_hours)
         self.aggregator = Aggregator(settings.aggregates, settings.late_hours * 3600)
         self.pending: dict[str, Pending] = {}
@@ -703,7 +703,7 @@ class Pipeline:
     def compare(self, a: Article, b: Article) -> PairScore:
         """Dedup's decision rule on one pair of articles (for the pair evaluation)."""
         pa, pb = self.preparer.prepare([a, b])
-        decision = compare(pa.fingerprint, pb.fingerprint, self.settings)
+        decision = compare(pa.fingerprint, pb.fingerprint, self.settings.dedup)
         similarity = decision.cosine if decision.cosine is not None else (decision.jaccard or 0.0)
         return PairScore(similarity=similarity, same_story=decision.is_duplicate, decision=decision)
 

@@ -15,7 +15,7 @@ from streams.core.match.keyindex import pack as pack_keys
 from streams.core.match.keys import key_hash, keys_of
 from streams.core.match.pair import evidence_between, judge
 from streams.core.match.watermark import Mark, Watermark
-from streams.settings import Settings
+from streams.settings import DedupSettings
 
 EVIDENCE_CANDIDATES = 1  # evidence for the best verdict of each partition (the resolver keeps the best)
 _NO_KEYS = np.empty(0, dtype=np.uint64)
@@ -44,7 +44,7 @@ class MatchIndex:
     several partitions meet on each of them; the pair is judged only on ``partition``, of ``partitions``,
     if it owns the smallest key they share (in key-hash order), so each pair is judged once in the group."""
 
-    def __init__(self, settings: Settings, sources: int = 1, partition: int = 0, partitions: int = 1) -> None:
+    def __init__(self, settings: DedupSettings, sources: int = 1, partition: int = 0, partitions: int = 1) -> None:
         self.settings = settings
         self.partition = partition
         self.partitions = partitions

@@ -25,7 +25,7 @@ from streams.core.prepare.fingerprint import NUM_PERM
 
 if TYPE_CHECKING:
     from streams.core.match.held import Fingerprint
-    from streams.settings import Settings
+    from streams.settings import DedupSettings
 
 TABLES = 32
 BITS = 10
@@ -73,7 +73,7 @@ def candidate_keys(exact: str, hashvalues: np.ndarray, embedding: np.ndarray | N
     return keys
 
 
-def keys_of(fp: Fingerprint, settings: Settings) -> list[str]:
+def keys_of(fp: Fingerprint, settings: DedupSettings) -> list[str]:
     """Every candidate key of a fingerprint."""
     return candidate_keys(fp.exact, fp.minhash.hashvalues, fp.embedding, fp.quote_keys, settings.near_copy_jaccard)
 

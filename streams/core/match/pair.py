@@ -17,12 +17,12 @@ from streams.core.match import evidence as ev
 from streams.core.match.decision import Decision
 from streams.core.match.held import Fingerprint, Held
 from streams.core.prepare.fingerprint import estimated_jaccard
-from streams.settings import Settings
+from streams.settings import DedupSettings
 
 Side = Fingerprint | Held
 
 
-def judge(a: Side, b: Side, settings: Settings, explain: bool = False) -> Decision | None:
+def judge(a: Side, b: Side, settings: DedupSettings, explain: bool = False) -> Decision | None:
     """Kind of match between ``a`` and ``b`` (``duplicate_of`` = b) or None; depends on the two articles
     only, not on which arrived first: the rule always runs later-published against earlier (quote
     matching is greedy, so its direction could otherwise change the verdict).
@@ -38,7 +38,7 @@ def judge(a: Side, b: Side, settings: Settings, explain: bool = False) -> Decisi
     return _judge(a, b, settings, explain)
 
 
-def _judge(a: Side, b: Side, settings: Settings, explain: bool) -> Decision | None:
+def _judge(a: Side, b: Side, settings: DedupSettings, explain: bool) -> Decision | None:
     s = settings
     jaccard = estimated_jaccard(a.minhash, b.minhash)
     cosine = lead_cosine(a, b)
@@ -64,7 +64,7 @@ def _judge(a: Side, b: Side, settings: Settings, explain: bool) -> Decision | No
                     evidence=evidence if evidence is not None else evidence_between(a, b) if explain else None)
 
 
-def compare(a: Fingerprint, b: Fingerprint, settings: Settings) -> Decision:
+def compare(a: Fingerprint, b: Fingerprint, settings: DedupSettings) -> Decision:
     """The decision rule on one pair, with its figures and evidence even when it says "new" (pair evaluation)."""
     return judge(a, b, settings, explain=True) or Decision(
         story_id="", kind="new", jaccard=estimated_jaccard(a.minhash, b.minhash), cosine=lead_cosine(a, b))

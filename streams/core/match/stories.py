@@ -15,7 +15,7 @@ from streams.core.match.decision import Decision, Link, rank
 from streams.core.match.held import Member
 from streams.core.match.seen import OWN_STORY
 from streams.core.match.watermark import Mark, Watermark
-from streams.settings import Settings
+from streams.settings import DedupSettings
 
 StoryEntry = tuple[str, str, float, bytes]
 """A story member as held: article id, outlet, publication time, and why it joined (compressed JSON)."""
@@ -80,7 +80,7 @@ class StoryBook:
     A story keeps the id it was created with; when an article links two stories the older one absorbs
     the other (``merged`` tells the caller which story records to retract)."""
 
-    def __init__(self, settings: Settings, sources: int = 1) -> None:
+    def __init__(self, settings: DedupSettings, sources: int = 1) -> None:
         self.window = settings.story_window_hours * 3600
         self.keep = self.window + settings.late_hours * 3600
         self.members_kept = max(self.keep, settings.replay_horizon_hours * 3600)
