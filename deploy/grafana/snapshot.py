@@ -6,7 +6,7 @@ dashboard's variables set as Grafana would ($instance = All).
 
 What runs, all on loopback: the embedded broker, ``--workers`` worker processes, a feed poller polling an RSS
 file served locally, and the Debian ``prometheus`` scraping them every second with deploy/prometheus/alerts.yml.
-Generated articles (streams.bench.run: the seeds, the benchmark's news dataset when present, and variants of
+Generated articles (streams.bench.stream: the seeds, the benchmark's news dataset when present, and variants of
 them) are published at ``--rate`` per second for
 ``--seconds``; then every panel is queried over the run and drawn.
 
@@ -203,10 +203,11 @@ def stack(workdir: Path, workers: int) -> Iterator[tuple[Any, Prometheus]]:
 
 def publish_for(settings: Any, rate: float, seconds: float) -> None:
     from streams.bench import run as bench
+    from streams.bench import stream
     from streams.runtime.publish import Publisher
 
     dataset = bench._dataset(None)  # the benchmark's labelled news dataset when present, as `streams bench`
-    records, mix = bench.generate(int(rate * seconds), bench.load_pool(REPO / "seeds", dataset))
+    records, mix = stream.generate(int(rate * seconds), stream.load_pool(REPO / "seeds", dataset))
     say(f"publishing {len(records)} generated articles at {rate:g}/s ({seconds:g} s): "
         f"{', '.join(f'{v} {k}' for k, v in mix.items())}{f' (originals from {dataset.name})' if dataset else ''}")
     publisher = Publisher(settings)

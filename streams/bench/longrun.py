@@ -4,7 +4,7 @@
 
 The stream cycles through the pool of originals (the seeds and the labelled dataset): every cycle
 gives each original a fresh id and spreads the originals over ``cycle_days`` of publication time,
-after the previous cycle; verbatim, trimmed and paraphrase-like copies (as in ``streams.bench.run``)
+after the previous cycle; verbatim, trimmed and paraphrase-like copies (as in ``streams.bench.stream``)
 follow their original by hours to days. The cycle is longer than the story window plus the longest
 copy delay, so copies never reach into the next cycle's story of the same text. The records are made
 lazily, one cycle ahead, so the stream itself holds no memory that grows with its length.
@@ -29,7 +29,9 @@ from typing import Any
 
 import orjson
 
-from streams.bench import run as bench
+from streams.bench import stream as bench_stream
+from streams.bench.errors import BenchError
+from streams.bench.probes import proc_status
 from streams.settings import Settings
 
 START = datetime(2020, 1, 6, tzinfo=UTC)
@@ -104,7 +106,7 @@ def _cycle(cycle: int, originals: Sequence[dict], variants: int, rng: random.Ran
         made.append(record)
     out = [(r["published"], r["id"], r) for r in made]
     for i in range(variants):
-        copy = bench.variant(rng.choice(made), rng, f"c{cycle:05d}-v{i:04d}")
+        copy = bench_stream.variant(rng.choice(made), rng, f"c{cycle:05d}-v{i:04d}")
         del copy["kind"]
         out.append((copy["published"], copy["id"], copy))
     return out
@@ -113,12 +115,12 @@ def _cycle(cycle: int, originals: Sequence[dict], variants: int, rng: random.Ran
 def stream(pool: Sequence[dict], n: int, seed: int = 7, cycle_days: float = CYCLE_DAYS) -> Iterator[dict]:
     """``n`` raw records in publication order, made one cycle ahead (bounded memory whatever ``n``)."""
     if not pool:
-        raise bench.BenchError("no articles to build the long run from")
+        raise BenchError("no articles to build the long run from")
     rng = random.Random(seed)
     seeds = [r for r in pool if r.get("seed")]
     rest = [r for r in pool if not r.get("seed")]
     originals = seeds + rng.sample(rest, len(rest))
-    variants = round(len(originals) * (1 - bench.ORIGINAL_SHARE) / bench.ORIGINAL_SHARE)
+    variants = round(len(originals) * (1 - bench_stream.ORIGINAL_SHARE) / bench_stream.ORIGINAL_SHARE)
     heap: list[tuple[datetime, str, dict]] = []
     emitted, cycle = 0, 0
     while emitted < n:
@@ -168,28 +170,28 @@ def state_bytes_apart(pipeline) -> tuple[dict[str, int], int]:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
     if status != 0 or not data:
-        raise bench.BenchError("measuring the state in a child process failed")
+        raise BenchError("measuring the state in a child process failed")
     parts, shared = orjson.loads(data)
     return parts, shared
 
 
 def sample(pipeline, articles: int, day: float, seconds: float, rejected: int) -> tuple[Checkpoint, int]:
     """One checkpoint (and the bytes of the shared, fixed parts: settings and catalog)."""
-    rss = bench.proc_status(os.getpid(), "VmRSS") or 0
+    rss = proc_status(os.getpid(), "VmRSS") or 0
     parts, shared = state_bytes_apart(pipeline)
     state = pipeline.state_size()
     held = max(state.get("seen_ids", 0), state.get("dedup_articles", 0), state.get("story_articles", 0))
     return Checkpoint(articles, round(day, 2), round(seconds, 2), rss, state, parts, held, rejected), shared
 
 
-def run_long(settings: Settings, pool: Sequence[dict], n: int, every: int, batch: int = bench.MICRO_BATCH,
+def run_long(settings: Settings, pool: Sequence[dict], n: int, every: int, batch: int = bench_stream.MICRO_BATCH,
              seed: int = 7, cycle_days: float = CYCLE_DAYS, say: Callable[..., None] = print) -> LongRun:
     """Feed ``n`` articles through one ``Pipeline`` in batches; a checkpoint every ``every`` articles."""
     from streams.core.model import BadRecord, parse_article
     from streams.core.pipeline import Pipeline
     from streams.runtime.metrics import PROMETHEUS
 
-    Pipeline(settings, observer=PROMETHEUS).process_batch([parse_article(r) for r in bench.generate(8, pool)[0]])  # warm-up
+    Pipeline(settings, observer=PROMETHEUS).process_batch([parse_article(r) for r in bench_stream.generate(8, pool)[0]])  # warm-up
     pipeline = Pipeline(settings, observer=PROMETHEUS)
     run = LongRun(settings, cycle_days)
     say(f"bench: long run, {n} articles in batches of {batch}, checkpoint every {every}, semantic "

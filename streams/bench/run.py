@@ -32,24 +32,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
-import re
 import shutil
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
 import orjson
 
 from streams.bench import reference
+from streams.bench.errors import BenchError, UsageError
+from streams.bench.probes import STAGES, by_label, percentiles, proc_cpu_seconds, proc_status, scrape, stage_ms
+from streams.bench.stream import DEFAULT_SPAN_DAYS, MICRO_BATCH, generate, load_pool
 from streams.runtime import metrics
 from streams.runtime.topics import unique_names
 from streams.settings import Settings, SettingsError, assignments, load
@@ -61,220 +60,9 @@ ROOT = Path(__file__).resolve().parents[2]
 """The repository (or the installed package's parent)."""
 DEFAULT_DATASET = ROOT.parent / "shared" / "datasets" / "giveme5w1h_news_cluster.jsonl"
 """The labelled dataset beside the repository (``../shared/datasets``), used when present; ``--dataset`` overrides."""
-STAGES = metrics.STAGES[1:]  # in process there is no raw record to parse
-MICRO_BATCH = 32
 WARM_UP_ARTICLES = 8
-ORIGINAL_SHARE = 0.4
-"""At most this share of the generated articles are originals (limited by the pool); the rest are variants."""
-VARIANT_KINDS = ("verbatim", "trimmed", "paraphrase")
-VARIANT_WEIGHTS = (3, 3, 4)
-VARIANT_DELAY_HOURS = {"verbatim": (0.05, 24.0), "trimmed": (0.5, 48.0), "paraphrase": (1.0, 110.0)}
-"""Publication delay after the original; paraphrases reach past the default 72 h story window."""
-TRIM_SHARE = 0.3
-DEFAULT_SPAN_DAYS = 7.0
-OUTLETS = tuple(f"{name}.example.org" for name in (
-    "wire", "agency", "daily", "herald", "courier", "gazette", "tribune", "chronicle", "observer", "ledger",
-    "post", "times", "journal", "monitor", "dispatch", "bulletin"))
-"""Fictional outlets the generated copies are attributed to (never real ones)."""
-SYNONYMS = {
-    "said": "stated", "says": "states", "told": "informed", "also": "additionally", "big": "large",
-    "large": "big", "start": "beginning", "began": "started", "started": "began", "help": "assist",
-    "many": "numerous", "after": "following", "before": "prior to", "about": "roughly", "near": "close to",
-    "show": "indicate", "showed": "indicated", "shows": "indicates", "people": "individuals",
-    "officials": "authorities", "killed": "left dead", "attack": "assault", "meeting": "talks",
-    "important": "significant", "new": "fresh", "major": "key", "country": "nation", "city": "town",
-    "called": "described", "warned": "cautioned", "more": "additional", "because": "since",
-    "however": "but", "nearly": "almost", "almost": "nearly", "during": "throughout", "among": "amid",
-}
-_SENTENCE = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"])")
-
-
-class UsageError(ValueError):
-    """A bad flag or flag combination."""
-
-
-class BenchError(RuntimeError):
-    """A benchmark run could not complete (worker died, outputs missing)."""
-
-
-# --------------------------------------------------------------------------- articles
-
-def _published(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def load_pool(seeds: Path, dataset: Path | None) -> list[dict]:
-    """Original articles: the seeds, then the dataset's (title, text, source, url, published)."""
-    from streams.sources.files import open_source
-
-    pool: list[dict] = []
-    sources = [open_source(seeds)] + ([open_source(dataset)] if dataset is not None else [])
-    for index, source in enumerate(sources):
-        for record in source.records():
-            if "_raw" in record or not isinstance(record.get("title"), str) or not isinstance(record.get("text"), str):
-                continue
-            if not record["title"].strip() or not record["text"].strip():
-                continue
-            published = _published(record.get("published"))
-            pool.append({"id": str(record.get("id") or f"pool-{len(pool)}"), "title": record["title"],
-                         "text": record["text"], "source": str(record.get("source") or "unknown"),
-                         "url": str(record.get("url") or ""),
-                         "published": published or datetime(2024, 1, 1, tzinfo=UTC), "seed": index == 0})
-    return pool
-
-
-def _paragraphs(text: str) -> tuple[list[str], str]:
-    separator = "\n\n" if "\n\n" in text else "\n"
-    return [p for p in text.split(separator) if p.strip()], separator
-
-
-def trimmed(text: str) -> str:
-    """The text without its last 30% of paragraphs (at least one paragraph kept)."""
-    paragraphs, separator = _paragraphs(text)
-    keep = max(1, round(len(paragraphs) * (1 - TRIM_SHARE)))
-    return separator.join(paragraphs[:keep])
-
-
-def _reword(sentence: str, rng: random.Random) -> str:
-    words = sentence.split(" ")
-    words = [SYNONYMS.get(w, w) if w in SYNONYMS and rng.random() < 0.7 else w for w in words]
-    for _ in range(len(words) // 25):  # swap a few neighbouring words
-        j = rng.randrange(len(words) - 1)
-        words[j], words[j + 1] = words[j + 1], words[j]
-    return " ".join(words)
-
-
-def paraphrased(text: str, rng: random.Random) -> str:
-    """Sentence order shuffled inside each paragraph, a few words replaced or swapped."""
-    paragraphs, separator = _paragraphs(text)
-    out = []
-    for paragraph in paragraphs:
-        sentences = _SENTENCE.split(paragraph.strip())
-        rng.shuffle(sentences)
-        out.append(" ".join(_reword(s, rng) for s in sentences))
-    return separator.join(out)
-
-
-def variant(base: dict, rng: random.Random, ident: str) -> dict:
-    """A copy of ``base`` by another outlet: verbatim, trimmed or paraphrase-like (``kind``), published
-    hours to days after it (``published`` stays a datetime)."""
-    kind = rng.choices(VARIANT_KINDS, VARIANT_WEIGHTS)[0]
-    outlet = rng.choice([o for o in OUTLETS if o not in base["source"]])
-    low, high = VARIANT_DELAY_HOURS[kind]
-    title, text = base["title"], base["text"]
-    if kind == "trimmed":
-        text = trimmed(text)
-    elif kind == "paraphrase":
-        title, text = _reword(title, rng), paraphrased(text, rng)
-    return {"id": ident, "title": title, "text": text, "source": outlet, "url": f"https://{outlet}/bench/{ident}",
-            "published": base["published"] + timedelta(hours=rng.uniform(low, high)), "kind": kind}
-
-
-def generate(n: int, pool: Sequence[dict], seed: int = 7,
-             span_days: float = DEFAULT_SPAN_DAYS) -> tuple[list[dict], Counter]:
-    """``n`` raw article records (dicts as the replayer publishes them), sorted by publication time.
-
-    With ``span_days`` > 0 the originals keep their order in time but are spread evenly over that
-    many days (the pool covers years: left as is, a story window would hold one or two articles,
-    unlike a live stream); 0 keeps the real publication dates."""
-    if not pool:
-        raise BenchError("no articles to build the benchmark from")
-    rng = random.Random(seed)
-    seeds = [r for r in pool if r.get("seed")]  # the seeds always come first among the originals
-    rest = [r for r in pool if not r.get("seed")]
-    order = seeds + rng.sample(rest, len(rest))
-    n_orig = max(1, min(len(order), round(n * ORIGINAL_SHARE)))
-    originals = order[:n_orig]
-    mix: Counter = Counter(original=n_orig)
-    records = [{k: v for k, v in r.items() if k != "seed"} for r in originals]
-    if span_days > 0:
-        start = min(r["published"] for r in records)
-        step = timedelta(days=span_days) / max(1, len(records))
-        for rank, record in enumerate(sorted(records, key=lambda r: r["published"])):
-            record["published"] = start + rank * step
-    for i in range(n - n_orig):
-        copy = variant(rng.choice(records[:n_orig]), rng, f"bench-{i:06d}")
-        records.append(copy)
-        mix[copy.pop("kind")] += 1
-    records.sort(key=lambda r: r["published"])
-    for record in records:
-        record["published"] = record["published"].isoformat()
-    return records, mix
-
 
 # --------------------------------------------------------------------------- measurements
-
-def percentiles(values: Sequence[float]) -> dict[str, float | None]:
-    """p50/p95/p99/max (linear interpolation); None for no values."""
-    if not values:
-        return {"p50": None, "p95": None, "p99": None, "max": None}
-    ordered = sorted(values)
-
-    def at(q: float) -> float:
-        pos = q * (len(ordered) - 1)
-        low = int(pos)
-        high = min(low + 1, len(ordered) - 1)
-        return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-    return {"p50": round(at(0.50), 4), "p95": round(at(0.95), 4), "p99": round(at(0.99), 4),
-            "max": round(ordered[-1], 4)}
-
-
-def proc_status(pid: int, field: str) -> int | None:
-    """A ``/proc/<pid>/status`` memory field (VmHWM, VmRSS) in bytes; None if unreadable."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-def proc_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of a process (all its threads)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def scrape(port: int, timeout: float = 5.0) -> list[tuple[str, dict[str, str], float]]:
-    """The samples of a Prometheus text endpoint as (name, labels, value)."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=timeout) as response:
-        text = response.read().decode("utf-8", "replace")
-    return [(s.name, dict(s.labels), float(s.value))
-            for family in text_string_to_metric_families(text) for s in family.samples]
-
-
-def _by_label(samples, name: str, label: str) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for sample_name, labels, value in samples:
-        if sample_name == name and label in labels:
-            out[labels[label]] = out.get(labels[label], 0.0) + value
-    return out
-
-
-def stage_ms(samples) -> dict[str, float]:
-    """ms per article per stage from the stage histogram's _sum/_count (all workers together; one
-    observation per article per stage)."""
-    sums = _by_label(samples, "news_streams_stage_duration_seconds_sum", "stage")
-    counts = _by_label(samples, "news_streams_stage_duration_seconds_count", "stage")
-    return {stage: round(1000 * sums[stage] / counts[stage], 3)
-            for stage in sorted(sums, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
-            if counts.get(stage)}
-
 
 def _per_article(state: dict[str, float], n: int) -> dict[str, float]:
     return {k: round(v / n, 4) for k, v in state.items()} if n else {}
@@ -347,7 +135,7 @@ class StateSampler(threading.Thread):
         for kind, name in (("entries", "news_streams_state_entries"), ("bytes", "news_streams_state_bytes")):
             total: dict[str, float] = {}
             for samples in scraped:
-                for key, value in _by_label(samples, name, "state").items():
+                for key, value in by_label(samples, name, "state").items():
                     total[key] = total.get(key, 0.0) + value
             for key, value in total.items():
                 self.peak[kind][key] = max(self.peak[kind].get(key, 0.0), value)
@@ -430,7 +218,7 @@ def _wait_state(workers: list, processed: int, timeout: float = 7.0) -> list:
     deadline = time.monotonic() + timeout
     while True:
         scraped = [_worker_metrics(w) for w in workers]
-        seen = sum(_by_label(s, "news_streams_state_entries", "state").get("seen_ids", 0.0) for s in scraped)
+        seen = sum(by_label(s, "news_streams_state_entries", "state").get("seen_ids", 0.0) for s in scraped)
         if seen >= processed or time.monotonic() >= deadline:
             return scraped
         time.sleep(0.5)
@@ -490,8 +278,8 @@ def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float |
     span = max(processed) - start_wall if processed else 0.0
     first, last = (min(processed), max(processed)) if processed else (0.0, 0.0)
     samples = [s for worker_samples in scraped for s in worker_samples]
-    state = _by_label(samples, "news_streams_state_entries", "state")
-    state_bytes = _by_label(samples, "news_streams_state_bytes", "state")
+    state = by_label(samples, "news_streams_state_entries", "state")
+    state_bytes = by_label(samples, "news_streams_state_bytes", "state")
     stages = stage_ms(samples)
     cpu = sum(a - b for a, b in zip(cpu_after, cpu_before))
     kinds = Counter(r.get("duplicate_kind") or "new" for r in enriched)

@@ -2,7 +2,7 @@
 mixes good records with dead letters answers each in place (no timing: machines differ)."""
 from __future__ import annotations
 
-from streams.bench.run import generate, load_pool
+from streams.bench.stream import generate, load_pool
 from streams.core.model import Article, BadRecord, parse_article
 from streams.core.pipeline import Pipeline, Result
 from tests.articles import REAL_SEEDS, lexical_settings

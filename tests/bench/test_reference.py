@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from streams.bench import reference
-from streams.bench.run import load_pool, trimmed
+from streams.bench.stream import load_pool, trimmed
 from tests.articles import REAL_SEEDS
 
 

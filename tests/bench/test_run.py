@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from streams.bench import longrun
+from streams.bench import longrun, probes, stream
 from streams.bench import run as bench
 from streams.bench.run import STAGES, main
 from tests.conftest import skip_without_apache_kafka
@@ -88,24 +88,24 @@ def test_help_exits_0(capsys):
 
 
 def test_generated_articles_are_deterministic_and_varied():
-    pool = bench.load_pool(bench.ROOT / "seeds", None)
-    first, mix = bench.generate(50, pool, seed=3)
-    again, _ = bench.generate(50, pool, seed=3)
+    pool = stream.load_pool(bench.ROOT / "seeds", None)
+    first, mix = stream.generate(50, pool, seed=3)
+    again, _ = stream.generate(50, pool, seed=3)
     assert first == again
     assert len(first) == 50 and len({r["id"] for r in first}) == 50
     assert mix["original"] == len(pool) and sum(mix.values()) == 50
     times = [datetime.fromisoformat(r["published"]) for r in first]
     assert times == sorted(times)
     text = pool[0]["text"]
-    assert len(bench.trimmed(text)) < len(text)
-    assert bench.trimmed("one paragraph only") == "one paragraph only"
+    assert len(stream.trimmed(text)) < len(text)
+    assert stream.trimmed("one paragraph only") == "one paragraph only"
 
 
 def test_percentiles_are_ordered():
-    got = bench.percentiles([0.5, 0.1, 0.3, 2.0, 0.2])
+    got = probes.percentiles([0.5, 0.1, 0.3, 2.0, 0.2])
     assert got["p50"] == 0.3 and got["max"] == 2.0
     assert got["p50"] <= got["p95"] <= got["p99"] <= got["max"]
-    assert bench.percentiles([])["p50"] is None
+    assert probes.percentiles([])["p50"] is None
 
 
 LONG_RUN = ["--long-run", "--articles", "150", "--every", "50", "--dataset", "none", "--semantic", "off"]
@@ -140,7 +140,7 @@ def test_long_run_json_has_the_checkpoints_and_the_verdict(capsys, monkeypatch):
 
 
 def test_long_run_stream_keeps_time_advancing_with_fresh_ids():
-    pool = bench.load_pool(bench.ROOT / "seeds", None)
+    pool = stream.load_pool(bench.ROOT / "seeds", None)
     records = list(longrun.stream(pool, 60, cycle_days=10.0))
     assert len(records) == 60 and len({r["id"] for r in records}) == 60
     times = [datetime.fromisoformat(r["published"]) for r in records]

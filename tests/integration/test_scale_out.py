@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.bench.run import scrape
+from streams.bench.probes import scrape
 from streams.core.model import parse_article
 from streams.core.pipeline import Pipeline
 from tests.conftest import kafka_settings

@@ -5,7 +5,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from streams.bench.run import generate, load_pool, scrape
+from streams.bench.probes import scrape
+from streams.bench.stream import generate, load_pool
 from streams.brokers.tansu import ensure_topics, free_port
 from streams.runtime.outputs import Outputs, read_outputs_sync
 from streams.runtime.publish import Publisher
