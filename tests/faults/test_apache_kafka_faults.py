@@ -47,8 +47,9 @@ SESSION_TIMEOUT_S = 10.0  # Faust broker_session_timeout (streams/runtime/app.py
 
 
 @pytest.fixture(scope="module")
-def records(reference_records):
-    return reference_records
+def records(request):
+    skip_without_apache_kafka()  # before the corpus and ``undisturbed`` (embedded broker) are made for nothing
+    return request.getfixturevalue("reference_records")
 
 
 settings_for = reference_settings

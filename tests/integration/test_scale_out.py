@@ -16,7 +16,8 @@ from streams.core.pipeline import Pipeline
 from tests.conftest import kafka_settings
 from tests.integration.workers import corpus, publish, read_all, start_workers, stop_all, story_sets, wait_assigned
 
-pytestmark = pytest.mark.kafka
+# the first test's budget also holds the in-process run (MiniLM on 160 articles): several minutes on a loaded machine
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(1200)]
 ARTICLES = 160
 
 
