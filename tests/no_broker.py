@@ -2,8 +2,9 @@
 
 `make test-fast` deselects the tests marked ``kafka``, ``apache_kafka`` or ``prometheus`` (tests/conftest.py
 marks every test that uses a broker fixture). This plugin keeps that selection exact: while the tests run, a
-thread looks every 50 ms for a Tansu, Apache Kafka or Prometheus process started by this run (children and
-their children, e.g. a broker started by a ``streams demo`` subprocess) and names the test that was running;
+thread looks every 0.1 s for a Tansu, Apache Kafka or Prometheus process started by this run (children and
+their children, e.g. a broker started by a ``streams demo`` subprocess) and names the test that was running
+when it first appeared (a session-scoped broker is charged to the test that started it, not to the next ones);
 the session then fails with that list. Loaded with ``-p tests.no_broker``.
 """
 from __future__ import annotations
@@ -60,15 +61,19 @@ class Watch:
     def __init__(self) -> None:
         self.current = "(between tests)"
         self.seen: dict[str, set[str]] = {}
+        self.known: set[int] = set()  # server processes already charged to the test that started them
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, name="no-broker-watch", daemon=True)
 
     def run(self) -> None:
         me = os.getpid()
-        while not self.stop.wait(0.05):
+        while not self.stop.wait(0.1):
             for pid in _descendants(me):
+                if pid in self.known:
+                    continue
                 kind = _server(pid)
                 if kind:
+                    self.known.add(pid)
                     self.seen.setdefault(self.current, set()).add(kind)
 
 
