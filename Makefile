@@ -8,13 +8,17 @@ STAMP  := $(VENV)/.installed
 KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' deploy/kafka/pom.xml)
 KAFKA_LIB     := .kafka/$(KAFKA_VERSION)/lib
 
-.PHONY: demo test lint install prometheus kafka dashboard-snapshot clean
+.PHONY: demo test test-fast lint install prometheus kafka dashboard-snapshot clean
 
 demo: $(STAMP)
 	$(BIN)/python -m streams demo $(ARGS)
 
 test: $(STAMP) prometheus kafka
 	$(BIN)/python -m pytest -q $(ARGS)
+
+# The tests that need no broker and no Prometheus server (minutes); tests/no_broker.py fails the run if one starts.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -p tests.no_broker -m "not kafka and not apache_kafka and not prometheus" $(ARGS)
 
 # Style and types: ruff (lint + import order) and mypy, both configured in pyproject.toml.
 lint: $(STAMP)

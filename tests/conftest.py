@@ -21,6 +21,7 @@ from streams.settings import Settings, load
 from streams.sources.files import open_source
 from streams.tools.demo import Worker
 from streams.tools.replay import replay
+from tests.integration.workers import REFERENCE_ARTICLES, REFERENCE_SEED, corpus, undisturbed_run
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -34,6 +35,18 @@ def broker(tmp_path_factory):
     """A Tansu broker for the whole test session (memory only, gone when stopped)."""
     with EmbeddedBroker(log_path=tmp_path_factory.mktemp("broker") / "broker.log") as running:
         yield running
+
+
+BROKER_FIXTURES = {"broker", "apache_kafka", "any_broker", "seeded_worker", "seeded_apache_kafka", "seeded_any",
+                   "undisturbed"}
+"""Fixtures that start a broker: a test that uses one is marked ``kafka`` here (`make test-fast` leaves it out);
+a test that starts a broker or Prometheus by itself carries its mark in its module (tests/no_broker.py checks)."""
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if BROKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.kafka)
 
 
 FIGURES: list[str] = []
@@ -73,6 +86,27 @@ def apache_kafka(tmp_path_factory):
 def any_broker(request):
     """The test runs once on the embedded Tansu broker and once on Apache Kafka."""
     return request.getfixturevalue("broker" if request.param == "tansu" else "apache_kafka")
+
+
+@pytest.fixture(scope="session")
+def reference_records() -> list[dict]:
+    """The corpus of the SIGKILL, takeover and broker-fault tests (tests/integration/workers.py)."""
+    return corpus(REFERENCE_ARTICLES, seed=REFERENCE_SEED)
+
+
+def reference_settings(bootstrap: str, tmp: Path, **changes) -> Settings:
+    """The settings of those disturbed runs and of the undisturbed run they are compared with: lexical mode (the
+    keyed/resolve machinery is the same, the runs are shorter) and four raw partitions."""
+    return kafka_settings(bootstrap, tmp, semantic=False, partitions=4, **changes)
+
+
+@pytest.fixture(scope="session")
+def undisturbed(broker, tmp_path_factory, reference_records) -> Outputs:
+    """``reference_records`` processed by one worker left alone on the embedded broker, once per session: the
+    disturbed runs on either broker must give the same stories, events and aggregates (the outputs depend on
+    the records and settings, not on the broker)."""
+    tmp = tmp_path_factory.mktemp("undisturbed")
+    return undisturbed_run(reference_settings(broker.bootstrap, tmp), reference_records, tmp)
 
 
 def kafka_settings(bootstrap: str, tmp: Path, **changes) -> Settings:

@@ -344,6 +344,7 @@ def feed_poller(bootstrap: str, workdir: Path) -> Iterator[str]:
 
 @pytest.mark.slow
 @pytest.mark.kafka
+@pytest.mark.prometheus
 def test_queries_on_seeded_worker_and_feed_poller(request, tmp_path):
     _binary("prometheus")  # skip/fail before starting a worker for nothing
     worker = _seeded_worker(request)
@@ -417,6 +418,7 @@ def synthetic_metrics_url(request) -> Iterator[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.prometheus
 def test_queries_on_synthetic_metrics(synthetic_metrics_url, tmp_path):
     with prometheus_server(tmp_path / "prometheus", synthetic_metrics_url) as api:
         check_all_queries(api)

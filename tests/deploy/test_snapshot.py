@@ -25,6 +25,7 @@ def _snapshot_module():
 
 
 @pytest.mark.slow
+@pytest.mark.prometheus
 def test_snapshot_draws_every_panel(tmp_path):
     snapshot = _snapshot_module()
     target = subprocess.Popen([sys.executable, "-c", SYNTHETIC_TARGET, "full"], cwd=REPO,

@@ -19,20 +19,21 @@ from tests.faults.helpers import ROOT, article, clean_env, count_records, lines,
 
 pytestmark = pytest.mark.kafka
 
-COUNT = 400
+COUNT = 300
+RATE = 40  # records a second: the broker is stopped after 40 of them, the rest meet a dead broker
 
 
 def test_replayer_ends_with_its_count_line_and_a_worker_stops_on_sigterm(tmp_path):
     port = free_port()
     broker = EmbeddedBroker(port=port, log_path=tmp_path / "broker.log").start()
-    settings = kafka_settings(broker.bootstrap, tmp_path, semantic=False, connect_timeout_s=10, stop_timeout_s=5)
+    settings = kafka_settings(broker.bootstrap, tmp_path, semantic=False, connect_timeout_s=5, stop_timeout_s=5)
     ensure_topics(settings)
     path = tmp_path / "articles.jsonl"
     path.write_bytes(b"\n".join(orjson.dumps(article(f"death-{n:03d}", n)) for n in range(COUNT)) + b"\n")
     worker = start_worker(settings, tmp_path / "worker.log")
     replayer = None
     try:
-        replayer = subprocess.Popen([sys.executable, "-m", "streams", "replay", str(path), "--rate", "20"], cwd=ROOT,
+        replayer = subprocess.Popen([sys.executable, "-m", "streams", "replay", str(path), "--rate", str(RATE)], cwd=ROOT,
                                     env=clean_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
         while count_records(settings, settings.topic_raw, timeout=2) < 40:

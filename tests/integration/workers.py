@@ -16,6 +16,10 @@ from streams.tools.demo import Worker
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 DATASET = ROOT.parent / "shared" / "datasets" / "giveme5w1h_news_cluster.jsonl"
+REFERENCE_ARTICLES = 600
+"""Size of the corpus that the SIGKILL, takeover and broker-fault tests run and compare with one undisturbed run:
+enough records in flight at each kill (a batch is up to 32), small enough to keep each run short."""
+REFERENCE_SEED = 5
 
 
 def corpus(n: int, seed: int = 11) -> list[dict]:
