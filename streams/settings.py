@@ -122,6 +122,19 @@ class Settings:
     # Aggregates
     windows: str = field(default="60,3600", metadata={"help": "tumbling window sizes in seconds, comma separated"})
     top_events: int = field(default=5, metadata={"help": "events listed per window"})
+    # Events: the pair classifier (issue 17; added at the end while settings.py is being split into sections)
+    event_decision: str = field(default="threshold", metadata={
+        "help": "how an article joins an event: 'model' (a logistic pair classifier over who/what/where/when "
+                "and text similarity, streams/core/resolve/event_model.py) or 'threshold' (text similarity "
+                "against event_similarity*, facts as gates)"})
+    event_weights: str = field(default="", metadata={
+        "help": "JSON weights of the pair classifier (default: the packaged "
+                "streams/core/resolve/event_weights.json; refit with `python -m streams eval fit-events`)"})
+    event_join_probability: float = field(default=0.5, metadata={
+        "help": "model decision: the probability of 'same event' an article needs to join its best event"})
+    event_hard_gates: bool = field(default=True, metadata={
+        "help": "model decision: keep the sure facts as hard gates (a call is not a summit; for summits, calls, "
+                "visits and meetings another dateline country, city or date keeps events apart)"})
 
     def __post_init__(self) -> None:
         self._check()
@@ -154,6 +167,10 @@ class Settings:
             raise SettingsError(f"stop_timeout_s must be > 0, got {self.stop_timeout_s:g}")
         if not self.max_future_skew_hours >= 0 or not self.max_past_days > 0:
             raise SettingsError("max_future_skew_hours must be >= 0 and max_past_days > 0")
+        if self.event_decision not in ("model", "threshold"):
+            raise SettingsError(f"event_decision must be 'model' or 'threshold', got {self.event_decision!r}")
+        if not 0.0 < self.event_join_probability < 1.0:
+            raise SettingsError(f"event_join_probability must be between 0 and 1, got {self.event_join_probability:g}")
         if not self.replay_horizon_hours >= max(self.late_hours, 1.0):
             raise SettingsError(f"replay_horizon_hours must be >= late_hours ({self.late_hours:g}) and >= 1, "
                                 f"got {self.replay_horizon_hours:g}")
