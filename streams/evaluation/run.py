@@ -494,15 +494,15 @@ def _loco(args: argparse.Namespace, settings: Settings) -> int:
     from streams.evaluation import corpora, loco, loco_model
 
     model = settings.event_decision == "model"
-    grid = dict(args.grid) if args.grid else None
-    if model and grid and set(grid) != {"event_join_probability"}:
+    asked = dict(args.grid) if args.grid else None
+    if model and asked and set(asked) != {"event_join_probability"}:
         raise SettingsError("--grid: with event_decision=model only event_join_probability is chosen by grid")
-    grid = grid if model else loco.grid_for(settings, grid)
+    grid = {} if model else loco.grid_for(settings, asked)
     _warm_up(settings)
     prepared = loco.load(corpora.load_manifest(args.corpora), settings, args.limit)
     if model:
-        result = loco_model.run(prepared, settings, (grid or {}).get("event_join_probability",
-                                                                      loco_model.PROBABILITIES), jobs=args.jobs)
+        chances = (asked or {}).get("event_join_probability", loco_model.PROBABILITIES)
+        result = loco_model.run(prepared, settings, chances, jobs=args.jobs)
     else:
         result = loco.run(prepared, settings, grid, jobs=args.jobs)
     if args.json:
