@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from streams.core.resolve.event_features import NAMES
+from streams.core.resolve.event_features import NAMES, SIGNS
 from streams.core.resolve.event_model import PACKAGED, EventModel
 from streams.evaluation.datasets import DatasetError
 from streams.settings import Settings
@@ -54,8 +54,6 @@ def training_pairs(corpus: Any, settings: Settings) -> tuple[np.ndarray, np.ndar
 
 def fit(corpora: Sequence[Any], settings: Settings) -> tuple[EventModel, dict[str, dict[str, int]]]:
     """Weights fitted on the pairs of ``corpora`` (each corpus weighs the same), and the pairs per corpus."""
-    from sklearn.linear_model import LogisticRegression
-
     mode = mode_of(settings)
     every = [training_pairs(c, settings) for c in corpora]
     counts = {c.name: {"pairs": int(len(y)), "same_event": int(y.sum())} for c, (_, y) in zip(corpora, every)}
@@ -64,12 +62,29 @@ def fit(corpora: Sequence[Any], settings: Settings) -> tuple[EventModel, dict[st
         raise DatasetError(f"no pairs of both kinds to fit on in {', '.join(c.name for c in corpora)}")
     x = np.vstack([x for x, _ in parts])
     y = np.concatenate([y for _, y in parts])
-    total = len(y)
-    weight = np.concatenate([np.full(len(y_), total / (len(parts) * len(y_))) for _, y_ in parts])
-    model = LogisticRegression(C=REGULARISATION_C, max_iter=2000)
-    model.fit(x, y, sample_weight=weight)
-    weights = {name: round(float(w), 4) for name, w in zip(NAMES[mode], model.coef_[0])}
-    return EventModel(mode, round(float(model.intercept_[0]), 4), weights, tuple(c.name for c in corpora)), counts
+    weight = np.concatenate([np.full(len(y_), len(y) / (len(parts) * len(y_))) for _, y_ in parts])
+    intercept, coef = logistic(x, y, weight, [SIGNS.get(name, 0) for name in NAMES[mode]])
+    weights = {name: round(float(w), 4) for name, w in zip(NAMES[mode], coef)}
+    return EventModel(mode, round(intercept, 4), weights, tuple(c.name for c in corpora)), counts
+
+
+def logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, signs: Sequence[int],
+             c: float = REGULARISATION_C) -> tuple[float, np.ndarray]:
+    """L2-regularised logistic regression (scikit-learn's objective: sum of weighted log-losses + |w|^2 / 2C,
+    intercept not penalised), each weight kept on the side ``signs`` gives it (+1: >= 0, -1: <= 0, 0: free)."""
+    from scipy.optimize import minimize
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = theta[0] + x @ theta[1:]
+        p = 1.0 / (1.0 + np.exp(-z))
+        value = float(np.sum(weight * (np.logaddexp(0.0, z) - y * z))) + float(theta[1:] @ theta[1:]) / (2 * c)
+        residual = weight * (p - y)
+        return value, np.concatenate([[residual.sum()], x.T @ residual + theta[1:] / c])
+
+    bounds = [(None, None)] + [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in signs]
+    result = minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+                      options={"maxiter": 5000})
+    return float(result.x[0]), result.x[1:]
 
 
 def write(models: dict[str, EventModel], path: str | Path, about: dict[str, Any]) -> None:

@@ -32,6 +32,12 @@ FACTS = ("short", "tfidf_short", "actors_shared", "actors_apart", "orgs_shared",
          "date_same", "date_near", "date_far", "seen_gap", "type_same", "type_conflict", "type_conflict_recurring")
 NAMES = {"lexical": TEXT + FACTS, "semantic": ("embedding", "embedding_short") + TEXT + FACTS}
 """The features of each mode, in the order of the weights."""
+SIGNS = {"tfidf": 1, "embedding": 1, "actors_shared": 1, "orgs_shared": 1, "place_same": 1, "place_within": 1,
+         "date_same": 1, "type_same": 1, "actors_apart": -1, "orgs_apart": -1, "place_other_country": -1,
+         "date_far": -1, "seen_gap": -1, "type_conflict": -1, "type_conflict_recurring": -1}
+"""The direction a fact can push the decision (+1 towards "same event", -1 away); the others are free (the
+short-item terms, two cities of one country, dates 2-7 days apart). Fitting keeps each weight on its side
+(0 when the data would want the other one), so every contribution reads the way the fact does."""
 
 
 class Article:
