@@ -107,3 +107,14 @@ def test_members_show_the_features_and_their_contributions() -> None:
     assert 1 / (1 + 2.718281828459045 ** -total) == pytest.approx(evidence["probability"], abs=1e-3)
     member = results["a2"].event.members[-1]
     assert member["evidence"] == evidence
+
+
+def test_seeds_with_the_model_decision_are_four_events_and_say_why() -> None:
+    from tests.core.test_seeds import UZBEKISTAN, real_seeds
+
+    results = run_seeds(lexical_settings(event_decision="model"), real_seeds())[1]
+    assert len({r.event.id for r in results.values()}) == 4
+    uzbekistan = results[UZBEKISTAN].assignment
+    assert uzbekistan.created and any("country Uzbekistan/Kazakhstan" in m for m in uzbekistan.matched)
+    assert uzbekistan.evidence["outcome"] == "kept apart: country Uzbekistan/Kazakhstan"
+    assert uzbekistan.evidence["features"]["place_other_country"]["value"] == 1.0
