@@ -10,6 +10,11 @@ disagrees for a storyline type (attack, disaster, ...), needs the *strong* simil
 (``event_similarity_strong``) -- coverage of one story runs for weeks and its later articles
 date their own developments. Text similarity alone would merge look-alikes such as two SCO
 summits with the same leaders, which is why place and date gates stay hard for those.
+
+With ``event_decision=model`` the text threshold is replaced by a pair classifier (``event_model``, over
+``event_features``: who, what, where, when and text similarity): the article joins the most probable event
+at ``event_join_probability`` or more, after the same hard gates (``event_hard_gates``); each member keeps the
+features and their contributions as its ``evidence``.
 """
 from __future__ import annotations
 
