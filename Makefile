@@ -13,11 +13,11 @@ KAFKA_LIB     := .kafka/$(KAFKA_VERSION)/lib
 demo: $(STAMP)
 	$(BIN)/python -m streams demo $(ARGS)
 
-test: $(STAMP) prometheus kafka
+test: $(STAMP) prometheus kafka lint
 	$(BIN)/python -m pytest -q $(ARGS)
 
 # The tests that need no broker and no Prometheus server (minutes); tests/no_broker.py fails the run if one starts.
-test-fast: $(STAMP)
+test-fast: $(STAMP) lint
 	$(BIN)/python -m pytest -q -p tests.no_broker -m "not kafka and not apache_kafka and not prometheus" $(ARGS)
 
 # Style and types: ruff (lint + import order) and mypy, both configured in pyproject.toml.

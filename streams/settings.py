@@ -216,6 +216,18 @@ class EventSettings(Section):
         "how long after its last article a dormant event is kept and can still be joined"))
     event_date_tolerance_days: float = Field(default=1.0, ge=0, description="max gap between event dates that match")
     catalog: str = Field(default="", description="YAML event catalog (optional)")
+    event_decision: Literal["threshold", "model"] = Field(default="threshold", description=(
+        "how an article joins an event: 'model' (a logistic pair classifier over who/what/where/when and text "
+        "similarity, streams/core/resolve/event_model.py) or 'threshold' (text similarity against "
+        "event_similarity*, facts as gates)"))
+    event_weights: str = Field(default="", description=(
+        "JSON weights of the pair classifier (default: the packaged streams/core/resolve/event_weights.json; "
+        "refit with `python -m streams eval fit-events`)"))
+    event_join_probability: float = Field(default=0.5, gt=0, lt=1, description=(
+        "model decision: the probability of 'same event' an article needs to join its best event"))
+    event_hard_gates: bool = Field(default=True, description=(
+        "model decision: keep the sure facts as hard gates (a call is not a summit; for summits, calls, visits "
+        "and meetings another dateline country, city or date keeps events apart)"))
 
 
 class AggregateSettings(Section):

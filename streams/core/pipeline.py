@@ -370,7 +370,8 @@ class Resolver:
         self.settings = settings
         self.clock = clock or StageClock()
         self.book = StoryBook(settings.dedup, sources)
-        self.events = EventIndex(settings.events, load_catalog(settings.catalog), settings.replay_horizon_hours)
+        self.events = EventIndex(settings.events, load_catalog(settings.catalog), settings.replay_horizon_hours,
+                                 semantic=settings.semantic)
         self.aggregator = Aggregator(settings.aggregates, settings.late_hours * 3600)
         self.pending: dict[str, Pending] = {}
         self.watermark = Watermark(sources, settings.max_skew_hours * 3600)

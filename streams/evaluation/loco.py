@@ -82,7 +82,8 @@ def prepare(name: str, kind: str, tune: bool, records: list[dict[str, Any]], set
 
     started = time.perf_counter()
     pipeline = pipeline or Pipeline(settings)
-    articles, kept, rejected = [], [], Counter()
+    articles, kept = [], []
+    rejected: Counter[str] = Counter()
     for record in records:
         try:
             articles.append(parse_article(record))
@@ -193,6 +194,7 @@ def run(corpora: Sequence[Prepared], settings: Settings, grid: dict[str, tuple[f
         on = tuned_on[corpus.name]
         pick, base_pick = choose(f1, on), choose(base_f1, on)
         own, base_own = choose(f1, [corpus.name]), choose(base_f1, [corpus.name])
+        assert own is not None and base_own is not None  # a corpus always has figures on itself
         defaults = figures(corpus.gold, place(corpus, settings))
         rows.append({
             "corpus": corpus.name, "kind": corpus.kind, "articles": len(corpus.records),

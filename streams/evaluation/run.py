@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from streams.core.prepare.fingerprint import SHINGLE_WORDS, jaccard, shingles, words
+from streams.core.resolve.event_model import WeightsError
 from streams.evaluation.corpora import DEFAULT_OUT, DEFAULT_SOURCE, GIVEME, SEMEVAL
 from streams.evaluation.datasets import DatasetError, detect_kind, load_clustering, load_pairs, publication_time
 from streams.evaluation.scores import adjusted_rand_index, bcubed, pair_prf, pairwise, pearson
@@ -407,7 +408,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m streams eval",
         description="Measure story dedup and event tagging on labelled JSONL data with the shipped pipeline.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{dedup,events,build-corpora}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{dedup,events,fit-events,build-corpora}")
     helps = {"dedup": "story dedup: clustering file (pairwise/BCubed F1) or pair file (P/R/F1, Pearson)",
              "events": "event tagging: clustering file (pairwise/BCubed F1, ARI), or --loco over the corpora"}
     for name, text in helps.items():
@@ -430,7 +431,20 @@ def _parser() -> argparse.ArgumentParser:
                              help="--loco: score grid points in N processes (default 1)")
             cmd.add_argument("--grid", action="append", default=[], type=_grid_item, metavar="NAME=V1,V2,...",
                              help="--loco: a setting and the values to try (repeatable; default: the event "
-                                  "thresholds of the mode, see streams/evaluation/loco.py)")
+                                  "thresholds of the mode, see streams/evaluation/loco.py; with "
+                                  "event_decision=model only event_join_probability)")
+    fit = sub.add_parser("fit-events", help="fit the event pair classifier on development corpora",
+                         description="Fit the weights of the event pair classifier (streams/evaluation/fit_events.py) "
+                                     "on the tuned corpora of --corpora and write them (default: the packaged "
+                                     "streams/core/resolve/event_weights.json, the mode of --set semantic=...).")
+    fit.add_argument("--corpora", default=DEFAULT_OUT, metavar="DIR",
+                     help=f"folder written by build-corpora (default {DEFAULT_OUT})")
+    fit.add_argument("--on", metavar="NAME,NAME", help="fit on these corpora (default: every corpus marked tune)")
+    fit.add_argument("--out", metavar="FILE.json", help="where to write the weights (default: the packaged file)")
+    fit.add_argument("--json", action="store_true", help="print one JSON object instead of a text report")
+    fit.add_argument("--limit", type=_positive_int, metavar="N", help="only the first N articles of each corpus")
+    fit.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                     help="any pipeline setting, e.g. semantic=false; repeatable")
     build = sub.add_parser("build-corpora", help="derive the evaluation corpora from the labelled source files",
                            description="Derive the evaluation corpora (see streams/evaluation/corpora.py).")
     build.add_argument("--source", default=DEFAULT_SOURCE, metavar="DIR",
@@ -464,16 +478,39 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _loco(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.evaluation import corpora, loco
+    from streams.evaluation import corpora, loco, loco_model
 
-    grid = loco.grid_for(settings, dict(args.grid) if args.grid else None)
+    model = settings.event_decision == "model"
+    asked = dict(args.grid) if args.grid else None
+    if model and asked and set(asked) != {"event_join_probability"}:
+        raise SettingsError("--grid: with event_decision=model only event_join_probability is chosen by grid")
+    grid = {} if model else loco.grid_for(settings, asked)
     _warm_up(settings)
     prepared = loco.load(corpora.load_manifest(args.corpora), settings, args.limit)
-    result = loco.run(prepared, settings, grid, jobs=args.jobs)
+    if model:
+        chances = (asked or {}).get("event_join_probability", loco_model.PROBABILITIES)
+        result = loco_model.run(prepared, settings, chances, jobs=args.jobs)
+    else:
+        result = loco.run(prepared, settings, grid, jobs=args.jobs)
     if args.json:
         sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         print(loco.format_table(result))
+    return 0
+
+
+def _fit(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.core.resolve.event_model import PACKAGED
+    from streams.evaluation import corpora, fit_events
+
+    _warm_up(settings)
+    on = [n.strip() for n in args.on.split(",") if n.strip()] if args.on else None
+    result = fit_events.fit_command(corpora.load_manifest(args.corpora), settings, on, args.out or PACKAGED,
+                                    args.limit)
+    if args.json:
+        sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        print(fit_events.format_fit(result))
     return 0
 
 
@@ -495,6 +532,8 @@ def main(argv: list[str]) -> int:
         if args.command == "build-corpora":
             return _build(args)
         settings = settings_from(args.set)
+        if args.command == "fit-events":
+            return _fit(args, settings)
         if args.command == "events" and args.loco:
             return _loco(args, settings)
         if args.command == "dedup":
@@ -503,7 +542,7 @@ def main(argv: list[str]) -> int:
         else:
             result = eval_events(args.dataset, settings, limit=args.limit)
             title = "Event tagging"
-    except (DatasetError, SettingsError) as exc:
+    except (DatasetError, SettingsError, WeightsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except NotScored as exc:

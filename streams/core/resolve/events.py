@@ -10,6 +10,11 @@ disagrees for a storyline type (attack, disaster, ...), needs the *strong* simil
 (``event_similarity_strong``) -- coverage of one story runs for weeks and its later articles
 date their own developments. Text similarity alone would merge look-alikes such as two SCO
 summits with the same leaders, which is why place and date gates stay hard for those.
+
+With ``event_decision=model`` the text threshold is replaced by a pair classifier (``event_model``, over
+``event_features``: who, what, where, when and text similarity): the article joins the most probable event
+at ``event_join_probability`` or more, after the same hard gates (``event_hard_gates``); each member keeps the
+features and their contributions as its ``evidence``.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ from streams.core.match.seen import packed_json
 from streams.core.prepare import names as person_names
 from streams.core.prepare.extract import Facts, compatible_types
 from streams.core.prepare.gazetteer import Place
-from streams.core.resolve import tfidf
+from streams.core.resolve import event_features, event_model, tfidf
 from streams.core.resolve.catalog import Catalog, CatalogEvent
 from streams.settings import DedupSettings, EventSettings
 
@@ -45,7 +50,7 @@ updated by an article of the batch being emitted is never changed by a later art
 
 MemberEntry = tuple[float, str, str, bytes]
 """An event member as held: publication time, article id, story id, the rest of its record (a JSON list)."""
-MEMBER_FIELDS = ("article", "story", "outlet", "event_date", "event_date_source", "matched")
+MEMBER_FIELDS = ("article", "story", "outlet", "event_date", "event_date_source", "matched", "evidence")
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Event:
     sure_places: Counter = field(default_factory=Counter)
     dates: Counter = field(default_factory=Counter)
     entities: Counter = field(default_factory=Counter)
+    organisations: Counter = field(default_factory=Counter)
     entries: deque[MemberEntry] = field(default_factory=deque)  # in placement order
     size: int = 0  # every member ever, including those no longer held
     story_members: Counter = field(default_factory=Counter)  # story -> members held
@@ -198,13 +204,15 @@ class Assignment:
     created: bool
     score: float | None
     matched: list[str]
+    evidence: dict[str, Any] | None = None
+    """The model decision's figures: probability, threshold, and each feature's value and contribution."""
 
 
 class EventIndex:
     """Online event clustering with fact gates, a catalog and a bounded set of open events."""
 
     def __init__(self, settings: EventSettings, catalog: Catalog | None = None,
-                 replay_horizon_hours: float = DedupSettings().replay_horizon_hours) -> None:
+                 replay_horizon_hours: float = DedupSettings().replay_horizon_hours, semantic: bool = False) -> None:
         self.settings = settings
         self.catalog = catalog or Catalog()
         self.vectorizer = tfidf.OnlineTfidf()
@@ -216,6 +224,8 @@ class EventIndex:
         self.newest = float("-inf")
         self._placed = 0
         self._swept_at = 0
+        self.model = event_model.load("semantic" if semantic else "lexical", settings.event_weights) \
+            if settings.event_decision == "model" else None
 
     def assign(self, article_id: str, story_id: str, outlet: str, timestamp: float, facts: Facts,
                text: str, embedding: np.ndarray | None = None) -> tuple[Assignment, Event]:
@@ -223,32 +233,75 @@ class EventIndex:
         self.newest = max(self.newest, timestamp)
         self._placed += 1
         vector = self.vectorizer.vector(text)
-        event, score, matched, watched = self._find(story_id, timestamp, facts, text, vector, embedding)
+        event, score, matched, watched, evidence = self._find(story_id, timestamp, facts, text, vector, embedding)
         created = event is None
         if event is None:
             event = self._create(article_id, timestamp, watched)
-        self._update(event, article_id, story_id, outlet, timestamp, facts, vector, embedding, matched)
+        self._update(event, article_id, story_id, outlet, timestamp, facts, vector, embedding, matched, evidence)
         self._expire(timestamp)
-        return Assignment(event.id, created, score, matched), event
+        return Assignment(event.id, created, score, matched, evidence), event
 
     # -- matching -------------------------------------------------------------------------------
     def _find(self, story_id: str, timestamp: float, facts: Facts, text: str, vector: tfidf.SparseVector,
-              embedding: np.ndarray | None) -> tuple[Event | None, float | None, list[str], CatalogEvent | None]:
+              embedding: np.ndarray | None) -> tuple[Event | None, float | None, list[str], CatalogEvent | None,
+                                                    dict[str, Any] | None]:
         if story_id in self._event_of_story and self._event_of_story[story_id] in self.events:
-            return self.events[self._event_of_story[story_id]], None, ["same story"], None
+            return self.events[self._event_of_story[story_id]], None, ["same story"], None, None
         hit = self.catalog.match(text[:1500], facts, self.settings.event_date_tolerance_days)
         if hit is not None:
             watched, why = hit
-            return self.events.get(watched.id), None, why, watched
+            return self.events.get(watched.id), None, why, watched, None
+        if self.model is not None:
+            article = event_features.Article(facts, text, vector, embedding, timestamp)
+            best, p, why, evidence = self._find_by_model(self.model, article, facts, vector, embedding)
+            return best, p, why, None, evidence
+        best, best_score, best_why = self._find_by_threshold(timestamp, facts, vector, embedding)
+        return best, best_score, best_why, None, None
+
+    def _candidates(self, timestamp: float) -> list[Event]:
+        """The events an article may join: retained ones that are not watched catalog events."""
+        return [e for e in self.events.values() if e.catalog is None and self._retained(e, timestamp)]
+
+    def _find_by_model(self, model: event_model.EventModel, article: event_features.Article, facts: Facts,
+                       vector: tfidf.SparseVector, embedding: np.ndarray | None
+                       ) -> tuple[Event | None, float | None, list[str], dict[str, Any] | None]:
+        """The event with the highest probability of "same event", if it reaches ``event_join_probability``
+        (sure facts first keep events apart when ``event_hard_gates``). Evidence: the features of the pair
+        decided on (the event joined, or for a new event the most probable one it did not join)."""
+        semantic = model.mode == "semantic"
+        needed = self.settings.event_join_probability
+        scored = []  # (p, contributions, features, event, the hard gate that keeps them apart or "")
+        for event in self._candidates(article.timestamp):
+            gate = ""
+            if self.settings.event_hard_gates:
+                conflict, hard = _conflict(event, facts, self.settings.event_date_tolerance_days,
+                                           self.settings.event_window_days)
+                gate = conflict if hard else ""
+            features = event_features.features(event, article, semantic)
+            scored.append((*model.probability(features), features, event, gate))
+        joinable = [item for item in scored if not item[4]]
+        best = max(joinable, key=lambda item: item[0]) if joinable else None
+        if best is not None and best[0] >= needed:
+            p, contributions, features, event, _ = best
+            why = [f"p:{p:.2f}"] + self._score(event, facts, vector, embedding)[1]
+            return event, p, why, _evidence(model, p, needed, features, contributions, event.id, "joined")
+        if not scored:
+            return None, None, [], None
+        # A new event: the most probable event it did not join, and why (a sure fact, or too low a probability).
+        p, contributions, features, event, gate = max(scored, key=lambda item: item[0])
+        why = [f"apart:{event.id}:{gate}", f"p:{p:.2f}"] if gate else [f"apart:{event.id}:p {p:.2f}"]
+        outcome = f"kept apart: {gate}" if gate else "closest, not joined"
+        return None, None, why, _evidence(model, p, needed, features, contributions, event.id, outcome)
+
+    def _find_by_threshold(self, timestamp: float, facts: Facts, vector: tfidf.SparseVector,
+                           embedding: np.ndarray | None) -> tuple[Event | None, float | None, list[str]]:
         semantic = embedding is not None
         threshold = self.settings.event_similarity if semantic else self.settings.event_similarity_lexical
         strong = max(threshold, self.settings.event_similarity_strong if semantic
                      else self.settings.event_similarity_strong_lexical)
         best, best_score, best_why = None, threshold, []
         kept_apart: list[tuple[Event, str]] = []
-        for event in self.events.values():
-            if event.catalog is not None or not self._retained(event, timestamp):
-                continue
+        for event in self._candidates(timestamp):
             conflict, hard = _conflict(event, facts, self.settings.event_date_tolerance_days,
                                        self.settings.event_window_days)
             if hard:
@@ -260,8 +313,8 @@ class EventIndex:
             if score >= needed and (best is None or score >= best_score):
                 best, best_score, best_why = event, score, why + ([f"despite:{conflict}"] if conflict else [])
         if best is None:
-            return None, None, self._apart(kept_apart, facts, vector, embedding, threshold), None
-        return best, best_score, best_why, None
+            return None, None, self._apart(kept_apart, facts, vector, embedding, threshold)
+        return best, best_score, best_why
 
     def _apart(self, kept_apart: list[tuple[Event, str]], facts: Facts, vector: tfidf.SparseVector,
                embedding: np.ndarray | None, threshold: float) -> list[str]:
@@ -308,6 +361,32 @@ class EventIndex:
             why.append(f"date:{facts.event_date.day.isoformat()}")
         return score, why
 
+    # -- fitting the pair classifier (streams/evaluation/fit_events.py) -----------------------------
+    def candidate_features(self, facts: Facts, text: str, timestamp: float, embedding: np.ndarray | None,
+                           semantic: bool) -> tuple[tfidf.SparseVector, list[tuple[Event, dict[str, float]]]]:
+        """The article's TF-IDF vector (the online IDF learns the text, as in ``assign``) and the features
+        of every event it could join (those the hard gates leave, when ``event_hard_gates``)."""
+        self.newest = max(self.newest, timestamp)
+        self._placed += 1
+        vector = self.vectorizer.vector(text)
+        article = event_features.Article(facts, text, vector, embedding, timestamp)
+        out = []
+        for event in self._candidates(timestamp):
+            if self.settings.event_hard_gates and _conflict(event, facts, self.settings.event_date_tolerance_days,
+                                                            self.settings.event_window_days)[1]:
+                continue
+            out.append((event, event_features.features(event, article, semantic)))
+        return vector, out
+
+    def put(self, event_id: str | None, article_id: str, outlet: str, timestamp: float, facts: Facts,
+            vector: tfidf.SparseVector, embedding: np.ndarray | None) -> Event:
+        """Place the article in a known event (``event_id``; None or unknown: a new one), as ``assign`` would
+        have: the gold placement that fitting replays."""
+        event = self.events.get(event_id or "") or self._create(article_id, timestamp, None)
+        self._update(event, article_id, article_id, outlet, timestamp, facts, vector, embedding, [])
+        self._expire(timestamp)
+        return event
+
     # -- state ----------------------------------------------------------------------------------
     def _create(self, article_id: str, timestamp: float, watched: CatalogEvent | None) -> Event:
         event_id = watched.id if watched else "event-" + hashlib.sha1(article_id.encode()).hexdigest()[:12]
@@ -316,13 +395,15 @@ class EventIndex:
         return event
 
     def _update(self, event: Event, article_id: str, story_id: str, outlet: str, timestamp: float,
-                facts: Facts, vector: tfidf.SparseVector, embedding: np.ndarray | None, matched: list[str]) -> None:
+                facts: Facts, vector: tfidf.SparseVector, embedding: np.ndarray | None, matched: list[str],
+                evidence: dict[str, Any] | None = None) -> None:
         event.first_seen = min(event.first_seen, timestamp)
         event.last_seen = max(event.last_seen, timestamp)
         event.types[facts.event_type] += 1
         event.actors.update(facts.actors)
         event.actor_keys.update(person_names.keys(facts.actors))
         event.entities.update(set(facts.people[:8]) | set(facts.organisations[:5]))
+        event.organisations.update(set(facts.organisations[:5]))
         if facts.name_hint:
             event.names[facts.name_hint] += 1
         if facts.location is not None:
@@ -338,11 +419,12 @@ class EventIndex:
                 else event.embedding + embedding.astype(np.float32)
         event.add(timestamp, article_id, story_id, [
             outlet, facts.event_date.day.isoformat() if facts.event_date else None,
-            facts.event_date.how if facts.event_date else None, matched])
+            facts.event_date.how if facts.event_date else None, matched, evidence])
         event.outlets.add(outlet)
         event.touched = self._placed
         self._forget_stories(event, event.prune(self.newest - self.members_kept))
-        for counter in (event.actors, event.actor_keys, event.entities, event.names, event.places, event.sure_places, event.dates):
+        for counter in (event.actors, event.actor_keys, event.entities, event.organisations, event.names,
+                        event.places, event.sure_places, event.dates):
             _cap(counter)
         self._event_of_story[story_id] = event.id
 
@@ -379,6 +461,16 @@ def _cap(counter: Counter) -> None:
         top = counter.most_common(FACTS_KEPT)
         counter.clear()
         counter.update(dict(top))
+
+
+def _evidence(model: event_model.EventModel, p: float, needed: float, features: dict[str, float],
+              contributions: dict[str, float], event_id: str, outcome: str) -> dict[str, Any]:
+    """What a member shows of the model decision: the probability against the threshold, the intercept,
+    and every known feature with its value and its contribution to the log-odds."""
+    return {"decision": "model", "outcome": outcome, "event": event_id, "probability": round(p, 4),
+            "threshold": needed, "intercept": round(model.intercept, 4), "trained_on": list(model.trained_on),
+            "features": {name: {"value": round(value, 4), "contribution": round(contributions.get(name, 0.0), 4)}
+                         for name, value in features.items() if value}}
 
 
 def _conflict(event: Event, facts: Facts, tolerance_days: float, window_days: float = 0.0) -> tuple[str, bool]:
