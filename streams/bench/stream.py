@@ -9,9 +9,9 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from streams.bench.errors import BenchError
+from streams.core.dates import read_date_or_none
 
 MICRO_BATCH = 32
 """Articles per ``Pipeline.process_batch`` call when the stream runs in process (micro, long run)."""
@@ -39,16 +39,6 @@ SYNONYMS = {
 }
 _SENTENCE = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"])")
 
-def _published(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def load_pool(seeds: Path, dataset: Path | None) -> list[dict]:
     """Original articles: the seeds, then the dataset's (title, text, source, url, published)."""
     from streams.sources.files import open_source
@@ -61,7 +51,7 @@ def load_pool(seeds: Path, dataset: Path | None) -> list[dict]:
                 continue
             if not record["title"].strip() or not record["text"].strip():
                 continue
-            published = _published(record.get("published"))
+            published = read_date_or_none(record.get("published"))
             pool.append({"id": str(record.get("id") or f"pool-{len(pool)}"), "title": record["title"],
                          "text": record["text"], "source": str(record.get("source") or "unknown"),
                          "url": str(record.get("url") or ""),
