@@ -52,6 +52,7 @@ from streams.bench.stream import DEFAULT_SPAN_DAYS, MICRO_BATCH, generate, load_
 from streams.runtime import metrics
 from streams.runtime.topics import unique_names
 from streams.settings import Settings, SettingsError, assignments, load
+from streams.tools.args import positive
 from streams.tools.progress import progress
 
 EXIT_FAILED = 1
@@ -416,31 +417,20 @@ def _workers(value: str) -> list[int]:
     return counts
 
 
-def _positive(kind: type) -> Callable[[str], Any]:
-    def parse(value: str) -> Any:
-        try:
-            number = kind(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {value!r}") from None
-        if not number > 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {value!r}")
-        return number
-    return parse
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="streams bench", description="End-to-end (Kafka) and in-process pipeline benchmarks.")
-    parser.add_argument("--articles", type=_positive(int), default=2000, help="articles to generate (default 2000)")
+    parser.add_argument("--articles", type=positive(int), default=2000, help="articles to generate (default 2000)")
     parser.add_argument("--workers", type=_workers, default=None,
                         help="worker processes, or a comma list (1,2) to run once per count (default 1)")
     parser.add_argument("--semantic", choices=("on", "off"), default=None,
                         help="MiniLM paraphrase signal (default: the semantic setting)")
-    parser.add_argument("--rate", type=_positive(float), default=None,
+    parser.add_argument("--rate", type=positive(float), default=None,
                         help="publish rate, articles/s (default: full speed)")
     parser.add_argument("--bootstrap", help="use this Kafka instead of starting a local broker")
     parser.add_argument("--broker", choices=("tansu", "kafka"), default="tansu",
                         help="the local broker to start: tansu (embedded, default) or kafka (Apache Kafka, `make kafka`)")
-    parser.add_argument("--partitions", type=_positive(int), default=4, help="partitions of the bench topics")
+    parser.add_argument("--partitions", type=positive(int), default=4, help="partitions of the bench topics")
     parser.add_argument("--dataset", default=None,
                         help=f"labelled JSONL articles added to the seeds (default {DEFAULT_DATASET} when present; "
                              "'none' for seeds only)")
@@ -449,14 +439,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="spread the originals' publication times evenly over this many days, order kept "
                              f"(default {DEFAULT_SPAN_DAYS:g}; 0 keeps the real dates, which span years)")
     parser.add_argument("--seed", type=int, default=7, help="random seed of the article generator")
-    parser.add_argument("--timeout", type=_positive(float), default=None,
+    parser.add_argument("--timeout", type=positive(float), default=None,
                         help="seconds to wait for all outputs (default scales with --articles)")
-    parser.add_argument("--batch", type=_positive(int), default=MICRO_BATCH, help="--micro batch size")
+    parser.add_argument("--batch", type=positive(int), default=MICRO_BATCH, help="--micro batch size")
     parser.add_argument("--micro", action="store_true", help="in-process Pipeline benchmark, no Kafka")
     parser.add_argument("--long-run", action="store_true",
                         help="in process, a stream whose publication time keeps advancing: is memory flat once "
                              "the state's window is full? (e.g. --articles 100000)")
-    parser.add_argument("--every", type=_positive(int), default=None,
+    parser.add_argument("--every", type=positive(int), default=None,
                         help="--long-run: a checkpoint every N articles (default: --articles / 20)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",

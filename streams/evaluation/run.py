@@ -30,6 +30,7 @@ from streams.evaluation.corpora import DEFAULT_OUT, DEFAULT_SOURCE, GIVEME, SEME
 from streams.evaluation.datasets import DatasetError, detect_kind, load_clustering, load_pairs, publication_time
 from streams.evaluation.scores import adjusted_rand_index, bcubed, pair_prf, pairwise, pearson
 from streams.settings import Settings, SettingsError, assignments, load
+from streams.tools.args import positive
 from streams.tools.progress import progress
 
 __all__ = ["eval_dedup", "eval_events", "format_report", "main", "shingle_jaccard", "NotScored", "require_scored",
@@ -385,15 +386,6 @@ def format_report(result: dict[str, Any], title: str) -> str:
 
 # --------------------------------------------------------------------------- CLI
 
-def _positive_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {raw!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {raw!r}")
-    return value
-
 
 def _langs(raw: str) -> tuple[str, str] | None:
     if raw.strip().lower() in ("any", "all"):
@@ -415,7 +407,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument("--dataset", required=name == "dedup", metavar="FILE.jsonl", help="labelled JSONL file")
         cmd.add_argument("--json", action="store_true", help="print one JSON object instead of a text report")
-        cmd.add_argument("--limit", type=_positive_int, metavar="N",
+        cmd.add_argument("--limit", type=positive(int), metavar="N",
                          help="only the first N articles (by publication time) or pairs")
         cmd.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                          help="any pipeline setting (see `streams settings`), e.g. semantic=false; repeatable")
@@ -427,7 +419,7 @@ def _parser() -> argparse.ArgumentParser:
                              help="leave one corpus out: thresholds chosen on the other corpora of --corpora")
             cmd.add_argument("--corpora", default=DEFAULT_OUT, metavar="DIR",
                              help=f"--loco: folder written by build-corpora (default {DEFAULT_OUT})")
-            cmd.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+            cmd.add_argument("--jobs", type=positive(int), default=1, metavar="N",
                              help="--loco: score grid points in N processes (default 1)")
             cmd.add_argument("--grid", action="append", default=[], type=_grid_item, metavar="NAME=V1,V2,...",
                              help="--loco: a setting and the values to try (repeatable; default: the event "
@@ -442,7 +434,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--on", metavar="NAME,NAME", help="fit on these corpora (default: every corpus marked tune)")
     fit.add_argument("--out", metavar="FILE.json", help="where to write the weights (default: the packaged file)")
     fit.add_argument("--json", action="store_true", help="print one JSON object instead of a text report")
-    fit.add_argument("--limit", type=_positive_int, metavar="N", help="only the first N articles of each corpus")
+    fit.add_argument("--limit", type=positive(int), metavar="N", help="only the first N articles of each corpus")
     fit.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                      help="any pipeline setting, e.g. semantic=false; repeatable")
     build = sub.add_parser("build-corpora", help="derive the evaluation corpora from the labelled source files",

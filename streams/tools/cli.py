@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from streams import __version__
 from streams.settings import SettingsError, assignments, load
+from streams.tools.args import positive
 
 EXIT_USAGE = 2
 EXIT_BROKER_LOST = 3
@@ -231,19 +232,6 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(kind: type) -> Callable[[str], Any]:
-    """An argparse type: a number above 0 (``--rate -5`` and ``--speed 0`` are usage errors)."""
-    def convert(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-        return value
-    convert.__name__ = kind.__name__
-    return convert
-
 
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one ``error:`` line (with the usage folded into it), exit 2."""
@@ -273,9 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("path", nargs="?", default="seeds",
                      help="a directory of .txt/.json articles or a JSONL file (default: seeds)")
     rep.add_argument("--topic", help="topic to publish to (default: the raw topic)")
-    rep.add_argument("--rate", type=_positive(float), help="records per second (> 0)")
-    rep.add_argument("--speed", type=_positive(float), help="replay publication timing divided by SPEED (> 0)")
-    rep.add_argument("--loop", type=_positive(int), default=1, help="publish everything N times")
+    rep.add_argument("--rate", type=positive(float), help="records per second (> 0)")
+    rep.add_argument("--speed", type=positive(float), help="replay publication timing divided by SPEED (> 0)")
+    rep.add_argument("--loop", type=positive(int), default=1, help="publish everything N times")
     rep.set_defaults(func=cmd_replay)
 
     demo = sub.add_parser("demo", help="embedded broker + worker + seed replay + report")
@@ -283,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seeds", default="seeds", help="articles to replay: directory or JSONL (default: seeds)")
     demo.add_argument("--json", action="store_true", help="print the report as one JSON object")
     demo.add_argument("--keep-running", action="store_true", help="keep broker, worker and metrics up")
-    demo.add_argument("--timeout", type=_positive(float), default=180.0,
+    demo.add_argument("--timeout", type=positive(float), default=180.0,
                       help="seconds to wait for every article to be processed (default 180)")
     demo.add_argument("--broker", choices=("tansu", "kafka"), default="tansu",
                       help="tansu: the embedded broker (default, no Java); kafka: Apache Kafka (needs `make kafka`)")
