@@ -18,7 +18,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 
 from streams.core import wire
@@ -101,13 +100,8 @@ class Worker:
     async def prepare(self, stream: Any) -> None:
         """raw articles -> a registration on the resolve topic and the fingerprint on each key's partition."""
         async for events in stream.take_events(BATCH, within=self.settings.batch_wait_s):
-            messages = []
-            for e in events:
-                partition = e.message.partition
-                if await self.redelivery.ready(e.message.topic, partition, e.message.offset,
-                                               partial(self.fold_raw, partition)):
-                    messages.append((e.message.key, e.message.value, partition, e.message.offset))
-            await self.prepare_batch(messages)
+            ready = await self.redelivery.ready_messages(events, self.fold_raw)
+            await self.prepare_batch([(m.key, m.value, m.partition, m.offset) for m in ready])
             for e in events:
                 self.idle.prepared(e.message.partition, e.message.offset)
 
@@ -182,12 +176,8 @@ class Worker:
     async def match(self, stream: Any) -> None:
         """fingerprints on the partition owning some of their keys -> verdicts against the held ones."""
         async for events in stream.take_events(BATCH, within=self.settings.batch_wait_s):
-            records = []
-            for e in events:
-                partition = e.message.partition
-                if await self.redelivery.ready(e.message.topic, partition, e.message.offset,
-                                               partial(self.fold_keyed, partition)):
-                    records.append((e.message.partition, e.message.key, e.message.value))
+            ready = await self.redelivery.ready_messages(events, self.fold_keyed)
+            records = [(m.partition, m.key, m.value) for m in ready]
             for key, value, out in await in_executor(self.match_all, records):
                 if isinstance(out, BadRecord):
                     await self.dead.send(key, value, out)
@@ -219,11 +209,8 @@ class Worker:
     async def resolve(self, stream: Any) -> None:
         """registrations and verdicts, in one order -> stories, events, aggregates, enriched articles."""
         async for events in stream.take_events(BATCH, within=self.settings.batch_wait_s):
-            records = []
-            for e in events:
-                if await self.redelivery.ready(e.message.topic, e.message.partition, e.message.offset,
-                                               self.fold_resolve, self.resolver_rebuilt):
-                    records.append((e.message.key, e.message.value, e.message.offset))
+            ready = await self.redelivery.ready_messages(events, self.fold_resolve, self.resolver_rebuilt)
+            records = [(m.key, m.value, m.offset) for m in ready]
             results = []
             for key, value, out, raw in await in_executor(self.resolve_all, records):
                 if isinstance(out, BadRecord):
@@ -252,7 +239,7 @@ class Worker:
                 out.append((key, value, BadRecord("bad_internal_record", f"resolve record: {exc}"), None))
         return out
 
-    def fold_resolve(self) -> Fold:
+    def fold_resolve(self, partition: int = RESOLVE_PARTITION) -> Fold:
         self.stages.resolver = Resolver(self.settings, StageClock(PROMETHEUS), sources=self.settings.partitions)
         self.stages.resolver.clock.observe = False
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
 
 from streams.runtime.rebuild import Progress, fold_partition
 from streams.settings import Settings
@@ -38,3 +40,14 @@ class Redelivery:
                 rebuilt()
         self.progress.done(topic, partition, offset)
         return True
+
+    async def ready_messages(self, events: list[Any], make_fold: Callable[[int], Fold],
+                             rebuilt: Callable[[], None] | None = None) -> list[Any]:
+        """The messages of a batch of stream events to process, in order (``ready`` for each; ``make_fold``
+        gets the partition)."""
+        messages = []
+        for event in events:
+            m = event.message
+            if await self.ready(m.topic, m.partition, m.offset, partial(make_fold, m.partition), rebuilt):
+                messages.append(m)
+        return messages
