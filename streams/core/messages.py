@@ -1,8 +1,10 @@
 """What travels between the stages, one class per message (the codec is streams/core/wire.py).
 
     raw topic       an article as the publisher sent it (streams/core/model.py ``parse_raw``)
-    keyed topic     Keyed (one per keyed partition the article's candidate keys go to), Idle
-    resolve topic   Registration (one per article), Report (one per keyed partition), Idle
+    keyed topic     Batch of Keyed (per input batch, one record per keyed partition: the fingerprints of the
+                    batch's articles whose candidate keys go there), Idle
+    resolve topic   Batch of Registration (one record per input batch of prepare, one item per article),
+                    Batch of Report (one record per input batch of match, one item per keyed record), Idle
     outputs         enriched articles, stories, events, aggregates (streams/core/pipeline.py ``outputs``)
     dead letters    DeadLetter
 
@@ -85,7 +87,16 @@ class DeadLetter:
     value_truncated: bool | None = None
 
 
+@dataclass(slots=True)
+class Batch:
+    """Several messages of one stage's input batch in one record, in order (what a record holds between the
+    stages; an idle notice travels alone). A batch larger than ``internal_record_bytes`` is several records."""
+
+    TYPE: ClassVar[str] = "batch"
+    items: list[Keyed | Registration | Report]
+
+
 KeyedMessage = Keyed | Idle
 ResolveMessage = Registration | Report | Idle
-Message = Keyed | Registration | Report | Idle | DeadLetter
-MESSAGES: dict[str, Any] = {kind.TYPE: kind for kind in (Keyed, Registration, Report, Idle, DeadLetter)}
+Message = Keyed | Registration | Report | Idle | DeadLetter | Batch
+MESSAGES: dict[str, Any] = {kind.TYPE: kind for kind in (Keyed, Registration, Report, Idle, DeadLetter, Batch)}

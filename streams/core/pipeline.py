@@ -278,7 +278,7 @@ class Result:
     aggregates: list[dict] = field(default_factory=list)
     replayed: bool = False
     raw: tuple[int, int] | None = None  # raw partition and offset of the record this result answers
-    version: int | None = None  # offset of the resolve-topic record whose handling produced it
+    version: int | None = None  # resolve offset * BATCH_ITEMS + index in the record of the message that produced it
     story_id: str | None = ""
     event_ids: list[str] = field(default_factory=list)
     merged_stories: list[str] = field(default_factory=list)

@@ -1,7 +1,9 @@
 """The codec of what travels between the stages (streams/core/messages.py), with orjson.
 
 ``encode(message)`` -> bytes and ``decode(bytes, *allowed)`` -> message are the one way the stages write and read
-their topics; ``encode_output`` writes the output and dead-letter records. Inside a message, facts are tagged
+their topics; ``encode_output`` writes the output and dead-letter records. Between the stages records carry
+batches: ``pack(encoded messages, limit)`` -> batch records of at most ``limit`` bytes and ``BATCH_ITEMS`` items,
+``unpack(record, *allowed)`` -> the messages of a record (a bad item is a ``BadItem`` in its place). Inside a message, facts are tagged
 dataclasses (only those listed in ``TYPES`` are rebuilt on the way back, so a record never turns into an
 arbitrary object), vectors are base64 float16, fingerprints and decisions use their own wire forms
 (streams/core/match/held.py, decision.py).
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -19,6 +22,7 @@ import orjson
 from streams.core.match.decision import Decision
 from streams.core.match.held import Fingerprint
 from streams.core.messages import (
+    Batch,
     DeadLetter,
     Idle,
     Keyed,
@@ -33,10 +37,21 @@ from streams.core.prepare.extract import EventDate, Facts
 from streams.core.prepare.gazetteer import Place
 
 TYPES: dict[str, type] = {"Facts": Facts, "Place": Place, "EventDate": EventDate}
+BATCH_ITEMS = 1024  # the most messages one batch record holds (an output's version counts items below it)
+_OPEN, _CLOSE = b'{"type":"batch","items":[', b"]}"
+ENVELOPE = len(_OPEN) + len(_CLOSE)  # the bytes a batch record adds around its items
 
 
 class WireError(ValueError):
     """A stage record that cannot be decoded."""
+
+
+class BadItem(WireError):
+    """An item of a batch record that cannot be decoded; ``value`` is the item's JSON."""
+
+    def __init__(self, message: str, value: bytes) -> None:
+        super().__init__(message)
+        self.value = value
 
 
 def to_tagged(value: Any) -> Any:
@@ -152,19 +167,91 @@ def _from_json(kind: str, data: dict[str, Any]) -> Message:
 
 
 def encode(message: Message) -> bytes:
-    """A stage message as the bytes of its topic record."""
+    """A stage message as the bytes of its topic record (a ``Batch`` as one record, whatever its size)."""
+    if isinstance(message, Batch):
+        return _join([encode(item) for item in message.items])
     return orjson.dumps({"type": message.TYPE, **_to_json(message)})
+
+
+def _join(items: Sequence[bytes]) -> bytes:
+    return _OPEN + b",".join(items) + _CLOSE
+
+
+def pack(items: Sequence[bytes], limit: int) -> list[bytes]:
+    """Encoded messages (``encode``) as batch records, in order: each record at most ``limit`` bytes and
+    ``BATCH_ITEMS`` items. An item that does not fit a record on its own (see ``fits``) travels alone."""
+    records: list[bytes] = []
+    group: list[bytes] = []
+    size = ENVELOPE
+    for item in items:
+        if group and (size + 1 + len(item) > limit or len(group) >= BATCH_ITEMS):
+            records.append(_join(group))
+            group, size = [], ENVELOPE
+        size += len(item) + (1 if group else 0)
+        group.append(item)
+    if group:
+        records.append(_join(group))
+    return records
+
+
+def fits(item: bytes, limit: int) -> bool:
+    """Whether an encoded message fits a batch record of at most ``limit`` bytes."""
+    return len(item) + ENVELOPE <= limit
 
 
 def decode(data: bytes | None, *allowed: type) -> Message:
     """The message in a stage's topic record; ``WireError`` (a ValueError) if it is not one of ``allowed``
-    (any message when none is given) or cannot be read. Keyed records written before messages had a type
-    (``{"fp": ...}``, ``{"idle": n}``) are read too, so a worker can rebuild from topics an older one wrote."""
+    (any message when none is given) or cannot be read; a batch record is a ``Batch`` if ``Batch`` is allowed,
+    every item of it checked against the other ``allowed`` types. Keyed records written before messages had a
+    type (``{"fp": ...}``, ``{"idle": n}``) are read too, so a worker can rebuild from topics an older one
+    wrote."""
+    record = _load(data)
+    if record.get("type") == Batch.TYPE:
+        if allowed and Batch not in allowed:
+            raise WireError("a batch message does not belong on this topic")
+        items = _items(record, tuple(t for t in allowed if t is not Batch))
+        for item in items:
+            if isinstance(item, BadItem):
+                raise item
+        return Batch(cast(list[Keyed | Registration | Report], items))
+    return _message(record, allowed)
+
+
+def unpack(data: bytes | None, *allowed: type) -> list[Message | BadItem]:
+    """The messages of a stage's topic record, in order: the items of a batch record (an item that cannot be
+    read, or is not one of ``allowed``, is a ``BadItem`` in its place) or the one message of a plain record.
+    ``WireError`` if the record itself cannot be read."""
+    record = _load(data)
+    if record.get("type") == Batch.TYPE:
+        return _items(record, allowed)
+    return [_message(record, allowed)]
+
+
+def _load(data: bytes | None) -> dict[str, Any]:
     if data is None:
         raise WireError("a stage record without a value")
     record = orjson.loads(data)
     if not isinstance(record, dict):
         raise WireError("a stage record that is not a JSON object")
+    return record
+
+
+def _items(record: dict[str, Any], allowed: tuple[type, ...]) -> list[Message | BadItem]:
+    items = record.get("items")
+    if not isinstance(items, list):
+        raise WireError("a batch record without a list of items")
+    out: list[Message | BadItem] = []
+    for index, item in enumerate(items):
+        try:
+            if not isinstance(item, dict) or item.get("type") in (Batch.TYPE, None):
+                raise WireError("not a typed message")
+            out.append(_message(item, allowed))
+        except (ValueError, KeyError, TypeError) as exc:
+            out.append(BadItem(f"batch item {index}: {exc}", orjson.dumps(item)))
+    return out
+
+
+def _message(record: dict[str, Any], allowed: tuple[type, ...]) -> Message:
     kind = record.get("type")
     if kind is None and "idle" in record:  # the keyed topic's former idle notice
         kind, record = "idle", {"source": record["idle"]}
@@ -176,14 +263,14 @@ def decode(data: bytes | None, *allowed: type) -> Message:
     return message
 
 
-def decode_keyed(data: bytes | None) -> KeyedMessage:
-    """A keyed-topic record: ``Keyed`` or ``Idle``."""
-    return cast(KeyedMessage, decode(data, Keyed, Idle))
+def decode_keyed(data: bytes | None) -> list[KeyedMessage | BadItem]:
+    """A keyed-topic record's messages: ``Keyed`` (a batch of them) or ``Idle``."""
+    return cast(list[KeyedMessage | BadItem], unpack(data, Keyed, Idle))
 
 
-def decode_resolve(data: bytes | None) -> ResolveMessage:
-    """A resolve-topic record: ``Registration``, ``Report`` or ``Idle``."""
-    return cast(ResolveMessage, decode(data, Registration, Report, Idle))
+def decode_resolve(data: bytes | None) -> list[ResolveMessage | BadItem]:
+    """A resolve-topic record's messages: ``Registration`` or ``Report`` (a batch of them) or ``Idle``."""
+    return cast(list[ResolveMessage | BadItem], unpack(data, Registration, Report, Idle))
 
 
 def encode_output(value: DeadLetter | dict[str, Any] | None) -> bytes | None:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from streams.core import wire
-from streams.core.messages import Registration
+from streams.core.messages import Registration, ResolveMessage
 from streams.core.model import Article, BadRecord, parse_raw
 from streams.core.pipeline import Marks, Matcher, Prepared, Preparer, Resolver, Result, StageClock, outputs
 from streams.runtime.dead_letters import DeadLetters, oversized
@@ -33,6 +33,7 @@ from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 BATCH = 32
+BATCH_KEY = b"batch"  # the key of a batch record between the stages (its partition is chosen explicitly)
 OUTPUT_KINDS = ("enriched", "stories", "events", "aggregates")
 Raw = tuple[bytes | None, bytes | None, int, int]  # key, value, partition, offset
 
@@ -106,7 +107,10 @@ class Worker:
                 self.idle.prepared(e.message.partition, e.message.offset)
 
     async def prepare_batch(self, messages: list[Raw]) -> None:
-        """Raw records (key, value, partition, offset) -> registrations and fingerprints, or dead letters."""
+        """Raw records (key, value, partition, offset) -> one batch of registrations on the resolve topic and one
+        batch of fingerprints per keyed partition (several records if over ``internal_record_bytes``), or dead
+        letters: a bad raw record, or an article one of whose messages alone is too large, goes to the
+        dead-letter topic with its reason and the rest of the batch travels."""
         articles: list[Article] = []
         sources: list[int] = []
         marks: list[tuple[int, float | None]] = []
@@ -130,22 +134,34 @@ class Worker:
         PROMETHEUS.increment("articles_out", len(articles), stage="parse")
         prepared_all = await in_executor(self.stages.preparer.prepare, articles, sources)
         PROMETHEUS.increment("articles_in", len(prepared_all), stage="match")
-        for prepared, mark, raw, value in zip(prepared_all, marks, raws, values):
-            key = prepared.article.id.encode()
-            registration, keyed = await in_executor(self.encode_prepared, prepared, mark, raw)
-            too_large = oversized([registration, *keyed.values()], self.settings.internal_record_bytes)
+        encoded = await in_executor(self.encode_all, prepared_all, marks, raws)
+        limit = self.settings.internal_record_bytes
+        registrations: list[bytes] = []
+        keyed: dict[int, list[bytes]] = {}
+        for prepared, (registration, records), raw, value in zip(prepared_all, encoded, raws, values):
+            too_large = oversized([registration, *records.values()], limit, wire.ENVELOPE)
             if too_large:
+                key = prepared.article.id.encode()
                 await self.dead.send(key, value, BadRecord("too_large", too_large), raw)
                 continue
-            await self.topics["resolve"].send(key=key, value=registration, partition=RESOLVE_PARTITION)
-            for partition, record in keyed.items():
-                await self.topics["keyed"].send(key=key, value=record, partition=partition)
+            registrations.append(registration)
+            for partition, record in records.items():
+                keyed.setdefault(partition, []).append(record)
+        for record in wire.pack(registrations, limit):
+            await self.topics["resolve"].send(key=BATCH_KEY, value=record, partition=RESOLVE_PARTITION)
+        for partition in sorted(keyed):
+            for record in wire.pack(keyed[partition], limit):
+                await self.topics["keyed"].send(key=BATCH_KEY, value=record, partition=partition)
 
-    def encode_prepared(self, prepared: Prepared, mark: tuple, raw: tuple[int, int]) -> tuple[bytes, dict[int, bytes]]:
-        """The registration and the keyed record per partition of a prepared article, as bytes."""
-        routes = prepared.routes(self.settings.partitions)
-        return (wire.encode(prepared.registration(sorted(routes), mark, raw)),
-                {partition: wire.encode(prepared.keyed(keys, mark)) for partition, keys in routes.items()})
+    def encode_all(self, prepared_all: list[Prepared], marks: list[tuple], raws: list[tuple[int, int]]
+                   ) -> list[tuple[bytes, dict[int, bytes]]]:
+        """Per prepared article, its registration and its keyed message per partition, as encoded messages."""
+        out = []
+        for prepared, mark, raw in zip(prepared_all, marks, raws):
+            routes = prepared.routes(self.settings.partitions)
+            out.append((wire.encode(prepared.registration(sorted(routes), mark, raw)),
+                        {partition: wire.encode(prepared.keyed(keys, mark)) for partition, keys in routes.items()}))
+        return out
 
     def parse(self, value: bytes | None) -> Article:
         """A raw value as an article (``BadRecord`` if it cannot be one), with the settings' limits."""
@@ -174,34 +190,50 @@ class Worker:
 
     # -- stage 2: match ----------------------------------------------------------------------------
     async def match(self, stream: Any) -> None:
-        """fingerprints on the partition owning some of their keys -> verdicts against the held ones."""
+        """fingerprints on the partition owning some of their keys -> verdicts against the held ones, one batch
+        of reports on the resolve topic per input batch."""
         async for events in stream.take_events(BATCH, within=self.settings.batch_wait_s):
             ready = await self.redelivery.ready_messages(events, self.fold_keyed)
             records = [(m.partition, m.key, m.value) for m in ready]
-            for key, value, out in await in_executor(self.match_all, records):
-                if isinstance(out, BadRecord):
-                    await self.dead.send(key, value, out)
-                elif out is not None:
-                    await self.topics["resolve"].send(key=key, value=out, partition=RESOLVE_PARTITION)
+            reports, bad = await in_executor(self.match_all, records)
+            for key, value, why in bad:
+                await self.dead.send(key, value, why)
+            for record in wire.pack(reports, self.settings.internal_record_bytes):
+                await self.topics["resolve"].send(key=BATCH_KEY, value=record, partition=RESOLVE_PARTITION)
 
-    def match_all(self, records: list[tuple[int, bytes, bytes]]) -> list[tuple[bytes, bytes, bytes | BadRecord | None]]:
-        """Keyed records -> the encoded report for each (None for an idle notice) or why it cannot be read."""
-        out: list[tuple[bytes, bytes, bytes | BadRecord | None]] = []
+    def match_all(self, records: list[tuple[int, bytes, bytes]]
+                  ) -> tuple[list[bytes], list[tuple[bytes | None, bytes | None, BadRecord]]]:
+        """Keyed records -> the encoded reports of their fingerprints in order (an idle notice has none), and
+        (key, value, why) of what cannot be read: a whole record, or one item of a batch."""
+        reports: list[bytes] = []
+        bad: list[tuple[bytes | None, bytes | None, BadRecord]] = []
         for partition, key, value in records:
             try:
-                report = self.stages.matcher.handle(partition, wire.decode_keyed(value))
-                out.append((key, value, None if report is None else wire.encode(report)))
+                messages = wire.decode_keyed(value)
             except (ValueError, KeyError, TypeError) as exc:
-                out.append((key, value, BadRecord("bad_internal_record", f"keyed record: {exc}")))
-        return out
+                bad.append((key, value, BadRecord("bad_internal_record", f"keyed record: {exc}")))
+                continue
+            for message in messages:
+                try:
+                    if isinstance(message, wire.BadItem):
+                        raise message
+                    report = self.stages.matcher.handle(partition, message)
+                except (ValueError, KeyError, TypeError) as exc:
+                    item = message.value if isinstance(message, wire.BadItem) else wire.encode(message)
+                    bad.append((key, item, BadRecord("bad_internal_record", f"keyed record: {exc}")))
+                    continue
+                if report is not None:
+                    reports.append(wire.encode(report))
+        return reports, bad
 
     def fold_keyed(self, partition: int) -> Fold:
         async def fold(values: list[bytes]) -> None:
             for value in values:
-                try:
-                    self.stages.matcher.hold(partition, wire.decode_keyed(value))
-                except (ValueError, KeyError, TypeError):
-                    pass  # dead-lettered when it was first processed
+                for message in readable(wire.decode_keyed, value):
+                    try:
+                        self.stages.matcher.hold(partition, message)
+                    except (ValueError, KeyError, TypeError):
+                        pass  # dead-lettered when it was first processed
         self.stages.matcher.drop(partition)
         return fold
 
@@ -220,23 +252,42 @@ class Worker:
             await self.emit(results)
             self.replays.report()
 
-    def resolve_all(self, records: list[tuple[bytes, bytes, int]]) -> list[tuple[bytes, bytes, Any, Any]]:
-        """Handle resolve records in order. Each result carries the offset of the record that let it go as its
-        ``version`` (monotonic per output key: one resolve partition, read in order; the same after a rebuild).
+    def resolve_all(self, records: list[tuple[bytes, bytes, int]]) -> list[tuple[bytes | None, bytes, Any, Any]]:
+        """Handle resolve records, and the messages of each, in order. Each result carries as its ``version``
+        ``offset * BATCH_ITEMS + index`` of the message that let it go (offset of its record, index in the
+        record): monotonic per output key (one resolve partition, read in order) and the same after a rebuild.
         A dead letter about a registration carries the raw partition and offset the article came from."""
-        out: list[tuple[bytes, bytes, Any, Any]] = []
+        out: list[tuple[bytes | None, bytes, Any, Any]] = []
         for key, value, offset in records:
             try:
-                message = wire.decode_resolve(value)
-                for result in self.stages.resolver.handle(message):
-                    if isinstance(result, BadRecord):
-                        out.append((key, value, result, message.raw if isinstance(message, Registration) else None))
-                    else:
-                        result.version = offset
-                        self.replays.count(result)
-                        out.append((key, value, result, None))
+                messages = wire.decode_resolve(value)
             except (ValueError, KeyError, TypeError) as exc:
                 out.append((key, value, BadRecord("bad_internal_record", f"resolve record: {exc}"), None))
+                continue
+            for index, message in enumerate(messages):
+                if isinstance(message, wire.BadItem):
+                    out.append((key, message.value, BadRecord("bad_internal_record", f"resolve record: {message}"),
+                                None))
+                    continue
+                out.extend(self.resolve_one(message, offset * wire.BATCH_ITEMS + index))
+        return out
+
+    def resolve_one(self, message: ResolveMessage, version: int) -> list[tuple[bytes | None, bytes, Any, Any]]:
+        """One resolve message's results (version set) and dead letters, as (key, value, out, raw)."""
+        raw = message.raw if isinstance(message, Registration) else None
+        key = message.article.id.encode() if isinstance(message, Registration) else BATCH_KEY
+        try:
+            results = self.stages.resolver.handle(message)
+        except (ValueError, KeyError, TypeError) as exc:
+            return [(key, wire.encode(message), BadRecord("bad_internal_record", f"resolve record: {exc}"), raw)]
+        out: list[tuple[bytes | None, bytes, Any, Any]] = []
+        for result in results:
+            if isinstance(result, BadRecord):
+                out.append((key, wire.encode(message), result, raw))
+            else:
+                result.version = version
+                self.replays.count(result)
+                out.append((key, b"", result, None))
         return out
 
     def fold_resolve(self, partition: int = RESOLVE_PARTITION) -> Fold:
@@ -245,10 +296,11 @@ class Worker:
 
         def fold_all(values: list[bytes]) -> None:
             for value in values:
-                try:
-                    self.stages.resolver.handle(wire.decode_resolve(value))
-                except (ValueError, KeyError, TypeError):
-                    pass  # dead-lettered when it was first processed
+                for message in readable(wire.decode_resolve, value):
+                    try:
+                        self.stages.resolver.handle(message)
+                    except (ValueError, KeyError, TypeError):
+                        pass  # dead-lettered when it was first processed
 
         async def fold(values: list[bytes]) -> None:
             await in_executor(fold_all, values)
@@ -320,6 +372,16 @@ class Worker:
         for topic in self.inputs:
             PROMETHEUS.gauge("assigned_partitions", owned[topic], topic=topic)
         self.idle.assigned()
+
+
+def readable(decode: Callable[[bytes], list], value: bytes) -> list:
+    """The messages of a record that can be read (a rebuild skips the rest: they were dead-lettered when the
+    record was first processed)."""
+    try:
+        messages = decode(value)
+    except (ValueError, KeyError, TypeError):
+        return []
+    return [m for m in messages if not isinstance(m, wire.BadItem)]
 
 
 def encode_outputs(results: list[Result]) -> list[tuple[str, bytes, bytes | None]]:

@@ -19,10 +19,11 @@ log = logging.getLogger(__name__)
 DEAD_VALUE_BYTES = 65_536
 
 
-def oversized(records: list[bytes], limit: int) -> str:
-    """Why records derived from one input cannot be sent (one is over ``limit`` bytes), or ""."""
+def oversized(records: list[bytes], limit: int, overhead: int = 0) -> str:
+    """Why records derived from one input cannot be sent (one, with ``overhead`` bytes around it, is over
+    ``limit`` bytes), or ""."""
     largest = max((len(r) for r in records), default=0)
-    if largest <= limit:
+    if largest + overhead <= limit:
         return ""
     return (f"a record derived from it has {largest} bytes, more than the {limit} the worker sends "
             "(internal_record_bytes: 2 x max_record_bytes + 256 KB); nothing of it was sent")

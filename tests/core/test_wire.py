@@ -105,3 +105,40 @@ def test_a_dead_letter_keeps_its_fields():
     assert (record["raw"], record["value_bytes"], record["value_truncated"]) == ([1, 9], DEAD_VALUE_BYTES + 1, True)
     assert set(orjson.loads(wire.encode_output(dead_letter(None, BadRecord("too_late", "why"))))) == \
         {"reason", "detail", "at", "raw"}
+
+
+def test_a_batch_record_holds_messages_in_order_and_splits_by_size_and_count(monkeypatch):
+    from streams.core.messages import Batch, Idle, Keyed, Report
+
+    items = [wire.encode(Report(f"a{i}", "t", 5.0, 1, 0, [], 0.0)) for i in range(10)]
+    [one] = wire.pack(items, 1_000_000)
+    assert [m.article_id for m in wire.unpack(one, Report)] == [f"a{i}" for i in range(10)]
+    assert wire.decode(one) == Batch(wire.unpack(one))
+    limit = wire.ENVELOPE + 3 * len(items[0]) + 2  # three items and their commas
+    records = wire.pack(items, limit)
+    assert [len(wire.unpack(r)) for r in records] == [3, 3, 3, 1]
+    assert all(len(r) <= limit for r in records)
+    assert [m for r in records for m in wire.unpack(r)] == wire.unpack(one)
+    assert wire.pack([], 100) == []
+    assert wire.fits(items[0], limit) and not wire.fits(b"x" * limit, limit)
+    monkeypatch.setattr(wire, "BATCH_ITEMS", 4)
+    assert [len(wire.unpack(r)) for r in wire.pack(items, 1_000_000)] == [4, 4, 2]
+    assert wire.unpack(wire.encode(Idle(2)), Keyed, Idle) == [Idle(2)]  # a plain record: one message
+
+
+def test_a_bad_item_of_a_batch_is_named_in_its_place_and_the_others_are_read():
+    from streams.core.messages import Batch, Idle, Keyed, Registration, Report
+
+    good = wire.encode(Report("a1", "t", 5.0, 1, 0, [], 0.0))
+    record = (b'{"type":"batch","items":[' + good + b',{"type":"report"},' + wire.encode(Idle(1)) + b","
+              + wire.encode(Keyed(fingerprint(), ["k"], "t", (0, 1.0))) + b',3,' + good + b"]}")
+    messages = wire.unpack(record, Registration, Report, Idle)
+    assert [type(m).__name__ for m in messages] == ["Report", "BadItem", "Idle", "BadItem", "BadItem", "Report"]
+    assert "does not belong" in str(messages[3]) and orjson.loads(messages[1].value) == {"type": "report"}
+    with pytest.raises(ValueError):
+        wire.decode(record, Batch, Registration, Report, Idle)  # decode is strict
+    for bad in (b'{"type":"batch"}', b'{"type":"batch","items":3}', b"not json"):
+        with pytest.raises(ValueError):
+            wire.unpack(bad, Report)
+    with pytest.raises(ValueError, match="does not belong"):
+        wire.decode(wire.pack([good], 1000)[0], Report)

@@ -1,0 +1,193 @@
+"""streams/runtime/agents.py: records between the stages carry batches (no broker: the agents' batch functions with
+stand-in topics that keep what is sent). The same paths over a real broker: tests/integration, tests/faults."""
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+
+from streams.core import wire
+from streams.core.messages import Idle, Keyed, Registration, Report
+from streams.runtime.agents import Worker
+from streams.settings import Settings
+from streams.sources.files import DirectorySource
+from tests.articles import SEEDS, lexical_settings, run_seeds
+
+PARTITIONS = 2
+
+
+class Topic:
+    """Keeps what is sent to it: (key, value, partition)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes | None, bytes | None, int | None]] = []
+
+    async def send(self, key: bytes | None = None, value: bytes | None = None, partition: int | None = None) -> None:
+        self.sent.append((key, value, partition))
+
+
+def make_worker(settings: Settings | None = None) -> tuple[Worker, dict[str, Topic]]:
+    topics = {kind: Topic() for kind in ("raw", "keyed", "resolve", "enriched", "stories", "events", "aggregates",
+                                         "dead")}
+    return Worker(None, settings or lexical_settings(partitions=PARTITIONS), topics), topics
+
+
+def seed_values() -> list[bytes]:
+    """The five seeds as raw records, in publication order (as the replayer sends them)."""
+    records = sorted(DirectorySource(SEEDS).records(), key=lambda r: r["published"])
+    return [orjson.dumps(record) for record in records]
+
+
+def prepare(worker: Worker, values: list[bytes | None]) -> None:
+    asyncio.run(worker.prepare_batch([(b"k", value, 0, offset) for offset, value in enumerate(values)]))
+
+
+def keyed_records(topics: dict[str, Topic]) -> list[tuple[int, bytes, bytes]]:
+    return [(partition, key, value) for key, value, partition in topics["keyed"].sent]
+
+
+def resolve_log(worker: Worker, topics: dict[str, Topic]) -> list[bytes]:
+    """The resolve partition after prepare and match: the registrations' batch records, one batch of reports
+    per match batch, and the idle notices of every raw partition (so that every article is placed)."""
+    reports, bad = worker.match_all(keyed_records(topics))
+    assert bad == []
+    return ([value for _, value, _ in topics["resolve"].sent]
+            + wire.pack(reports, worker.settings.internal_record_bytes)
+            + [wire.encode(Idle(source)) for source in range(PARTITIONS)])
+
+
+def resolve(worker: Worker, log: list[bytes], start: int = 0) -> list:
+    return worker.resolve_all([(b"k", value, offset) for offset, value in enumerate(log) if offset >= start])
+
+
+def placed(out: list) -> dict[str, object]:
+    return {result.article.id: result for _, _, result, _ in out if not hasattr(result, "reason")}
+
+
+def test_a_batch_of_one_is_one_record_per_topic_partition_and_one_result():
+    worker, topics = make_worker()
+    prepare(worker, seed_values()[:1])
+    [(_, registrations, _)] = topics["resolve"].sent
+    [registration] = wire.decode_resolve(registrations)
+    assert isinstance(registration, Registration) and registration.raw == (0, 0)
+    assert sorted(p for _, _, p in topics["keyed"].sent) == sorted(registration.partitions)
+    for _, value, _ in topics["keyed"].sent:
+        [keyed] = wire.decode_keyed(value)
+        assert isinstance(keyed, Keyed) and keyed.fp.article_id == registration.article.id
+    reports, _ = worker.match_all(keyed_records(topics))
+    [report_record] = wire.pack(reports, worker.settings.internal_record_bytes)
+    assert [type(m) for m in wire.decode_resolve(report_record)] == [Report] * len(registration.partitions)
+    log = resolve_log(worker, topics)
+    out = resolve(worker, log)
+    [result] = placed(out).values()
+    assert result.decision.kind == "new" and result.raw == (0, 0)
+    assert result.version % wire.BATCH_ITEMS < len(wire.unpack(log[result.version // wire.BATCH_ITEMS]))
+    assert topics["dead"].sent == []
+
+
+def test_a_batch_mixing_good_and_bad_records_dead_letters_the_bad_and_sends_the_good():
+    worker, topics = make_worker()
+    seeds = seed_values()
+    values = [seeds[0], b"not json", seeds[1], b'{"text": "no title"}', *seeds[2:], None]
+    prepare(worker, values)
+    letters = [orjson.loads(value) for _, value, _ in topics["dead"].sent]
+    assert [(d["reason"], d["raw"]) for d in letters] == [("not_json", [0, 1]), ("missing_title", [0, 3]),
+                                                          ("wrong_shape", [0, 7])]
+    [(_, registrations, _)] = topics["resolve"].sent
+    good = [orjson.loads(v)["id"] for v in seeds]
+    assert [m.article.id for m in wire.decode_resolve(registrations)] == good
+    assert [m.raw[1] for m in wire.decode_resolve(registrations)] == [0, 2, 4, 5, 6]
+    assert len(topics["keyed"].sent) <= PARTITIONS  # one record per keyed partition for the whole batch
+    results = placed(resolve(worker, resolve_log(worker, topics)))
+    _, in_process = run_seeds(lexical_settings(partitions=PARTITIONS))
+    assert {i: r.decision.as_dict() for i, r in results.items()} == \
+        {i: r.decision.as_dict() for i, r in in_process.items()}  # the same decisions as in process
+
+
+def test_a_batch_over_the_record_limit_is_split_and_an_article_too_large_alone_is_dead_lettered(monkeypatch):
+    limit = 9_000  # the largest registration of a seed is under 5 KB, two are over it
+    monkeypatch.setattr(Settings, "internal_record_bytes", property(lambda self: limit))
+    worker, topics = make_worker()
+    seeds = seed_values()
+    huge = orjson.loads(seeds[0])
+    huge.update(id="huge", text=" ".join(f"Paragraph {n} of a very long council report." for n in range(300)))
+    values = [seeds[0], seeds[1], orjson.dumps(huge), *seeds[2:]]
+    prepare(worker, values)
+    [letter] = [orjson.loads(value) for _, value, _ in topics["dead"].sent]
+    assert (letter["reason"], letter["raw"]) == ("too_large", [0, 2]) and "9000" in letter["detail"]
+    records = [value for _, value, _ in topics["resolve"].sent]
+    assert len(records) > 1 and all(len(r) <= limit for r in records)
+    good = [orjson.loads(v)["id"] for v in seeds]
+    assert [m.article.id for r in records for m in wire.decode_resolve(r)] == good
+    assert all(len(v) <= limit for _, v, _ in topics["keyed"].sent)
+    assert sorted(placed(resolve(worker, resolve_log(worker, topics)))) == sorted(good)
+
+
+def test_a_malformed_internal_record_or_item_is_a_dead_letter_and_the_rest_goes_on():
+    worker, topics = make_worker()
+    prepare(worker, seed_values()[:2])
+    keyed = keyed_records(topics)
+    partition, _, value = keyed[0]
+    broken = value[:-2] + b',{"type":"keyed"}]}'  # a good batch with one bad item at its end
+    reports, bad = worker.match_all([(partition, b"k", b"not json"), (partition, b"k", broken), *keyed[1:]])
+    assert [why.reason for _, _, why in bad] == ["bad_internal_record"] * 2
+    assert bad[1][1] == b'{"type":"keyed"}'  # the bad item, not the whole batch
+    assert len(reports) == sum(len(wire.unpack(v)) for _, _, v in keyed)  # every good fingerprint judged
+    log = [value for _, value, _ in topics["resolve"].sent]
+    log[0] = log[0][:-2] + b',{"type":"article"}]}'
+    log = [b"[]", *log, *wire.pack(reports, 10_000_000), *[wire.encode(Idle(s)) for s in range(PARTITIONS)]]
+    out = resolve(worker, log)
+    letters = [result for _, _, result, _ in out if hasattr(result, "reason")]
+    assert [letter.reason for letter in letters] == ["bad_internal_record"] * 2
+    assert len(placed(out)) == 2
+
+
+def test_state_rebuilt_from_batch_records_gives_the_same_outputs_with_the_same_versions():
+    worker, topics = make_worker()
+    seeds = seed_values()
+    prepare(worker, seeds[:3])
+    prepare(worker, seeds[3:])
+    log = resolve_log(worker, topics)
+    first = resolve(worker, log)
+    cut = len(log) - 1 - PARTITIONS  # after some registrations, before the last batch of reports
+    again, _ = make_worker()
+    asyncio.run(again.fold_resolve()(log[:cut]))
+    rest = resolve(again, log, start=cut)
+    expected = [(kind, key, value) for kind, key, value in _outputs(first) if value and value.get("version", -1) >=
+                cut * wire.BATCH_ITEMS]
+    got = _outputs(rest)
+    assert expected and [item for item in expected if item not in got] == []
+    versions = [value["version"] for kind, _, value in got if kind == "stories" and value]
+    assert versions == sorted(versions)
+
+
+def test_a_keyed_partition_rebuilt_from_batch_records_judges_as_before():
+    worker, topics = make_worker()
+    seeds = seed_values()
+    prepare(worker, seeds[:2])
+    prepare(worker, seeds[2:])
+    keyed = keyed_records(topics)
+    reports, _ = worker.match_all(keyed)
+    again, _ = make_worker()
+    cut = len(keyed) // 2
+    for partition in range(PARTITIONS):
+        asyncio.run(again.fold_keyed(partition)([v for p, _, v in keyed[:cut] if p == partition]))
+    later, _ = again.match_all(keyed[cut:])
+    assert verdicts(later) == verdicts(reports[len(reports) - len(later):])
+    assert any(links for _, _, links in verdicts(later))  # a later article met one held from the rebuild
+
+
+def verdicts(reports: list[bytes]) -> list[tuple[str, int, list]]:
+    return [(r["id"], r["partition"], r["links"]) for r in map(orjson.loads, reports)]
+
+
+def _outputs(out: list) -> list[tuple[str, bytes, dict | None]]:
+    from streams.core.pipeline import outputs
+
+    results = [result for _, _, result, _ in out if not hasattr(result, "reason")]
+    return [(kind, key, _stable(value)) for kind, key, value in outputs(results)]
+
+
+def _stable(value: dict | None) -> dict | None:
+    return None if value is None else {k: v for k, v in value.items() if k != "processed_at"}
+
