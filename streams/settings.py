@@ -77,7 +77,8 @@ class KafkaSettings(Section):
         "when data arrives (the embedded one) adds up to this much latency per stage"))
     producer_linger_ms: int = Field(default=5, ge=0, le=1000, description=(
         "how long the worker's producer gathers records into one request: fewer, larger requests (the worker "
-        "sends ~10 records per article) for a few ms of latency"))
+        "sends a few output records per article, and one record per batch between the stages) for a few ms of "
+        "latency"))
 
     @model_validator(mode="after")
     def _check_bootstrap(self) -> KafkaSettings:

@@ -18,6 +18,8 @@ with. Published first, no partition is ever idle before its last article has bee
 """
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -36,6 +38,7 @@ from tests.integration.workers import (
     stop_all,
     summary,
     wait_assigned,
+    wait_placed,
 )
 
 pytestmark = pytest.mark.kafka
@@ -104,5 +107,33 @@ def test_second_worker_takes_over_a_killed_ones_partitions(broker, tmp_path, ref
     survivor = workers[1].log_path.read_text()
     assert survivor.count("Setting newly assigned partitions") >= 2
     assert f"rebuilt state of {settings.topic_raw}[" in survivor
+    assert_exactly_once(outputs, {r["id"] for r in records})
+    assert summary(outputs) == summary(undisturbed)
+
+
+def test_a_worker_joining_mid_replay_loses_nothing_and_counts_nothing_twice(broker, tmp_path, reference_records,
+                                                                           undisturbed):
+    """A rebalance with batch records in flight: a second worker joins while the first is a third through the
+    replay. The first is paused (SIGSTOP) while the second starts, so that the join cannot come after the end of
+    the replay, and resumed: the partitions are shared out between the two, each rebuilds what it takes over from
+    the batch records of its input partitions and skips those already folded in."""
+    records = reference_records
+    settings = reference_settings(broker.bootstrap, tmp_path)
+    ensure_topics(settings)
+    publish(settings, records)
+    workers = start_workers(settings, 1, tmp_path / "first")
+    try:
+        wait_assigned(workers)
+        wait_placed(workers[0], len(records) / 3, stage="parse")
+        os.kill(workers[0].popen().pid, signal.SIGSTOP)
+        try:
+            workers += start_workers(settings, 1, tmp_path / "second")
+        finally:
+            os.kill(workers[0].popen().pid, signal.SIGCONT)
+        outputs = read_all(settings, {r["id"] for r in records}, timeout=400)
+        parsed = [placed(worker, "parse") for worker in workers]
+    finally:
+        stop_all(workers)
+    assert parsed[1] > 0, "the second worker must have taken raw partitions over mid-replay"
     assert_exactly_once(outputs, {r["id"] for r in records})
     assert summary(outputs) == summary(undisturbed)

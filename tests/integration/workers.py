@@ -114,11 +114,15 @@ def placed(worker: Worker, stage: str = "aggregates") -> float:
         return 0.0
 
 
-def kill_when(worker: Worker, at_least: float, timeout: float = 180.0, stage: str = "aggregates") -> None:
+def wait_placed(worker: Worker, at_least: float, timeout: float = 180.0, stage: str = "aggregates") -> None:
     deadline = time.monotonic() + timeout
     while placed(worker, stage) < at_least:
         assert time.monotonic() < deadline, f"worker stuck before {at_least}: {worker.log_path.read_text()[-2000:]}"
         time.sleep(0.1)
+
+
+def kill_when(worker: Worker, at_least: float, timeout: float = 180.0, stage: str = "aggregates") -> None:
+    wait_placed(worker, at_least, timeout, stage)
     worker.kill()
 
 
