@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from streams.core import wire
-from streams.core.messages import Registration, ResolveMessage
+from streams.core.messages import Registration, Report, ResolveMessage
 from streams.core.model import Article, BadRecord, parse_raw
 from streams.core.pipeline import Marks, Matcher, Prepared, Preparer, Resolver, Result, StageClock, outputs
 from streams.runtime.dead_letters import DeadLetters, oversized
@@ -269,13 +269,18 @@ class Worker:
                     out.append((key, message.value, BadRecord("bad_internal_record", f"resolve record: {message}"),
                                 None))
                     continue
-                out.extend(self.resolve_one(message, offset * wire.BATCH_ITEMS + index))
+                out.extend(self.resolve_one(key, message, offset * wire.BATCH_ITEMS + index))
         return out
 
-    def resolve_one(self, message: ResolveMessage, version: int) -> list[tuple[bytes | None, bytes, Any, Any]]:
-        """One resolve message's results (version set) and dead letters, as (key, value, out, raw)."""
+    def resolve_one(self, key: bytes | None, message: ResolveMessage, version: int
+                    ) -> list[tuple[bytes | None, bytes, Any, Any]]:
+        """One resolve message's results (version set) and dead letters, as (key, value, out, raw); a dead letter
+        about an article is keyed by its id (else by the record's ``key``)."""
         raw = message.raw if isinstance(message, Registration) else None
-        key = message.article.id.encode() if isinstance(message, Registration) else BATCH_KEY
+        if isinstance(message, Registration):
+            key = message.article.id.encode()
+        elif isinstance(message, Report):
+            key = message.article_id.encode()
         try:
             results = self.stages.resolver.handle(message)
         except (ValueError, KeyError, TypeError) as exc:
