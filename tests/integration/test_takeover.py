@@ -125,11 +125,11 @@ def test_a_worker_joining_mid_replay_loses_nothing_and_counts_nothing_twice(brok
     try:
         wait_assigned(workers)
         wait_placed(workers[0], len(records) / 3, stage="parse")
-        os.kill(workers[0].popen().pid, signal.SIGSTOP)
+        os.kill(workers[0].popen.pid, signal.SIGSTOP)
         try:
             workers += start_workers(settings, 1, tmp_path / "second")
         finally:
-            os.kill(workers[0].popen().pid, signal.SIGCONT)
+            os.kill(workers[0].popen.pid, signal.SIGCONT)
         outputs = read_all(settings, {r["id"] for r in records}, timeout=400)
         parsed = [placed(worker, "parse") for worker in workers]
     finally:
