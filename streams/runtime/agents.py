@@ -7,7 +7,9 @@
 
 ``register(app, settings, topics)`` (called by ``create_app``, streams/runtime/app.py) puts the agents, timers and
 signal handlers on an app. What travels is typed (streams/core/messages.py) and goes through one codec
-(streams/core/wire.py). The policies live in their own modules: redelivery skipping and takeover
+(streams/core/wire.py); records between the stages carry batches: per input batch, one record of registrations
+and one of fingerprints per keyed partition from prepare, one of reports from match (split at
+``internal_record_bytes``). The policies live in their own modules: redelivery skipping and takeover
 (streams/runtime/redelivery.py), the idle protocol (streams/runtime/idle.py), dead letters
 (streams/runtime/dead_letters.py), state rebuilds (streams/runtime/rebuild.py).
 """

@@ -5,7 +5,8 @@ records processed but not committed before the kill are processed again (at-leas
 idempotent by article id. Lexical mode keeps the runs short; the keyed/resolve machinery is the same.
 
 On the embedded broker these are smoke tests: one SIGKILL (its rebuild goes through the embedded broker's own
-offset workaround), and one of two workers killed once the group has committed offsets. Repeated SIGKILLs (ten)
+offset workaround), one of two workers killed once the group has committed offsets, and a second worker joining
+mid-replay (a rebalance with batch records in flight). Repeated SIGKILLs (ten)
 and broker failures are proven on Apache Kafka (tests/faults/test_apache_kafka_faults.py). Both compare with
 the session's one undisturbed run of the same 600 articles (``undisturbed`` in tests/conftest.py).
 
