@@ -22,6 +22,8 @@ them themselves then there these they this those through to too under until up v
 which while who whom why will with would you your yours said says say told according new one two also year years
 people time last first would could may might mr mrs ms""".split())
 TOKEN = re.compile(r"[a-z][a-z\-']{2,}")
+CACHED_TEXTS = 4096
+"""Texts whose bucket counts are remembered: verbatim wire copies repeat the text."""
 
 SparseVector = dict[int, float]
 
@@ -43,20 +45,28 @@ class OnlineTfidf:
         self.docs = 0
 
     def vector(self, text: str, learn: bool = True) -> SparseVector:
-        counts = terms(text)
-        buckets: dict[int, int] = {}  # in the order of the terms' first occurrence, as before
-        for bucket, count in zip(map(_bucket, counts), counts.values()):
-            buckets[bucket] = buckets.get(bucket, 0) + count
-        index = np.fromiter(buckets, dtype=np.intp, count=len(buckets))
+        buckets, index, tf = bucket_counts(text)
         if learn:
             self.docs += 1
             self.df[index] += 1  # the buckets are distinct
         # Smoothed idf (+1): the first documents of a stream still get usable vectors.
         docs = 1 + self.docs
-        weights = {b: (1 + math.log(c)) * (1 + math.log(docs / (1 + df)))
-                   for (b, c), df in zip(buckets.items(), self.df[index].tolist())}
+        weights = {b: t * (1 + math.log(docs / (1 + df))) for b, t, df in zip(buckets, tf, self.df[index].tolist())}
         top = sorted(weights.items(), key=lambda kv: -kv[1])[:TERMS_KEPT]
         return normalise(dict(top))
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def bucket_counts(text: str) -> tuple[tuple[int, ...], np.ndarray, tuple[float, ...]]:
+    """The distinct buckets of a text's terms, in the order of the terms' first occurrence, as an index
+    array too (read-only), and each bucket's term-frequency weight (1 + log of its count)."""
+    counts = terms(text)
+    buckets: dict[int, int] = {}
+    for bucket, count in zip(map(_bucket, counts), counts.values()):
+        buckets[bucket] = buckets.get(bucket, 0) + count
+    index = np.fromiter(buckets, dtype=np.intp, count=len(buckets))
+    index.flags.writeable = False
+    return tuple(buckets), index, tuple(1 + math.log(c) for c in buckets.values())
 
 
 def normalise(vector: SparseVector) -> SparseVector:
