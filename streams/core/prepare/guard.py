@@ -7,15 +7,13 @@ match, so the answers are the very ones of the bare pattern.
 """
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any
 
-try:  # the parser of the re module (a private module since Python 3.11, sre_parse before)
-    from re import _constants as _sre_constants
-    from re import _parser as _sre_parser
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_constants as _sre_constants  # type: ignore[no-redef]
-    import sre_parse as _sre_parser  # type: ignore[no-redef]
+# The parser of the re module: a private module (re._parser since Python 3.11), read for its syntax tree only.
+_sre_parser: Any = importlib.import_module("re._parser")
+_sre_constants: Any = importlib.import_module("re._constants")
 
 _LITERAL = _sre_constants.LITERAL
 _SUBPATTERN = _sre_constants.SUBPATTERN
