@@ -8,7 +8,7 @@ import zlib
 from collections import Counter
 from functools import lru_cache
 from itertools import repeat
-from operator import mul
+from operator import itemgetter, mul
 
 import numpy as np
 
@@ -29,7 +29,11 @@ SparseVector = dict[int, float]
 
 
 def terms(text: str) -> Counter:
-    return Counter(t for t in TOKEN.findall(text.lower()) if t not in STOPWORDS)
+    """Term counts, stopwords left out, in the order of each term's first occurrence."""
+    counts = Counter(TOKEN.findall(text.lower()))
+    for stopword in STOPWORDS.intersection(counts):  # deleting keeps the others' order
+        del counts[stopword]
+    return counts
 
 
 @lru_cache(maxsize=1 << 17)
@@ -52,7 +56,7 @@ class OnlineTfidf:
         # Smoothed idf (+1): the first documents of a stream still get usable vectors.
         docs = 1 + self.docs
         weights = {b: t * (1 + math.log(docs / (1 + df))) for b, t, df in zip(buckets, tf, self.df[index].tolist())}
-        top = sorted(weights.items(), key=lambda kv: -kv[1])[:TERMS_KEPT]
+        top = sorted(weights.items(), key=_WEIGHT, reverse=True)[:TERMS_KEPT]  # stable: ties keep their order
         return normalise(dict(top))
 
 
@@ -69,8 +73,12 @@ def bucket_counts(text: str) -> tuple[tuple[int, ...], np.ndarray, tuple[float, 
     return tuple(buckets), index, tuple(1 + math.log(c) for c in buckets.values())
 
 
+_WEIGHT = itemgetter(1)
+
+
 def normalise(vector: SparseVector) -> SparseVector:
-    norm = math.sqrt(sum(w * w for w in vector.values()))
+    values = vector.values()
+    norm = math.sqrt(sum(map(mul, values, values)))  # the same squares summed in the same order
     return {k: w / norm for k, w in vector.items()} if norm else {}
 
 
@@ -85,5 +93,5 @@ def add_into(total: SparseVector, vector: SparseVector, keep: int = 3 * TERMS_KE
     for k, w in vector.items():
         total[k] = total.get(k, 0.0) + w
     if len(total) > keep:
-        total = dict(sorted(total.items(), key=lambda kv: -kv[1])[:keep])
+        total = dict(sorted(total.items(), key=_WEIGHT, reverse=True)[:keep])
     return total
