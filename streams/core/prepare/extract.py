@@ -203,20 +203,30 @@ def _classify(names: list[tuple[str, str]], text: str) -> tuple[Counter, Counter
     acronyms = {m.group(2): m.group(1) for m in ACRONYM_DEF.finditer(text)} if ACRONYM_IN_BRACKETS.search(text) \
         else {}
     for prev, name in names:
-        place = gaz.lookup(name)
-        last = name.split()[-1]
+        place, organisation, short, personable = _traits(name)
         if place is not None:
             places.append(place)
-        elif name in ORG_ACRONYMS or name in acronyms or last in ORG_WORDS or (name.isupper() and len(name) <= 6):
+        elif organisation or name in acronyms:
             orgs[acronyms.get(name, name) if name in acronyms and len(name) > 6 else name] += 1
-        elif prev in TITLES or len(name.split()) in (2, 3):
-            if not any(w in NOT_PERSON_WORDS or gaz.demonym(w) for w in name.split()):
-                people[name] += 1
+        elif (prev in TITLES or short) and personable:
+            people[name] += 1
     for word in CAPITALISED.findall(text):
-        place = gaz.demonym(word)
-        if place is not None:
-            places.append(place)
+        if word in DEMONYMS:
+            place = gaz.demonym(word)
+            if place is not None:
+                places.append(place)
     return people, orgs, places
+
+
+@lru_cache(maxsize=CACHED_NAMES)
+def _traits(name: str) -> tuple[Place | None, bool, bool, bool]:
+    """What the text around a name does not change: (its gazetteer place, an organisation whatever the text
+    defines, two or three words long, free of words that are no part of a person's name)."""
+    gaz = gazetteer()
+    words = name.split()
+    organisation = name in ORG_ACRONYMS or words[-1] in ORG_WORDS or (name.isupper() and len(name) <= 6)
+    personable = not any(w in NOT_PERSON_WORDS or gaz.demonym(w) for w in words)
+    return gaz.lookup(name), organisation, len(words) in (2, 3), personable
 
 
 def _merge_surnames(people: Counter, text: str) -> Counter:

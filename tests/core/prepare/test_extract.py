@@ -192,3 +192,15 @@ def test_names_peeled_once_per_spelling_keep_the_word_before() -> None:
                                                                            ("President", "Joe Biden")]
     assert _names("talks. Then Xi Jinping and Putin") == [("Then", "Xi Jinping"), ("and", "Putin")]
     assert _names("talks with Xi Jinping") == [("with", "Xi Jinping")]
+
+
+def test_name_traits_that_do_not_depend_on_the_text() -> None:
+    from streams.core.prepare.extract import _traits
+    place, organisation, short, personable = _traits("Beijing")
+    assert place is not None and place.kind == "city"
+    assert _traits("Xi Jinping") == (None, False, True, True)
+    assert _traits("Shanghai Cooperation Organisation")[1]  # an organisation word last
+    assert _traits("NATO")[1] and _traits("WHO")[1]
+    assert not _traits("Red Square")[3]  # "Square": no person's name
+    assert not _traits("Chinese Embassy Official")[3]  # a demonym: no person's name
+    assert not _traits("John Fitzgerald Kennedy Junior Smith")[2]  # five words: a person only after a title
