@@ -388,9 +388,13 @@ def _resolve_match(match: re.Match, pub: date | None) -> EventDate | None:
 def event_type(title: str, lead: str) -> str:
     scores: dict[str, float] = defaultdict(float)
     title, lead = title.lower(), lead.lower()
+    both = title + "\n" + lead  # one guard check for the two texts (a match in either is a match in both)
     for kind, rules in _TYPE_RES.items():
-        for pattern, weight in rules:
-            scores[kind] += weight * (3 * len(pattern.findall(title)) + len(pattern.findall(lead)))
+        for guarded, weight in rules:
+            found = 0
+            if guarded.possible(both):
+                found = 3 * len(guarded.pattern.findall(title)) + len(guarded.pattern.findall(lead))
+            scores[kind] += weight * found
     kind, score = max(scores.items(), key=lambda item: item[1], default=("other", 0.0))  # first best wins a tie
     return kind if score >= 2 else "other"
 
