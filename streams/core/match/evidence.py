@@ -10,7 +10,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 QUOTE_MATCH = 85.0  # rapidfuzz ratio; "small yards with high fences" vs "small farms ..." scores ~89
-CACHED_SCORES = 4096
+CACHED_SCORES = 2048
 """Quote lists whose score matrix is remembered: copies of one story bring the same quotes pair after pair."""
 
 

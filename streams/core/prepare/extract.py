@@ -57,7 +57,7 @@ CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?\b")
 CAPITALISED_WORD = re.compile(r"\b[A-Z][a-z]+\b")
 CACHED_NAMES = 1 << 16
 """Capitalised-name matches whose peeled name is remembered: the same names recur article after article."""
-CACHED_FACTS = 4096
+CACHED_FACTS = 2048
 """Texts whose facts are remembered: verbatim wire copies repeat title, text and day."""
 DATELINE = re.compile(r"^\s*([A-Z][A-Z .'\-]{2,40}?)(?:,\s*([A-Z][\w .]+?))?(?:,\s*\w+\.? \d{1,2})?\s*"
                       r"(?:\([^)]{1,30}\))?\s*[-–—]\s")

@@ -22,8 +22,8 @@ them themselves then there these they this those through to too under until up v
 which while who whom why will with would you your yours said says say told according new one two also year years
 people time last first would could may might mr mrs ms""".split())
 TOKEN = re.compile(r"[a-z][a-z\-']{2,}")
-CACHED_TEXTS = 4096
-"""Texts whose bucket counts are remembered: verbatim wire copies repeat the text."""
+CACHED_TEXTS = 2048
+"""Texts whose bucket counts are remembered (two arrays, ~3 KB a text): verbatim wire copies repeat the text."""
 
 SparseVector = dict[int, float]
 
@@ -49,28 +49,30 @@ class OnlineTfidf:
         self.docs = 0
 
     def vector(self, text: str, learn: bool = True) -> SparseVector:
-        buckets, index, tf = bucket_counts(text)
+        index, tf = bucket_counts(text)
         if learn:
             self.docs += 1
             self.df[index] += 1  # the buckets are distinct
         # Smoothed idf (+1): the first documents of a stream still get usable vectors.
         docs = 1 + self.docs
-        weights = {b: t * (1 + math.log(docs / (1 + df))) for b, t, df in zip(buckets, tf, self.df[index].tolist())}
+        weights = {b: t * (1 + math.log(docs / (1 + df)))
+                   for b, t, df in zip(index.tolist(), tf.tolist(), self.df[index].tolist())}
         top = sorted(weights.items(), key=_WEIGHT, reverse=True)[:TERMS_KEPT]  # stable: ties keep their order
         return normalise(dict(top))
 
 
 @lru_cache(maxsize=CACHED_TEXTS)
-def bucket_counts(text: str) -> tuple[tuple[int, ...], np.ndarray, tuple[float, ...]]:
-    """The distinct buckets of a text's terms, in the order of the terms' first occurrence, as an index
-    array too (read-only), and each bucket's term-frequency weight (1 + log of its count)."""
+def bucket_counts(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct buckets of a text's terms, in the order of the terms' first occurrence, and each bucket's
+    term-frequency weight (1 + log of its count, float64: the very floats), as two read-only arrays."""
     counts = terms(text)
     buckets: dict[int, int] = {}
     for bucket, count in zip(map(_bucket, counts), counts.values()):
         buckets[bucket] = buckets.get(bucket, 0) + count
     index = np.fromiter(buckets, dtype=np.intp, count=len(buckets))
-    index.flags.writeable = False
-    return tuple(buckets), index, tuple(1 + math.log(c) for c in buckets.values())
+    tf = np.array([1 + math.log(c) for c in buckets.values()], dtype=np.float64)
+    index.flags.writeable = tf.flags.writeable = False
+    return index, tf
 
 
 _WEIGHT = itemgetter(1)
