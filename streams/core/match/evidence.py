@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 QUOTE_MATCH = 85.0  # rapidfuzz ratio; "small yards with high fences" vs "small farms ..." scores ~89
+CACHED_SCORES = 2048
+"""Quote lists whose score matrix is remembered: copies of one story bring the same quotes pair after pair."""
 
 
 def _norm(quote: str) -> str:
@@ -55,7 +58,7 @@ def shared_quotes(a: list[str], b: list[str], min_score: float = QUOTE_MATCH,
     taken = {j for j, _ in pairs.values()}
     rest_b = [j for j in range(len(b)) if j not in taken]
     if rest_a and rest_b:
-        scores = _fuzzy_scores([norm_a[i] for i in rest_a], [norm_b[j] for j in rest_b], min_score)
+        scores = _fuzzy_scores(tuple(norm_a[i] for i in rest_a), tuple(norm_b[j] for j in rest_b), min_score)
         for row, col, score in _greedy(scores, min_score):
             pairs[rest_a[row]] = (rest_b[col], score)
     return [{"a": a[i], "b": b[j], "score": round(score / 100, 3)} for i, (j, score) in sorted(pairs.items())]
@@ -73,20 +76,30 @@ def _exact_pairs(norm_a: list[str], norm_b: list[str]) -> dict[int, tuple[int, f
     return pairs
 
 
-def _fuzzy_scores(norm_a: list[str], norm_b: list[str], min_score: float) -> np.ndarray:
-    """Score matrix: rapidfuzz ratio, or partial ratio (less 3) for two long quotes where the shorter's
-    words mostly occur in the longer (partial ratio is costly; a near-substring shares most words)."""
+@lru_cache(maxsize=CACHED_SCORES)
+def _fuzzy_scores(norm_a: tuple[str, ...], norm_b: tuple[str, ...], min_score: float) -> np.ndarray:
+    """Score matrix (read-only: it is remembered): rapidfuzz ratio, or partial ratio (less 3) for two long
+    quotes where the shorter's words mostly occur in the longer (partial ratio is costly; a near-substring
+    shares most words)."""
     scores = process.cdist(norm_a, norm_b, scorer=fuzz.ratio, score_cutoff=min_score, dtype=np.float32)
-    words_a = [set(q.split()) if len(q) >= 20 else None for q in norm_a]
-    words_b = [set(q.split()) if len(q) >= 20 else None for q in norm_b]
+    words_a = [_words(q) if len(q) >= 20 else None for q in norm_a]
+    words_b = [_words(q) if len(q) >= 20 else None for q in norm_b]
     for i, wa in enumerate(words_a):
+        if wa is None:
+            continue
         for j, wb in enumerate(words_b):
-            if wa is None or wb is None or len(wa & wb) * 2 < min(len(wa), len(wb)):
+            if wb is None or wa.isdisjoint(wb) or len(wa & wb) * 2 < min(len(wa), len(wb)):
                 continue
             partial = fuzz.partial_ratio(norm_a[i], norm_b[j], score_cutoff=min_score + 3)
             if partial:
                 scores[i, j] = max(scores[i, j], partial - 3)
+    scores.flags.writeable = False
     return scores
+
+
+@lru_cache(maxsize=CACHED_SCORES)
+def _words(quote: str) -> frozenset[str]:
+    return frozenset(quote.split())
 
 
 def _greedy(scores: np.ndarray, min_score: float) -> list[tuple[int, int, float]]:

@@ -13,7 +13,10 @@ import unicodedata
 from collections import Counter, OrderedDict
 from functools import lru_cache
 
-_LINE_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
+from streams.core.prepare.guard import Guarded
+
+# Guarded: most lines hold none of the words a pattern needs (three unanchored ones scan a whole line).
+_LINE_PATTERNS = [Guarded(p, re.IGNORECASE) for p in (
     r"^\W*(advertisement|advertisment|sponsored( content)?|ad|promoted)\W*$",
     r"^\W*(also read|read more|read also|related|see also|more on this|recommended|watch)\s*[:\-–|]",
     r"newsletter.*(sign up|subscribe|inbox|delivered)|(sign up|subscribe).*newsletter",
@@ -39,6 +42,7 @@ _LINE_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
     r"^(this|the) (story|article|report|content) (was|is|has been) (created|written|generated|produced|"
     r"edited|compiled)( in part)? (with|by|using)\b",
 )]
+_BLANKS = re.compile(r"[ \t]+")
 _REPEATED_PHRASE = re.compile(r"(.{6,120}?\S)(?:\s*\1){2,}\s*")
 _TAG_LINE = re.compile(r"[a-z][a-z\-]*(?: [a-z][a-z\-]*){0,3}")
 _CREDIT_SUFFIX = re.compile(r"(?<=[.!?])\s+(photo|image|picture|video)s?( source| courtesy| credit)?\s*:\s*"
@@ -61,14 +65,20 @@ def is_boilerplate(line: str) -> bool:
     """Page furniture on any site: a fixed pattern, a phrase repeated within the line (a banner), or a
     short all-lowercase line (image tags such as "beijing olympics")."""
     return (any(p.search(line) for p in _LINE_PATTERNS)
-            or len(line) <= 1000 and _REPEATED_PHRASE.fullmatch(line) is not None
+            or len(line) <= 1000 and _may_repeat(line) and _REPEATED_PHRASE.fullmatch(line) is not None
             or _TAG_LINE.fullmatch(line) is not None)
+
+
+def _may_repeat(line: str) -> bool:
+    """False when ``line`` cannot be one phrase (7 characters or more) said three times or more: then its
+    first six characters occur three times without overlapping, which ``str.count`` counts."""
+    return line.count(line[:6]) >= 3
 
 
 def lines_of(text: str) -> list[str]:
     """Non-empty lines, whitespace normalised (NFKC, no-break spaces, runs of blanks)."""
     text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\u00a0", " ")
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+    lines = [line.strip() for line in _BLANKS.sub(" ", text).split("\n")]  # blanks never span a newline
     return [line for line in lines if line]
 
 

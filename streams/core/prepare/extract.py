@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta
 
 from streams.core.prepare import names as person_names
 from streams.core.prepare.gazetteer import DEMONYMS, Place, gazetteer
+from streams.core.prepare.guard import Guarded
 
 WEEKDAYS = {"monday": MO, "tuesday": TU, "wednesday": WE, "thursday": TH, "friday": FR, "saturday": SA,
             "sunday": SU}
@@ -49,6 +51,14 @@ European Middle East West North South Island Islands Mountains Valley Bay Gulf C
 Building Tower Bridge Park Stadium Church Mosque Temple Cathedral Hospital School Coast Region Province State
 Republic Kingdom Empire Olympics Games Cup War Day Year Week Festival""".split())
 ACRONYM_DEF = re.compile(r"((?:[A-Z][\w\-]+\s+){1,6}[A-Z][\w\-]+)\s+\(([A-Z][A-Z0-9]{1,7})\)")
+ACRONYM_IN_BRACKETS = re.compile(r"\([A-Z][A-Z0-9]{1,7}\)")
+"""What every ``ACRONYM_DEF`` match contains: a text without it defines no acronym (a cheap scan first)."""
+CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?\b")
+CAPITALISED_WORD = re.compile(r"\b[A-Z][a-z]+\b")
+CACHED_NAMES = 1 << 16
+"""Capitalised-name matches whose peeled name is remembered: the same names recur article after article."""
+CACHED_FACTS = 2048
+"""Texts whose facts are remembered: verbatim wire copies repeat title, text and day."""
 DATELINE = re.compile(r"^\s*([A-Z][A-Z .'\-]{2,40}?)(?:,\s*([A-Z][\w .]+?))?(?:,\s*\w+\.? \d{1,2})?\s*"
                       r"(?:\([^)]{1,30}\))?\s*[-–—]\s")
 COLON_DATELINE = re.compile(r"^\s*([A-Z][\w'\-]+(?: [A-Z][\w'\-]+)?)(?:,\s*([A-Z][\w .]+?))?:\s+[A-Z]")
@@ -80,7 +90,8 @@ EVENT_TYPES: dict[str, tuple[tuple[str, float], ...]] = {
     "economy": ((r"\b(tariffs?|interest rates?|inflation|stock market|shares (fell|rose)|earnings)\b", 1.5),),
 }
 # The patterns are lowercase and run on lowercased text (cheaper than IGNORECASE).
-_TYPE_RES = {kind: [(re.compile(p), w) for p, w in rules] for kind, rules in EVENT_TYPES.items()}
+# Each is guarded by the words every match contains (most patterns find nothing in most texts).
+_TYPE_RES = {kind: [(Guarded(p), w) for p, w in rules] for kind, rules in EVENT_TYPES.items()}
 PLACE_FREE_TYPES = frozenset({"call"})
 COMPATIBLE_TYPES = {frozenset({"summit", "bilateral_meeting"}), frozenset({"visit", "bilateral_meeting"})}
 """Kinds that can be one happening: talks on a summit's sidelines, talks during a visit."""
@@ -150,22 +161,33 @@ def _names(text: str) -> list[tuple[str, str]]:
     """(preceding word, capitalised name) pairs; leading stop/title words are peeled off."""
     found = []
     for match in NAME.finditer(text):
-        tokens = match.group(0).split()
-        for i, token in enumerate(tokens[:-1]):  # "China's Xi" -> "Xi"
-            if token.endswith(("'s", "’s")):
-                tokens = tokens[i + 1:]
-                break
-        before = text[max(0, match.start() - 25):match.start()].split()
-        prev = before[-1] if before else ""
-        while tokens and (tokens[0] in STOP or tokens[0] in TITLES or tokens[0] in DEMONYMS
-                          or tokens[0] in ("of", "de", "al", "la", "da", "del", "van", "von", "bin")
-                          or len(tokens) > 1 and tokens[1] in TITLES and _is_country(tokens[0])):  # "US President"
-            prev = tokens.pop(0)
-        while tokens and tokens[-1] in ("of", "de", "and", "al", "la", "da"):
-            tokens.pop()
-        if tokens:
-            found.append((prev, _possessive(" ".join(tokens)).rstrip(".'’")))
+        peeled, name = _peel(match.group(0))
+        if name is None:
+            continue
+        if peeled is None:  # nothing peeled off: the word before the match
+            before = text[max(0, match.start() - 25):match.start()].split()
+            peeled = before[-1] if before else ""
+        found.append((peeled, name))
     return found
+
+
+@lru_cache(maxsize=CACHED_NAMES)
+def _peel(words: str) -> tuple[str | None, str | None]:
+    """A capitalised run without its leading stop/title words and trailing particles: (the last word peeled
+    off the front, None if none; the name, None if nothing is left)."""
+    tokens = words.split()
+    for i, token in enumerate(tokens[:-1]):  # "China's Xi" -> "Xi"
+        if token.endswith(("'s", "’s")):
+            tokens = tokens[i + 1:]
+            break
+    prev = None
+    while tokens and (tokens[0] in STOP or tokens[0] in TITLES or tokens[0] in DEMONYMS
+                      or tokens[0] in ("of", "de", "al", "la", "da", "del", "van", "von", "bin")
+                      or len(tokens) > 1 and tokens[1] in TITLES and _is_country(tokens[0])):  # "US President"
+        prev = tokens.pop(0)
+    while tokens and tokens[-1] in ("of", "de", "and", "al", "la", "da"):
+        tokens.pop()
+    return prev, (_possessive(" ".join(tokens)).rstrip(".'’") if tokens else None)
 
 
 def _is_country(word: str) -> bool:
@@ -178,29 +200,40 @@ def _classify(names: list[tuple[str, str]], text: str) -> tuple[Counter, Counter
     people: Counter = Counter()
     orgs: Counter = Counter()
     places: list[Place] = []
-    acronyms = {m.group(2): m.group(1) for m in ACRONYM_DEF.finditer(text)}
+    acronyms = {m.group(2): m.group(1) for m in ACRONYM_DEF.finditer(text)} if ACRONYM_IN_BRACKETS.search(text) \
+        else {}
     for prev, name in names:
-        place = gaz.lookup(name)
-        last = name.split()[-1]
+        place, organisation, short, personable = _traits(name)
         if place is not None:
             places.append(place)
-        elif name in ORG_ACRONYMS or name in acronyms or last in ORG_WORDS or (name.isupper() and len(name) <= 6):
+        elif organisation or name in acronyms:
             orgs[acronyms.get(name, name) if name in acronyms and len(name) > 6 else name] += 1
-        elif prev in TITLES or len(name.split()) in (2, 3):
-            if not any(w in NOT_PERSON_WORDS or gaz.demonym(w) for w in name.split()):
-                people[name] += 1
-    for word in re.findall(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?\b", text):
-        place = gaz.demonym(word)
-        if place is not None:
-            places.append(place)
+        elif (prev in TITLES or short) and personable:
+            people[name] += 1
+    for word in CAPITALISED.findall(text):
+        if word in DEMONYMS:
+            place = gaz.demonym(word)
+            if place is not None:
+                places.append(place)
     return people, orgs, places
+
+
+@lru_cache(maxsize=CACHED_NAMES)
+def _traits(name: str) -> tuple[Place | None, bool, bool, bool]:
+    """What the text around a name does not change: (its gazetteer place, an organisation whatever the text
+    defines, two or three words long, free of words that are no part of a person's name)."""
+    gaz = gazetteer()
+    words = name.split()
+    organisation = name in ORG_ACRONYMS or words[-1] in ORG_WORDS or (name.isupper() and len(name) <= 6)
+    personable = not any(w in NOT_PERSON_WORDS or gaz.demonym(w) for w in words)
+    return gaz.lookup(name), organisation, len(words) in (2, 3), personable
 
 
 def _merge_surnames(people: Counter, text: str) -> Counter:
     """Credit later single-word mentions ("Xi", "Putin") to the full name they abbreviate."""
     merged: Counter = Counter()
     full = [p for p in people if len(p.split()) > 1]
-    singles = Counter(re.findall(r"\b[A-Z][a-z]+\b", text))
+    singles = Counter(CAPITALISED_WORD.findall(text))
     for name, count in people.items():
         if len(name.split()) == 1 and any(name in f.split() for f in full):
             continue
@@ -355,9 +388,13 @@ def _resolve_match(match: re.Match, pub: date | None) -> EventDate | None:
 def event_type(title: str, lead: str) -> str:
     scores: dict[str, float] = defaultdict(float)
     title, lead = title.lower(), lead.lower()
+    both = title + "\n" + lead  # one guard check for the two texts (a match in either is a match in both)
     for kind, rules in _TYPE_RES.items():
-        for pattern, weight in rules:
-            scores[kind] += weight * (3 * len(pattern.findall(title)) + len(pattern.findall(lead)))
+        for guarded, weight in rules:
+            found = 0
+            if guarded.possible(both):
+                found = 3 * len(guarded.pattern.findall(title)) + len(guarded.pattern.findall(lead))
+            scores[kind] += weight * found
     kind, score = max(scores.items(), key=lambda item: item[1], default=("other", 0.0))  # first best wins a tie
     return kind if score >= 2 else "other"
 
@@ -405,7 +442,20 @@ def actors_of(people: Counter, title: str, lead: str) -> list[str]:
 def extract(title: str, text: str, published: datetime | date | None, lead_paragraphs: int = 2) -> Facts:
     """All facts of one article. ``text`` is the cleaned body (paragraphs split by blank lines);
     ``published``: the publication time or day the record or the page states (relative dates such as
-    "on Wednesday" are resolved against it, and stay unknown without it)."""
+    "on Wednesday" are resolved against it, and stay unknown without it). Only its day counts, so the
+    facts of a text already seen on the same day are a copy of the remembered ones."""
+    return _copy(_extract(title, text, _day(published), lead_paragraphs))
+
+
+def _copy(facts: Facts) -> Facts:
+    """A copy whose lists the caller may change without changing the remembered facts."""
+    return replace(facts, people=list(facts.people), organisations=list(facts.organisations),
+                   places=list(facts.places), actors=list(facts.actors), quotes=list(facts.quotes),
+                   numbers=list(facts.numbers))
+
+
+@lru_cache(maxsize=CACHED_FACTS)
+def _extract(title: str, text: str, published: date | None, lead_paragraphs: int) -> Facts:
     paragraphs = [p for p in (strip_caption(p) for p in text.split("\n\n")) if p.strip()]
     lead = lead_of(paragraphs, lead_paragraphs)
     body = (title + ".\n" + text).replace("U.S.", "US").replace("U.K.", "UK").replace("U.N.", "UN")

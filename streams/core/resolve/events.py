@@ -55,7 +55,8 @@ MEMBER_FIELDS = ("article", "story", "outlet", "event_date", "event_date_source"
 
 @dataclass
 class Event:
-    """An event record that grows as coverage arrives."""
+    """An event record that grows as coverage arrives. What is derived from its counters (type, place,
+    dates, label) is remembered until ``changed()``, which whatever updates the counters calls."""
 
     id: str
     first_seen: float
@@ -80,6 +81,16 @@ class Event:
     centroid_weights: array = field(default_factory=lambda: array("d"))
     unit_centroid: tfidf.SparseVector = field(default_factory=dict)
     embedding: np.ndarray | None = None
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def changed(self) -> None:
+        """Forget the derived values: the counters changed."""
+        self.derived.clear()
+
+    def _remembered(self, name: str, compute: Any) -> Any:
+        if name not in self.derived:
+            self.derived[name] = compute()
+        return self.derived[name]
 
     @property
     def centroid(self) -> tfidf.SparseVector:
@@ -125,17 +136,36 @@ class Event:
 
     @property
     def type(self) -> str:
+        return self._remembered("type", self._type)
+
+    def _type(self) -> str:
         known = [(t, n) for t, n in self.types.most_common() if t != "other"]
         return known[0][0] if known else "other"
 
     @property
     def location(self) -> Place | None:
+        return self._remembered("location", self._location)
+
+    def _location(self) -> Place | None:
         places = self.sure_places or self.places
         return places.most_common(1)[0][0] if places else None
 
     @property
+    def sure_location(self) -> Place | None:
+        """The most frequent sure place (a dateline or named in the lead)."""
+        return self._remembered("sure_location", lambda: self.sure_places.most_common(1)[0][0]
+                                if self.sure_places else None)
+
+    @property
     def exact_dates(self) -> list[date]:
-        return sorted(d for (d, how) in self.dates if how in EXACT_DATE_SOURCES)
+        """The stated or inferred dates of the members, sorted (a new list: the caller may change it)."""
+        return list(self._remembered("exact_dates", lambda: tuple(sorted(
+            d for (d, how) in self.dates if how in EXACT_DATE_SOURCES))))
+
+    @property
+    def exact_days(self) -> frozenset[date]:
+        """The same dates as a set, for membership tests."""
+        return self._remembered("exact_days", lambda: frozenset(self.exact_dates))
 
     @property
     def date_range(self) -> tuple[date, date] | None:
@@ -152,6 +182,9 @@ class Event:
 
     @property
     def main_date(self) -> date | None:
+        return self._remembered("main_date", self._main_date)
+
+    def _main_date(self) -> date | None:
         if not self.dates and self.catalog is not None:
             return self.catalog.date_from
         exact: Counter = Counter()  # each day's members, days in the order first seen
@@ -170,6 +203,9 @@ class Event:
 
     @property
     def label(self) -> str:
+        return self._remembered("label", self._label)
+
+    def _label(self) -> str:
         if self.catalog is not None:
             return self.catalog.name
         name = self.names.most_common(1)[0][0] if self.names else self.type.replace("_", " ").capitalize()
@@ -357,7 +393,7 @@ class EventIndex:
             why.append(f"type:{facts.event_type}")
         if facts.location is not None and facts.location == event.location:
             why.append(f"place:{facts.location.label}")
-        if facts.event_date is not None and facts.event_date.day in event.exact_dates:
+        if facts.event_date is not None and facts.event_date.day in event.exact_days:
             why.append(f"date:{facts.event_date.day.isoformat()}")
         return score, why
 
@@ -426,6 +462,7 @@ class EventIndex:
         for counter in (event.actors, event.actor_keys, event.entities, event.organisations, event.names,
                         event.places, event.sure_places, event.dates):
             _cap(counter)
+        event.changed()
         self._event_of_story[story_id] = event.id
 
     def _expire(self, timestamp: float) -> None:
@@ -482,7 +519,7 @@ def _conflict(event: Event, facts: Facts, tolerance_days: float, window_days: fl
     recurring = facts.event_type in RECURRING_TYPES and event.type in RECURRING_TYPES
     if recurring and not compatible_types(facts.event_type, event.type):
         return f"type {facts.event_type}/{event.type}", True  # a call is not a summit, whoever took part
-    location = event.sure_places.most_common(1)[0][0] if event.sure_places else None
+    location = event.sure_location
     if facts.location is not None and facts.location_source in SURE_LOCATION_SOURCES and location is not None:
         if facts.location.country_code != location.country_code:
             return f"country {facts.location.country}/{location.country}", recurring

@@ -8,7 +8,7 @@ import zlib
 from collections import Counter
 from functools import lru_cache
 from itertools import repeat
-from operator import mul
+from operator import itemgetter, mul
 
 import numpy as np
 
@@ -22,12 +22,18 @@ them themselves then there these they this those through to too under until up v
 which while who whom why will with would you your yours said says say told according new one two also year years
 people time last first would could may might mr mrs ms""".split())
 TOKEN = re.compile(r"[a-z][a-z\-']{2,}")
+CACHED_TEXTS = 2048
+"""Texts whose bucket counts are remembered (two arrays, ~3 KB a text): verbatim wire copies repeat the text."""
 
 SparseVector = dict[int, float]
 
 
 def terms(text: str) -> Counter:
-    return Counter(t for t in TOKEN.findall(text.lower()) if t not in STOPWORDS)
+    """Term counts, stopwords left out, in the order of each term's first occurrence."""
+    counts = Counter(TOKEN.findall(text.lower()))
+    for stopword in STOPWORDS.intersection(counts):  # deleting keeps the others' order
+        del counts[stopword]
+    return counts
 
 
 @lru_cache(maxsize=1 << 17)
@@ -43,24 +49,38 @@ class OnlineTfidf:
         self.docs = 0
 
     def vector(self, text: str, learn: bool = True) -> SparseVector:
-        counts = terms(text)
-        buckets: dict[int, int] = {}  # in the order of the terms' first occurrence, as before
-        for bucket, count in zip(map(_bucket, counts), counts.values()):
-            buckets[bucket] = buckets.get(bucket, 0) + count
-        index = np.fromiter(buckets, dtype=np.intp, count=len(buckets))
+        index, tf = bucket_counts(text)
         if learn:
             self.docs += 1
             self.df[index] += 1  # the buckets are distinct
         # Smoothed idf (+1): the first documents of a stream still get usable vectors.
         docs = 1 + self.docs
-        weights = {b: (1 + math.log(c)) * (1 + math.log(docs / (1 + df)))
-                   for (b, c), df in zip(buckets.items(), self.df[index].tolist())}
-        top = sorted(weights.items(), key=lambda kv: -kv[1])[:TERMS_KEPT]
+        weights = {b: t * (1 + math.log(docs / (1 + df)))
+                   for b, t, df in zip(index.tolist(), tf.tolist(), self.df[index].tolist())}
+        top = sorted(weights.items(), key=_WEIGHT, reverse=True)[:TERMS_KEPT]  # stable: ties keep their order
         return normalise(dict(top))
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
+def bucket_counts(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct buckets of a text's terms, in the order of the terms' first occurrence, and each bucket's
+    term-frequency weight (1 + log of its count, float64: the very floats), as two read-only arrays."""
+    counts = terms(text)
+    buckets: dict[int, int] = {}
+    for bucket, count in zip(map(_bucket, counts), counts.values()):
+        buckets[bucket] = buckets.get(bucket, 0) + count
+    index = np.fromiter(buckets, dtype=np.intp, count=len(buckets))
+    tf = np.array([1 + math.log(c) for c in buckets.values()], dtype=np.float64)
+    index.flags.writeable = tf.flags.writeable = False
+    return index, tf
+
+
+_WEIGHT = itemgetter(1)
+
+
 def normalise(vector: SparseVector) -> SparseVector:
-    norm = math.sqrt(sum(w * w for w in vector.values()))
+    values = vector.values()
+    norm = math.sqrt(sum(map(mul, values, values)))  # the same squares summed in the same order
     return {k: w / norm for k, w in vector.items()} if norm else {}
 
 
@@ -75,5 +95,5 @@ def add_into(total: SparseVector, vector: SparseVector, keep: int = 3 * TERMS_KE
     for k, w in vector.items():
         total[k] = total.get(k, 0.0) + w
     if len(total) > keep:
-        total = dict(sorted(total.items(), key=lambda kv: -kv[1])[:keep])
+        total = dict(sorted(total.items(), key=_WEIGHT, reverse=True)[:keep])
     return total

@@ -72,3 +72,20 @@ def test_evidence_seen_from_the_other_side_and_back_from_its_wire_form():
                                "score": evidence.quotes[0]["score"]}]
     assert swapped.swapped() == evidence and swapped.entities == ["SCO"]
     assert Evidence.from_dict(evidence.as_dict()) == evidence
+
+
+def test_quote_scores_remembered_for_repeated_quote_lists_give_the_same_pairs() -> None:
+    """Copies of one story bring the same quotes again: the second time the score matrix comes from memory,
+    read-only, and the pairs are the same (and a new list of the result, which the caller may change)."""
+    from streams.core.match.evidence import _fuzzy_scores
+    a = ["we will build small yards with high fences around them", "the talks were very constructive indeed"]
+    b = ["we will build small farms with high fences", "talks were constructive, officials said afterwards"]
+    first = shared_quotes(a, b)
+    hits = _fuzzy_scores.cache_info().hits
+    again = shared_quotes(list(a), list(b))
+    assert _fuzzy_scores.cache_info().hits == hits + 1
+    assert again == first and again is not first and len(first) >= 1
+    again[0]["score"] = 0.0
+    assert shared_quotes(a, b) == first
+    scores = _fuzzy_scores(("small yards with high fences",), ("small farms with high fences",), QUOTE_MATCH)
+    assert not scores.flags.writeable

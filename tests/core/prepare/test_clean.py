@@ -115,3 +115,15 @@ def test_lead_is_title_and_first_words():
     text = " ".join(f"w{i}" for i in range(300))
     assert lead("Title", text, words=3) == "Title. w0 w1 w2"
     assert len(lead("Title", text).split()) == 181
+
+
+def test_a_line_repeating_a_phrase_is_found_behind_the_cheap_check() -> None:
+    from streams.core.prepare.clean import _REPEATED_PHRASE, _may_repeat, is_boilerplate
+    banners = ["Breaking News Breaking News Breaking News", "World Cup 2026 World Cup 2026  World Cup 2026 ",
+               "abcdefg abcdefg abcdefg abcdefg"]
+    sentences = ["The summit opened on Monday in Astana.", "Breaking News Breaking News", "aaaaaaa aaaaaaa"]
+    for line in banners + sentences:
+        assert (_REPEATED_PHRASE.fullmatch(line) is not None) == (line in banners)
+        if line in banners:
+            assert _may_repeat(line) and is_boilerplate(line)
+    assert not _may_repeat("The summit opened on Monday in Astana.")

@@ -163,3 +163,44 @@ def test_words_starting_with_a_month_abbreviation_are_not_dates(text):
 ])
 def test_event_type(title, lead, kind):
     assert event_type(title, lead) == kind
+
+
+def test_facts_of_a_repeated_text_are_the_same_and_a_separate_copy() -> None:
+    """A verbatim copy gets its facts from memory: equal to the first, and changing one leaves the other."""
+    title, text = "Xi meets Putin in Beijing", ("BEIJING - Chinese President Xi Jinping met Russian President "
+                                                 "Vladimir Putin on Tuesday.\n\nXi said \"the talks were very good\".")
+    first = extract(title, text, datetime(2024, 3, 7, 9, tzinfo=UTC))
+    again = extract(title, text, datetime(2024, 3, 7, 18, tzinfo=UTC))  # the same day: the same facts
+    assert again == first and again is not first
+    again.people.append("Someone Else")
+    again.dateline = "2024-03-07"
+    assert extract(title, text, datetime(2024, 3, 7, 9, tzinfo=UTC)) == first
+    assert "Someone Else" not in first.people and first.dateline is None
+    assert first.event_date == EventDate(date(2024, 3, 5), "weekday", "Tuesday")
+    on_monday = extract(title, text, datetime(2024, 3, 11, 9, tzinfo=UTC))  # another day: worked out again
+    assert on_monday.event_date == EventDate(date(2024, 3, 5), "weekday", "Tuesday")
+    assert extract(title, text, datetime(2024, 3, 13, 9, tzinfo=UTC)).event_date.day == date(2024, 3, 12)
+
+
+def test_names_peeled_once_per_spelling_keep_the_word_before() -> None:
+    from streams.core.prepare.extract import _names, _peel
+    assert _peel("President Xi Jinping") == ("President", "Xi Jinping")
+    assert _peel("Xi Jinping") == (None, "Xi Jinping")
+    assert _peel("The") == ("The", None)  # nothing left: not a name
+    # Nothing peeled: the word before the match (here the previous match's end, or none at the start).
+    assert _names("Russia's Vladimir Putin met US President Joe Biden") == [("", "Vladimir Putin"),
+                                                                           ("President", "Joe Biden")]
+    assert _names("talks. Then Xi Jinping and Putin") == [("Then", "Xi Jinping"), ("and", "Putin")]
+    assert _names("talks with Xi Jinping") == [("with", "Xi Jinping")]
+
+
+def test_name_traits_that_do_not_depend_on_the_text() -> None:
+    from streams.core.prepare.extract import _traits
+    place, organisation, short, personable = _traits("Beijing")
+    assert place is not None and place.kind == "city"
+    assert _traits("Xi Jinping") == (None, False, True, True)
+    assert _traits("Shanghai Cooperation Organisation")[1]  # an organisation word last
+    assert _traits("NATO")[1] and _traits("WHO")[1]
+    assert not _traits("Red Square")[3]  # "Square": no person's name
+    assert not _traits("Chinese Embassy Official")[3]  # a demonym: no person's name
+    assert not _traits("John Fitzgerald Kennedy Junior Smith")[2]  # five words: a person only after a title

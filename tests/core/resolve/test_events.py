@@ -183,3 +183,36 @@ def test_string_where_a_list_is_expected(tmp_path):
     except CatalogError:
         return
     assert catalog.events[0].keywords == ("Astana",)
+
+
+def test_event_derived_values_are_remembered_until_it_changes() -> None:
+    from streams.core.prepare.gazetteer import gazetteer
+    from streams.core.resolve.events import Event
+    event = Event(id="event-1", first_seen=0.0, last_seen=0.0)
+    event.types["summit"] += 1
+    event.names["SCO summit"] += 1
+    event.dates[(date(2024, 7, 4), "explicit")] += 1
+    assert event.label == "SCO summit · 2024-07-04" and event.type == "summit"
+    astana = gazetteer().lookup("Astana")
+    event.sure_places[astana] += 1
+    event.dates[(date(2024, 7, 3), "weekday")] += 2
+    assert event.label == "SCO summit · 2024-07-04"  # not recomputed before changed() ...
+    event.changed()
+    assert event.label == f"SCO summit · {astana.label} · 2024-07-03"  # ... then it is
+    assert event.location == event.sure_location == astana
+    assert event.exact_dates == [date(2024, 7, 3), date(2024, 7, 4)]
+    assert event.exact_days == {date(2024, 7, 3), date(2024, 7, 4)}
+    event.exact_dates.append(date(2000, 1, 1))  # a copy: the remembered dates stay
+    assert event.exact_dates == [date(2024, 7, 3), date(2024, 7, 4)]
+
+
+def test_events_relabel_as_articles_join() -> None:
+    """Through the index: each article that joins refreshes the event's derived values."""
+    pipeline = Pipeline(lexical_settings())
+    pipeline.process_batch(fillers())
+    first = pipeline.process(talks("a", TALKS_A, "BEIJING", "Tuesday"))
+    label = first.event.label
+    second = pipeline.process(talks("b", TALKS_B, "BEIJING", "Tuesday"))
+    assert second.event is first.event and second.event.size == 2
+    assert second.event.label == label  # the same place and day: the same label
+    assert second.event.label == second.event._label()  # and what a fresh computation gives
