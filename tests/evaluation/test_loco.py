@@ -70,8 +70,13 @@ def test_loco_on_the_samples(lexical: None, capsys: pytest.CaptureFixture[str]) 
     rows = {row["corpus"]: row for row in result["corpora"]}
     assert set(rows) == {"long", "headlines", "lookalike", "pairs"}
     for name, row in rows.items():
-        assert name not in row["tuned_on"] and sorted(row["tuned_on"]) == sorted(set(rows) - {name})
+        others = set(rows) - {name}
+        titles = {f"{o}-titles" for o in others if o != "headlines"}  # headlines is title-only already
+        assert name not in row["tuned_on"] and sorted(row["tuned_on"]) == sorted(others | titles)
+        assert row["articles_thresholds_from"] == ", ".join(o for o in row["tuned_on"] if o in others - {"headlines"})
         assert row["thresholds"]["event_similarity_lexical"] in (0.08, 0.11)
+        assert row["thresholds"]["event_similarity_short_lexical"] in loco.SHORT_GRIDS["lexical"][
+            "event_similarity_short_lexical"]
         assert row["thresholds_from"] == ", ".join(row["tuned_on"])
         for key in ("pipeline", "defaults", "best_on_itself", "baseline", "baseline_best_on_itself"):
             assert 0.0 <= row[key]["f1"] <= 1.0 and 0.0 <= row[key]["precision"] <= 1.0
@@ -126,5 +131,22 @@ def test_one_setting_for_all_tuned_corpora(lexical: None, capsys: pytest.Capture
     assert main(["events", "--loco", "--corpora", str(DATA), "--json", *SMALL_GRID]) == 0
     result = orjson.loads(capsys.readouterr().out)
     on_all = result["best_on_all_tuned"]
-    assert sorted(on_all["tuned_on"]) == ["headlines", "long", "lookalike", "pairs"]
-    assert on_all["mean_f1"] == pytest.approx(sum(on_all["f1"][n] for n in on_all["tuned_on"]) / 4)
+    assert sorted(on_all["tuned_on"]) == ["headlines", "long", "long-titles", "lookalike", "lookalike-titles",
+                                          "pairs", "pairs-titles"]
+    assert on_all["mean_f1"] == pytest.approx(sum(on_all["f1"][n] for n in on_all["tuned_on"]) / 7)
+    assert result["derived"] == {"long-titles": "long", "lookalike-titles": "lookalike", "pairs-titles": "pairs"}
+
+
+def test_title_only_keeps_the_title_and_the_origin() -> None:
+    records = [{"id": "a", "title": "Quake hits Chile", "text": "A strong quake...", "description": "Quake.",
+                "published": "2020-01-02T03:04:05", "source": "example.org", "label": "q", "origin": "f:a"}]
+    assert loco.title_only(records) == [{"id": "a:title", "title": "Quake hits Chile",
+                                         "published": "2020-01-02T03:04:05", "source": "example.org",
+                                         "label": "q", "origin": "f:a"}]
+
+
+def test_a_title_only_version_is_never_tuned_on_for_its_source_or_what_overlaps_it() -> None:
+    long, titles = corpus("long", {"g:1"}), corpus("long-titles", {"g:1"})
+    titles.derived_from = "long"
+    sets = loco.tuning_sets([long, titles, corpus("ref", {"g:1", "g:2"}, tune=False), corpus("p", {"s:1"})])
+    assert sets["long"] == ["p"] and sets["ref"] == ["p"] and sets["p"] == ["long", "long-titles"]

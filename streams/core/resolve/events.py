@@ -32,7 +32,7 @@ from streams.core.match.seen import packed_json
 from streams.core.prepare import names as person_names
 from streams.core.prepare.extract import Facts, compatible_types
 from streams.core.prepare.gazetteer import Place
-from streams.core.resolve import event_features, event_model, tfidf
+from streams.core.resolve import event_features, event_model, short_items, tfidf
 from streams.core.resolve.catalog import Catalog, CatalogEvent
 from streams.settings import DedupSettings, EventSettings
 
@@ -255,7 +255,8 @@ class EventIndex:
             article = event_features.Article(facts, text, vector, embedding, timestamp)
             best, p, why, evidence = self._find_by_model(self.model, article, facts, vector, embedding)
             return best, p, why, None, evidence
-        best, best_score, best_why = self._find_by_threshold(timestamp, facts, vector, embedding)
+        best, best_score, best_why = self._find_by_threshold(timestamp, facts, vector, embedding,
+                                                             short_items.is_short(text))
         return best, best_score, best_why, None, None
 
     def _candidates(self, timestamp: float) -> list[Event]:
@@ -294,11 +295,10 @@ class EventIndex:
         return None, None, why, _evidence(model, p, needed, features, contributions, event.id, outcome)
 
     def _find_by_threshold(self, timestamp: float, facts: Facts, vector: tfidf.SparseVector,
-                           embedding: np.ndarray | None) -> tuple[Event | None, float | None, list[str]]:
-        semantic = embedding is not None
-        threshold = self.settings.event_similarity if semantic else self.settings.event_similarity_lexical
-        strong = max(threshold, self.settings.event_similarity_strong if semantic
-                     else self.settings.event_similarity_strong_lexical)
+                           embedding: np.ndarray | None, short: bool = False
+                           ) -> tuple[Event | None, float | None, list[str]]:
+        """``short``: a headline-only item, held to its own thresholds (``short_items``)."""
+        threshold, strong = short_items.thresholds(self.settings, embedding is not None, short)
         best, best_score, best_why = None, threshold, []
         kept_apart: list[tuple[Event, str]] = []
         for event in self._candidates(timestamp):
