@@ -39,7 +39,8 @@ SHORT_GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
 """The headline-only threshold of each mode, chosen second (``run``): with the articles' thresholds of the fold
 fixed, on the fold's tuning corpora and the title-only versions of them (``title_only``)."""
 PLAIN = {"event_similarity_short_lexical": "event_similarity_lexical", "event_similarity_short": "event_similarity"}
-SELECTION = "best mean BCubed F1 over the tuning corpora (each corpus weighs the same)"
+SELECTION = ("best mean BCubed F1 over the tuning corpora (each corpus weighs the same; within 0.005 of it, the "
+             "point closest to the plain rule)")
 
 
 @dataclass
@@ -162,12 +163,34 @@ def tuning_sets(corpora: Sequence[Prepared]) -> dict[str, list[str]]:
             for c in corpora}
 
 
-def choose(scores: dict[str, list[float]], on: Sequence[str]) -> int | None:
-    """Index of the grid point with the best mean F1 over ``on`` (the first of equals); None if ``on`` is empty."""
+TIE = 0.005
+"""Mean BCubed F1 differences below this are not told apart (one event more or less moves these corpora's F1
+by 0.01-0.02): among the points that close to the best, ``choose`` takes the simplest (``cost``)."""
+
+
+def choose(scores: dict[str, list[float]], on: Sequence[str], cost: Sequence[float] | None = None) -> int | None:
+    """Index of the grid point with the best mean F1 over ``on`` (the first of equals); None if ``on`` is empty.
+    With ``cost`` (per point: how far it departs from the plain rule), the cheapest point within ``TIE`` of the
+    best mean, then the best mean among those: a threshold the tuning corpora cannot tell apart (an undated
+    corpus barely exercises the strong one) stays at the plain rule instead of following noise."""
     if not on:
         return None
     means = [sum(scores[name][i] for name in on) / len(on) for i in range(len(scores[on[0]]))]
-    return max(range(len(means)), key=lambda i: (means[i], -i))
+    if cost is None:
+        return max(range(len(means)), key=lambda i: (means[i], -i))
+    top = max(means)
+    near = [i for i in range(len(means)) if means[i] >= top - TIE]
+    return min(near, key=lambda i: (round(cost[i], 9), -means[i], i))
+
+
+def departure(point: dict[str, float]) -> float:
+    """How far a point departs from the plain threshold: the strong one above it, the short one below it."""
+    out = 0.0
+    for name, value in point.items():
+        plain = name.replace("_strong", "") if "_strong" in name else PLAIN.get(name)
+        if plain and plain in point:
+            out += abs(value - point[plain])
+    return out
 
 
 _SHARED: tuple[Sequence[Prepared], Settings, list[dict[str, float]]] | None = None
@@ -215,20 +238,26 @@ def _stage_a_point(point: dict[str, float], settings: Settings, short_name: str)
     return {**point, short_name: point.get(plain, getattr(settings, plain))}
 
 
+def short_values_at(point: dict[str, float], short: dict[str, tuple[float, ...]]) -> tuple[float, ...]:
+    """The short-item values tried at an articles' point: the grid's, and the articles' own (no short rule)."""
+    name, values = next(iter(short.items()))
+    plain = point.get(PLAIN[name])
+    return tuple(sorted(set(values) | ({plain} if plain is not None else set())))
+
+
 def _short_results(corpora: Sequence[Prepared], settings: Settings, grid_points: list[dict[str, float]],
                    short: dict[str, tuple[float, ...]], needed: set[tuple[int, int]], jobs: int
-                   ) -> dict[tuple[int, int], list[dict[str, Any]]]:
-    """For each (corpus index, articles' point index) in ``needed``: figures at every short-item value."""
-    name, values = next(iter(short.items()))
-    combos = sorted({p for _, p in needed})
-    short_points = [{**grid_points[p], name: v} for p in combos for v in values]
-    at = {p: i * len(values) for i, p in enumerate(combos)}
-    tasks = [(c, at[p] + j) for c, p in sorted(needed) for j in range(len(values))]
-    scored = _score_tasks(corpora, settings, short_points, tasks, jobs, "short-item points")
-    out: dict[tuple[int, int], list[dict[str, Any]]] = {}
-    for (c, p), start in zip(sorted(needed), range(0, len(tasks), len(values))):
-        out[(c, p)] = scored[start:start + len(values)]
-    return out
+                   ) -> dict[tuple[int, int], list[tuple[float, dict[str, Any]]]]:
+    """For each (corpus index, articles' point index) in ``needed``: (short value, figures) at every value."""
+    name = next(iter(short))
+    short_points: list[dict[str, float]] = []
+    at: dict[int, int] = {}
+    for p in sorted({p for _, p in needed}):
+        at[p] = len(short_points)
+        short_points += [{**grid_points[p], name: v} for v in short_values_at(grid_points[p], short)]
+    tasks = [(c, at[p] + j) for c, p in sorted(needed) for j in range(len(short_values_at(grid_points[p], short)))]
+    scored = iter(_score_tasks(corpora, settings, short_points, tasks, jobs, "short-item points"))
+    return {(c, p): [(v, next(scored)) for v in short_values_at(grid_points[p], short)] for c, p in sorted(needed)}
 
 
 def run(corpora: Sequence[Prepared], settings: Settings, grid: dict[str, tuple[float, ...]],
@@ -240,7 +269,7 @@ def run(corpora: Sequence[Prepared], settings: Settings, grid: dict[str, tuple[f
     (with the title-only versions ``load(titles=True)`` adds). Derived corpora are tuned on, not reported."""
     started = time.perf_counter()
     short = short or short_grid_for(settings)
-    short_name, short_values = next(iter(short.items()))
+    short_name = next(iter(short))
     grid_points = [_stage_a_point(p, settings, short_name) for p in points(grid)]
     if not grid_points:
         raise SettingsError("--grid leaves no point (every strong threshold is below its plain one)")
@@ -255,9 +284,10 @@ def run(corpora: Sequence[Prepared], settings: Settings, grid: dict[str, tuple[f
     def articles_on(on: Sequence[str]) -> list[str]:
         return [n for n in on if n in f1 and n not in shorts] or [n for n in on if n in f1]
 
-    picks = {c.name: choose(f1, articles_on(tuned_on[c.name])) for c in reported}
+    cost = [departure({n: v for n, v in p.items() if n != short_name}) for p in grid_points]
+    picks = {c.name: choose(f1, articles_on(tuned_on[c.name]), cost) for c in reported}
     owns = {c.name: choose(f1, [c.name]) for c in reported}
-    everywhere = choose(f1, articles_on(tuned))
+    everywhere = choose(f1, articles_on(tuned), cost)
     needed: set[tuple[int, int]] = set()
     for c in reported:
         own, pick = owns[c.name], picks[c.name]
@@ -269,12 +299,16 @@ def run(corpora: Sequence[Prepared], settings: Settings, grid: dict[str, tuple[f
         needed |= {(index[c.name], everywhere) for c in corpora}
     second = _short_results(corpora, settings, grid_points, short, needed, jobs)
 
-    def short_pick(on: Sequence[str], point: int) -> int:
-        means = [sum(second[(index[n], point)][j]["f1"] for n in on) / len(on) for j in range(len(short_values))]
-        return max(range(len(means)), key=lambda j: (means[j], -j))
+    def short_pick(on: Sequence[str], point: int, tie: bool = True) -> int:
+        values = short_values_at(grid_points[point], short)
+        scores = {n: [fig["f1"] for _, fig in second[(index[n], point)]] for n in on}
+        plain = grid_points[point][PLAIN[short_name]]
+        pick = choose(scores, on, [abs(plain - v) for v in values] if tie else None)
+        assert pick is not None
+        return pick
 
     def at(point: int, j: int) -> dict[str, float]:
-        return {**grid_points[point], short_name: short_values[j]}
+        return {**grid_points[point], short_name: short_values_at(grid_points[point], short)[j]}
 
     base: dict[str, list[dict[str, Any]]] = {}
     for corpus in reported:
@@ -288,7 +322,7 @@ def run(corpora: Sequence[Prepared], settings: Settings, grid: dict[str, tuple[f
         base_pick, base_own = choose(base_f1, base_on), choose(base_f1, [corpus.name])
         assert own is not None and base_own is not None  # a corpus always has figures on itself
         mine = index[corpus.name]
-        own_short = short_pick([corpus.name], own)
+        own_short = short_pick([corpus.name], own, tie=False)
         defaults = figures(corpus.gold, place(corpus, settings))
         chosen = None if pick is None else short_pick(on, pick)
         rows.append({
@@ -298,10 +332,10 @@ def run(corpora: Sequence[Prepared], settings: Settings, grid: dict[str, tuple[f
             else {n: getattr(settings, n) for n in [*grid, short_name]},
             "thresholds_from": ", ".join(on) if on else "shipped defaults (no independent corpus to tune on)",
             "articles_thresholds_from": ", ".join(articles_on(on)),
-            "pipeline": second[(mine, pick)][chosen] if pick is not None and chosen is not None else defaults,
+            "pipeline": second[(mine, pick)][chosen][1] if pick is not None and chosen is not None else defaults,
             "pipeline_without_short_rule": results[corpus.name][pick] if pick is not None else defaults,
             "defaults": defaults,
-            "best_on_itself": {"thresholds": at(own, own_short), **second[(mine, own)][own_short]},
+            "best_on_itself": {"thresholds": at(own, own_short), **second[(mine, own)][own_short][1]},
             "baseline": {"threshold": baseline_grid[base_pick] if base_pick is not None else None,
                          **(base[corpus.name][base_pick] if base_pick is not None else {})},
             "baseline_best_on_itself": {"threshold": baseline_grid[base_own], **base[corpus.name][base_own]},
@@ -310,13 +344,13 @@ def run(corpora: Sequence[Prepared], settings: Settings, grid: dict[str, tuple[f
     on_all = None
     if everywhere is not None:
         j = short_pick(tuned, everywhere)
-        scores = {c.name: second[(index[c.name], everywhere)][j]["f1"] for c in corpora}
+        scores = {c.name: second[(index[c.name], everywhere)][j][1]["f1"] for c in corpora}
         on_all = {"thresholds": at(everywhere, j), "tuned_on": tuned,
                   "mean_f1": sum(scores[n] for n in tuned) / len(tuned), "f1": scores}
     return {"task": "events", "mode": "semantic" if settings.semantic else "lexical", "selection": SELECTION,
             "best_on_all_tuned": on_all, "derived": {c.name: c.derived_from for c in corpora if c.derived_from},
             "grid": {name: list(values) for name, values in {**grid, **short}.items()},
-            "grid_points": len(grid_points), "short_grid_points": len(short_values),
+            "grid_points": len(grid_points),
             "baseline_grid": list(baseline_grid),
             "defaults": {n: getattr(settings, n) for n in [*grid, short_name]},
             "corpora": rows, "elapsed_s": time.perf_counter() - started}

@@ -150,3 +150,19 @@ def test_a_title_only_version_is_never_tuned_on_for_its_source_or_what_overlaps_
     titles.derived_from = "long"
     sets = loco.tuning_sets([long, titles, corpus("ref", {"g:1", "g:2"}, tune=False), corpus("p", {"s:1"})])
     assert sets["long"] == ["p"] and sets["ref"] == ["p"] and sets["p"] == ["long", "long-titles"]
+
+
+def test_choose_takes_the_simplest_of_near_equals() -> None:
+    """Within TIE of the best mean, the point closest to the plain rule wins (noise does not pick a threshold)."""
+    scores = {"a": [0.9500, 0.9502, 0.90]}
+    assert loco.choose(scores, ["a"]) == 1
+    assert loco.choose(scores, ["a"], cost=[0.0, 0.1, 0.0]) == 0
+    assert loco.choose({"a": [0.90, 0.95]}, ["a"], cost=[0.0, 0.1]) == 1  # a real difference still counts
+
+
+def test_departure_from_the_plain_rule() -> None:
+    assert loco.departure({"event_similarity_lexical": 0.24, "event_similarity_strong_lexical": 0.4}) == \
+        pytest.approx(0.16)
+    assert loco.departure({"event_similarity": 0.53, "event_similarity_strong": 0.6, "event_similarity_short": 0.4}) \
+        == pytest.approx(0.07 + 0.13)
+    assert loco.short_values_at({"event_similarity_lexical": 0.24}, loco.SHORT_GRIDS["lexical"])[-1] == 0.24

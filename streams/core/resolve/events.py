@@ -32,7 +32,7 @@ from streams.core.match.seen import packed_json
 from streams.core.prepare import names as person_names
 from streams.core.prepare.extract import Facts, compatible_types
 from streams.core.prepare.gazetteer import Place
-from streams.core.resolve import event_features, event_model, short_items, tfidf
+from streams.core.resolve import corroboration, event_features, event_model, short_items, tfidf
 from streams.core.resolve.catalog import Catalog, CatalogEvent
 from streams.settings import DedupSettings, EventSettings
 
@@ -309,12 +309,21 @@ class EventIndex:
                 continue
             score, why = self._score(event, facts, vector, embedding)
             # A dormant event or a disagreeing (soft) date asks for the strong similarity.
-            needed = strong if conflict or not self._open(event, timestamp) else threshold
+            plain = not conflict and self._open(event, timestamp)
+            needed = threshold if plain else strong
+            why_lower = self._corroborated(event, facts) if plain else ""  # facts may lower the plain one
+            needed *= self.settings.event_corroborated_factor if why_lower else 1.0
             if score >= needed and (best is None or score >= best_score):
-                best, best_score, best_why = event, score, why + ([f"despite:{conflict}"] if conflict else [])
+                best, best_score, best_why = event, score, why + ([f"despite:{conflict}"] if conflict else []) \
+                    + ([f"corroborated:{why_lower}"] if why_lower and needed < threshold else [])
         if best is None:
             return None, None, self._apart(kept_apart, facts, vector, embedding, threshold)
         return best, best_score, best_why
+
+    def _corroborated(self, event: Event, facts: Facts) -> str:
+        if self.settings.event_corroborated_factor >= 1.0:
+            return ""
+        return corroboration.corroborated(event, facts, self.settings.event_date_tolerance_days)
 
     def _apart(self, kept_apart: list[tuple[Event, str]], facts: Facts, vector: tfidf.SparseVector,
                embedding: np.ndarray | None, threshold: float) -> list[str]:
