@@ -6,6 +6,11 @@ article with it (``origin``), and the corpus is scored at that point. The shippe
 point on the corpus itself (tuned on it: not a transfer figure) are shown beside it, and so is the
 baseline (``streams.evaluation.baseline``) with its threshold chosen the same way.
 
+The headline-only threshold (``SHORT_GRIDS``) is chosen second, with the articles' thresholds of the fold fixed,
+on the fold's tuning corpora plus title-only versions of them (``load(titles=True)``, ``title_only``: derived,
+same ``origin`` as their source, tuned on but not reported). Points within ``TIE`` of the best mean F1 resolve
+to the one closest to the plain rule (``choose``, ``departure``).
+
 Articles are prepared (clean, fingerprint, embed, extract) and matched once per corpus; only the resolver
 (stories, events) runs again for each grid point, with the very ``Resolver.place`` the workers run.
 """
