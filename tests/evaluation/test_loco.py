@@ -166,3 +166,12 @@ def test_departure_from_the_plain_rule() -> None:
     assert loco.departure({"event_similarity": 0.53, "event_similarity_strong": 0.6, "event_similarity_short": 0.4}) \
         == pytest.approx(0.07 + 0.13)
     assert loco.short_values_at({"event_similarity_lexical": 0.24}, loco.SHORT_GRIDS["lexical"])[-1] == 0.24
+
+
+def test_grid_can_set_the_short_item_values(lexical: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["events", "--loco", "--corpora", str(DATA), "--json", "--limit", "12", *SMALL_GRID,
+                 "--grid", "event_similarity_short_lexical=0.05"]) == 0
+    result = orjson.loads(capsys.readouterr().out)
+    assert result["grid"]["event_similarity_short_lexical"] == [0.05]
+    for row in result["corpora"]:  # the value given, or the articles' own (no short rule)
+        assert row["thresholds"]["event_similarity_short_lexical"] in (0.05, 0.08, 0.11)
