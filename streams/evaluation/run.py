@@ -478,12 +478,12 @@ def _loco(args: argparse.Namespace, settings: Settings) -> int:
         raise SettingsError("--grid: with event_decision=model only event_join_probability is chosen by grid")
     grid = {} if model else loco.grid_for(settings, asked)
     _warm_up(settings)
-    prepared = loco.load(corpora.load_manifest(args.corpora), settings, args.limit)
+    prepared = loco.load(corpora.load_manifest(args.corpora), settings, args.limit, titles=not model)
     if model:
         chances = (asked or {}).get("event_join_probability", loco_model.PROBABILITIES)
         result = loco_model.run(prepared, settings, chances, jobs=args.jobs)
     else:
-        result = loco.run(prepared, settings, grid, jobs=args.jobs)
+        result = loco.run(prepared, settings, grid, jobs=args.jobs, short=loco.short_grid_for(settings, asked))
     if args.json:
         sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:

@@ -70,8 +70,13 @@ def test_loco_on_the_samples(lexical: None, capsys: pytest.CaptureFixture[str]) 
     rows = {row["corpus"]: row for row in result["corpora"]}
     assert set(rows) == {"long", "headlines", "lookalike", "pairs"}
     for name, row in rows.items():
-        assert name not in row["tuned_on"] and sorted(row["tuned_on"]) == sorted(set(rows) - {name})
+        others = set(rows) - {name}
+        titles = {f"{o}-titles" for o in others if o != "headlines"}  # headlines is title-only already
+        assert name not in row["tuned_on"] and sorted(row["tuned_on"]) == sorted(others | titles)
+        assert row["articles_thresholds_from"] == ", ".join(o for o in row["tuned_on"] if o in others - {"headlines"})
         assert row["thresholds"]["event_similarity_lexical"] in (0.08, 0.11)
+        assert row["thresholds"]["event_similarity_short_lexical"] in loco.SHORT_GRIDS["lexical"][
+            "event_similarity_short_lexical"]
         assert row["thresholds_from"] == ", ".join(row["tuned_on"])
         for key in ("pipeline", "defaults", "best_on_itself", "baseline", "baseline_best_on_itself"):
             assert 0.0 <= row[key]["f1"] <= 1.0 and 0.0 <= row[key]["precision"] <= 1.0
@@ -126,5 +131,47 @@ def test_one_setting_for_all_tuned_corpora(lexical: None, capsys: pytest.Capture
     assert main(["events", "--loco", "--corpora", str(DATA), "--json", *SMALL_GRID]) == 0
     result = orjson.loads(capsys.readouterr().out)
     on_all = result["best_on_all_tuned"]
-    assert sorted(on_all["tuned_on"]) == ["headlines", "long", "lookalike", "pairs"]
-    assert on_all["mean_f1"] == pytest.approx(sum(on_all["f1"][n] for n in on_all["tuned_on"]) / 4)
+    assert sorted(on_all["tuned_on"]) == ["headlines", "long", "long-titles", "lookalike", "lookalike-titles",
+                                          "pairs", "pairs-titles"]
+    assert on_all["mean_f1"] == pytest.approx(sum(on_all["f1"][n] for n in on_all["tuned_on"]) / 7)
+    assert result["derived"] == {"long-titles": "long", "lookalike-titles": "lookalike", "pairs-titles": "pairs"}
+
+
+def test_title_only_keeps_the_title_and_the_origin() -> None:
+    records = [{"id": "a", "title": "Quake hits Chile", "text": "A strong quake...", "description": "Quake.",
+                "published": "2020-01-02T03:04:05", "source": "example.org", "label": "q", "origin": "f:a"}]
+    assert loco.title_only(records) == [{"id": "a:title", "title": "Quake hits Chile",
+                                         "published": "2020-01-02T03:04:05", "source": "example.org",
+                                         "label": "q", "origin": "f:a"}]
+
+
+def test_a_title_only_version_is_never_tuned_on_for_its_source_or_what_overlaps_it() -> None:
+    long, titles = corpus("long", {"g:1"}), corpus("long-titles", {"g:1"})
+    titles.derived_from = "long"
+    sets = loco.tuning_sets([long, titles, corpus("ref", {"g:1", "g:2"}, tune=False), corpus("p", {"s:1"})])
+    assert sets["long"] == ["p"] and sets["ref"] == ["p"] and sets["p"] == ["long", "long-titles"]
+
+
+def test_choose_takes_the_simplest_of_near_equals() -> None:
+    """Within TIE of the best mean, the point closest to the plain rule wins (noise does not pick a threshold)."""
+    scores = {"a": [0.9500, 0.9502, 0.90]}
+    assert loco.choose(scores, ["a"]) == 1
+    assert loco.choose(scores, ["a"], cost=[0.0, 0.1, 0.0]) == 0
+    assert loco.choose({"a": [0.90, 0.95]}, ["a"], cost=[0.0, 0.1]) == 1  # a real difference still counts
+
+
+def test_departure_from_the_plain_rule() -> None:
+    assert loco.departure({"event_similarity_lexical": 0.24, "event_similarity_strong_lexical": 0.4}) == \
+        pytest.approx(0.16)
+    assert loco.departure({"event_similarity": 0.53, "event_similarity_strong": 0.6, "event_similarity_short": 0.4}) \
+        == pytest.approx(0.07 + 0.13)
+    assert loco.short_values_at({"event_similarity_lexical": 0.24}, loco.SHORT_GRIDS["lexical"])[-1] == 0.24
+
+
+def test_grid_can_set_the_short_item_values(lexical: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["events", "--loco", "--corpora", str(DATA), "--json", "--limit", "12", *SMALL_GRID,
+                 "--grid", "event_similarity_short_lexical=0.05"]) == 0
+    result = orjson.loads(capsys.readouterr().out)
+    assert result["grid"]["event_similarity_short_lexical"] == [0.05]
+    for row in result["corpora"]:  # the value given, or the articles' own (no short rule)
+        assert row["thresholds"]["event_similarity_short_lexical"] in (0.05, 0.08, 0.11)

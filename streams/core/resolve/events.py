@@ -32,7 +32,7 @@ from streams.core.match.seen import packed_json
 from streams.core.prepare import names as person_names
 from streams.core.prepare.extract import Facts, compatible_types
 from streams.core.prepare.gazetteer import Place
-from streams.core.resolve import event_features, event_model, tfidf
+from streams.core.resolve import corroboration, event_features, event_model, short_items, tfidf
 from streams.core.resolve.catalog import Catalog, CatalogEvent
 from streams.settings import DedupSettings, EventSettings
 
@@ -291,7 +291,8 @@ class EventIndex:
             article = event_features.Article(facts, text, vector, embedding, timestamp)
             best, p, why, evidence = self._find_by_model(self.model, article, facts, vector, embedding)
             return best, p, why, None, evidence
-        best, best_score, best_why = self._find_by_threshold(timestamp, facts, vector, embedding)
+        best, best_score, best_why = self._find_by_threshold(timestamp, facts, vector, embedding,
+                                                             short_items.is_short(text))
         return best, best_score, best_why, None, None
 
     def _candidates(self, timestamp: float) -> list[Event]:
@@ -330,11 +331,10 @@ class EventIndex:
         return None, None, why, _evidence(model, p, needed, features, contributions, event.id, outcome)
 
     def _find_by_threshold(self, timestamp: float, facts: Facts, vector: tfidf.SparseVector,
-                           embedding: np.ndarray | None) -> tuple[Event | None, float | None, list[str]]:
-        semantic = embedding is not None
-        threshold = self.settings.event_similarity if semantic else self.settings.event_similarity_lexical
-        strong = max(threshold, self.settings.event_similarity_strong if semantic
-                     else self.settings.event_similarity_strong_lexical)
+                           embedding: np.ndarray | None, short: bool = False
+                           ) -> tuple[Event | None, float | None, list[str]]:
+        """``short``: a headline-only item, held to its own thresholds (``short_items``)."""
+        threshold, strong = short_items.thresholds(self.settings, embedding is not None, short)
         best, best_score, best_why = None, threshold, []
         kept_apart: list[tuple[Event, str]] = []
         for event in self._candidates(timestamp):
@@ -345,12 +345,21 @@ class EventIndex:
                 continue
             score, why = self._score(event, facts, vector, embedding)
             # A dormant event or a disagreeing (soft) date asks for the strong similarity.
-            needed = strong if conflict or not self._open(event, timestamp) else threshold
+            plain = not conflict and self._open(event, timestamp)
+            needed = threshold if plain else strong
+            why_lower = self._corroborated(event, facts) if plain else ""  # facts may lower the plain one
+            needed *= self.settings.event_corroborated_factor if why_lower else 1.0
             if score >= needed and (best is None or score >= best_score):
-                best, best_score, best_why = event, score, why + ([f"despite:{conflict}"] if conflict else [])
+                best, best_score, best_why = event, score, why + ([f"despite:{conflict}"] if conflict else []) \
+                    + ([f"corroborated:{why_lower}"] if why_lower and needed < threshold else [])
         if best is None:
             return None, None, self._apart(kept_apart, facts, vector, embedding, threshold)
         return best, best_score, best_why
+
+    def _corroborated(self, event: Event, facts: Facts) -> str:
+        if self.settings.event_corroborated_factor >= 1.0:
+            return ""
+        return corroboration.corroborated(event, facts, self.settings.event_date_tolerance_days)
 
     def _apart(self, kept_apart: list[tuple[Event, str]], facts: Facts, vector: tfidf.SparseVector,
                embedding: np.ndarray | None, threshold: float) -> list[str]:
