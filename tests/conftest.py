@@ -43,22 +43,58 @@ BROKER_FIXTURES = {"broker", "apache_kafka", "any_broker", "seeded_worker", "see
 a test that starts a broker or Prometheus by itself carries its mark in its module (tests/no_broker.py checks)."""
 
 
-def pytest_collection_modifyitems(items):
+SHARED_REFERENCE = "undisturbed"
+"""The xdist group of the modules that compare with the ``undisturbed`` run (made once per test process)."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config, items):
     for item in items:
         if BROKER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.kafka)
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker (`make test`: -n 2 --dist loadgroup)
+        schedule_for_xdist(items)
+
+
+def schedule_for_xdist(items) -> None:
+    """One xdist group per module (its module fixtures are made once), and one for the modules that share the
+    ``undisturbed`` reference run (made once, not once per process); the broker modules first and that group
+    first of all (the longest unit: with it last, one process would run it alone at the end)."""
+    groups: dict[str, str] = {}
+    for item in items:
+        if SHARED_REFERENCE in getattr(item, "fixturenames", ()):
+            groups[module_of(item)] = SHARED_REFERENCE
+    heavy = {groups.get(module_of(item), module_of(item)) for item in items
+             if any(item.get_closest_marker(mark) for mark in ("kafka", "apache_kafka", "prometheus"))}
+
+    def group(item) -> str:
+        return groups.get(module_of(item), module_of(item))
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    items.sort(key=lambda item: 0 if group(item) == SHARED_REFERENCE else 1 if group(item) in heavy else 2)
+
+
+def module_of(item) -> str:
+    return item.nodeid.split("::")[0]
 
 
 FIGURES: list[str] = []
 
 
 @pytest.fixture
-def figure():
-    """Report a measured figure: printed at once (seen with -s) and again in the run's summary."""
+def figure(request):
+    """Report a measured figure: printed at once (seen with -s) and again in the run's summary (carried in the
+    test's report, so that it reaches the summary from a pytest-xdist worker too)."""
     def say(line: str) -> None:
-        FIGURES.append(line)
+        request.node.user_properties.append(("figure", line))
         print(line)
     return say
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        FIGURES.extend(value for name, value in report.user_properties if name == "figure")
 
 
 def pytest_terminal_summary(terminalreporter):
