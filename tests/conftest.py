@@ -43,8 +43,12 @@ BROKER_FIXTURES = {"broker", "apache_kafka", "any_broker", "seeded_worker", "see
 a test that starts a broker or Prometheus by itself carries its mark in its module (tests/no_broker.py checks)."""
 
 
-SHARED_REFERENCE = "undisturbed"
-"""The xdist group of the modules that compare with the ``undisturbed`` run (made once per test process)."""
+SHARED_RUNS = {"undisturbed": "undisturbed", "seeded_worker": "seeded", "seeded_any": "seeded"}
+"""Session fixtures that run a worker over a corpus, and the xdist group of the modules that use one: those
+modules run in one test process, so that the run is made once, not once per process. A test that asks for
+one with ``request.getfixturevalue`` names its group with ``pytest.mark.xdist_group``."""
+FIRST_GROUP = "undisturbed"
+"""The longest unit of work (test_takeover and the Apache Kafka faults): started first, not left for last."""
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
@@ -57,22 +61,25 @@ def pytest_collection_modifyitems(config, items):
 
 
 def schedule_for_xdist(items) -> None:
-    """One xdist group per module (its module fixtures are made once), and one for the modules that share the
-    ``undisturbed`` reference run (made once, not once per process); the broker modules first and that group
-    first of all (the longest unit: with it last, one process would run it alone at the end)."""
+    """One xdist group per module (its module fixtures are made once), or the group of the shared run its tests
+    use; the broker modules first, the longest group first of all (left last, one process would run it alone
+    at the end)."""
     groups: dict[str, str] = {}
     for item in items:
-        if SHARED_REFERENCE in getattr(item, "fixturenames", ()):
-            groups[module_of(item)] = SHARED_REFERENCE
-    heavy = {groups.get(module_of(item), module_of(item)) for item in items
-             if any(item.get_closest_marker(mark) for mark in ("kafka", "apache_kafka", "prometheus"))}
+        marked = item.get_closest_marker("xdist_group")
+        shared = [SHARED_RUNS[name] for name in getattr(item, "fixturenames", ()) if name in SHARED_RUNS]
+        if marked or shared:
+            groups[module_of(item)] = marked.args[0] if marked else shared[0]
 
     def group(item) -> str:
         return groups.get(module_of(item), module_of(item))
 
+    heavy = {group(item) for item in items
+             if any(item.get_closest_marker(mark) for mark in ("kafka", "apache_kafka", "prometheus"))}
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(group(item)))
-    items.sort(key=lambda item: 0 if group(item) == SHARED_REFERENCE else 1 if group(item) in heavy else 2)
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group(item)))
+    items.sort(key=lambda item: 0 if group(item) == FIRST_GROUP else 1 if group(item) in heavy else 2)
 
 
 def module_of(item) -> str:
