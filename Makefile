@@ -19,7 +19,7 @@ demo: $(STAMP)
 TEST_PROCESSES ?= 2
 
 test: $(STAMP) prometheus kafka lint
-	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadgroup --no-loadscope-reorder $(ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadscope --no-loadscope-reorder $(ARGS)
 
 # The tests that need no broker and no Prometheus server (minutes); tests/no_broker.py fails the run if one starts.
 test-fast: $(STAMP) lint

@@ -43,47 +43,64 @@ BROKER_FIXTURES = {"broker", "apache_kafka", "any_broker", "seeded_worker", "see
 a test that starts a broker or Prometheus by itself carries its mark in its module (tests/no_broker.py checks)."""
 
 
+XDIST_GROUPS = {
+    "tests/integration/test_takeover.py": "undisturbed", "tests/faults/test_apache_kafka_faults.py": "undisturbed",
+    "tests/integration/test_seeds_kafka.py": "seeded", "tests/integration/test_headlines_kafka.py": "seeded",
+    "tests/deploy/test_metrics.py": "seeded", "tests/deploy/test_prometheus.py": "seeded",
+}
+"""`make test` (two pytest-xdist processes) runs each module in one process, so its module fixtures are made
+once; the modules of one group here run in one process too, so that the session's shared run they use
+(``undisturbed``; ``seeded_worker``/``seeded_any``) is made once, not once per process. Checked at collection."""
 SHARED_RUNS = {"undisturbed": "undisturbed", "seeded_worker": "seeded", "seeded_any": "seeded"}
-"""Session fixtures that run a worker over a corpus, and the xdist group of the modules that use one: those
-modules run in one test process, so that the run is made once, not once per process. A test that asks for
-one with ``request.getfixturevalue`` names its group with ``pytest.mark.xdist_group``."""
 FIRST_GROUP = "undisturbed"
 """The longest unit of work (test_takeover and the Apache Kafka faults): started first, not left for last."""
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if BROKER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.kafka)
-    if hasattr(config, "workerinput"):  # a pytest-xdist worker (`make test`: -n 2 --dist loadgroup)
-        schedule_for_xdist(items)
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker (`make test`)
+        check_groups(items)
+        order_groups(items)
 
 
-def schedule_for_xdist(items) -> None:
-    """One xdist group per module (its module fixtures are made once), or the group of the shared run its tests
-    use; the broker modules first, the longest group first of all (left last, one process would run it alone
-    at the end)."""
-    groups: dict[str, str] = {}
+def module_of(nodeid: str) -> str:
+    return nodeid.split("::")[0]
+
+
+def group_of(nodeid: str) -> str:
+    return XDIST_GROUPS.get(module_of(nodeid), module_of(nodeid))
+
+
+def check_groups(items) -> None:
     for item in items:
-        marked = item.get_closest_marker("xdist_group")
-        shared = [SHARED_RUNS[name] for name in getattr(item, "fixturenames", ()) if name in SHARED_RUNS]
-        if marked or shared:
-            groups[module_of(item)] = marked.args[0] if marked else shared[0]
+        for name in set(getattr(item, "fixturenames", ())) & set(SHARED_RUNS):
+            if group_of(item.nodeid) != SHARED_RUNS[name]:
+                raise pytest.UsageError(f"{module_of(item.nodeid)} uses {name}: add it to XDIST_GROUPS in "
+                                        f"tests/conftest.py as {SHARED_RUNS[name]!r}")
 
-    def group(item) -> str:
-        return groups.get(module_of(item), module_of(item))
 
-    heavy = {group(item) for item in items
+def order_groups(items) -> None:
+    """The longest group first, then the groups with broker tests, then the rest (left last, a long group
+    would run alone at the end)."""
+    heavy = {group_of(item.nodeid) for item in items
              if any(item.get_closest_marker(mark) for mark in ("kafka", "apache_kafka", "prometheus"))}
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(group(item)))
-    items.sort(key=lambda item: 0 if group(item) == FIRST_GROUP else 1 if group(item) in heavy else 2)
+    items.sort(key=lambda item: 0 if group_of(item.nodeid) == FIRST_GROUP else 1 if group_of(item.nodeid) in heavy
+               else 2)
 
 
-def module_of(item) -> str:
-    return item.nodeid.split("::")[0]
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope`` by the groups above (a module, or a group of modules), in collection order."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 FIGURES: list[str] = []

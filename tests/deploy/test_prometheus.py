@@ -345,7 +345,6 @@ def feed_poller(bootstrap: str, workdir: Path) -> Iterator[str]:
 @pytest.mark.slow
 @pytest.mark.kafka
 @pytest.mark.prometheus
-@pytest.mark.xdist_group("seeded")  # `make test`: in the test process that makes the seeded worker (tests/conftest.py)
 def test_queries_on_seeded_worker_and_feed_poller(request, tmp_path):
     _binary("prometheus")  # skip/fail before starting a worker for nothing
     worker = _seeded_worker(request)
