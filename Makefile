@@ -13,7 +13,7 @@ KAFKA_LIB     := .kafka/$(KAFKA_VERSION)/lib
 demo: $(STAMP)
 	$(BIN)/python -m streams demo $(ARGS)
 
-# Two test processes (pytest-xdist), one module (or the modules sharing the undisturbed reference run) at a time
+# Two test processes (pytest-xdist), one module (or a group of modules sharing a session run, tests/conftest.py) at a time
 # each: the broker tests spend much of their time waiting (group joins, the broker outage), the other process
 # fills it; see docs/testing.md. TEST_PROCESSES=0 runs in one process.
 TEST_PROCESSES ?= 2
