@@ -13,8 +13,13 @@ KAFKA_LIB     := .kafka/$(KAFKA_VERSION)/lib
 demo: $(STAMP)
 	$(BIN)/python -m streams demo $(ARGS)
 
+# Two test processes (pytest-xdist), one module (or a group of modules sharing a session run, tests/conftest.py) at a time
+# each: the broker tests spend much of their time waiting (group joins, the broker outage), the other process
+# fills it; see docs/testing.md. TEST_PROCESSES=0 runs in one process.
+TEST_PROCESSES ?= 2
+
 test: $(STAMP) prometheus kafka lint
-	$(BIN)/python -m pytest -q $(ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadscope --no-loadscope-reorder $(ARGS)
 
 # The tests that need no broker and no Prometheus server (minutes); tests/no_broker.py fails the run if one starts.
 test-fast: $(STAMP) lint

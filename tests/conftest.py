@@ -43,22 +43,82 @@ BROKER_FIXTURES = {"broker", "apache_kafka", "any_broker", "seeded_worker", "see
 a test that starts a broker or Prometheus by itself carries its mark in its module (tests/no_broker.py checks)."""
 
 
-def pytest_collection_modifyitems(items):
+XDIST_GROUPS = {
+    "tests/integration/test_takeover.py": "undisturbed", "tests/faults/test_apache_kafka_faults.py": "undisturbed",
+    "tests/integration/test_seeds_kafka.py": "seeded", "tests/integration/test_headlines_kafka.py": "seeded",
+    "tests/deploy/test_metrics.py": "seeded", "tests/deploy/test_prometheus.py": "seeded",
+}
+"""`make test` (two pytest-xdist processes) runs each module in one process, so its module fixtures are made
+once; the modules of one group here run in one process too, so that the session's shared run they use
+(``undisturbed``; ``seeded_worker``/``seeded_any``) is made once, not once per process. Checked at collection."""
+SHARED_RUNS = {"undisturbed": "undisturbed", "seeded_worker": "seeded", "seeded_any": "seeded"}
+FIRST_GROUP = "undisturbed"
+"""The longest unit of work (test_takeover and the Apache Kafka faults): started first, not left for last."""
+
+
+def pytest_collection_modifyitems(config, items):
     for item in items:
         if BROKER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.kafka)
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker (`make test`)
+        check_groups(items)
+        order_groups(items)
+
+
+def module_of(nodeid: str) -> str:
+    return nodeid.split("::")[0]
+
+
+def group_of(nodeid: str) -> str:
+    return XDIST_GROUPS.get(module_of(nodeid), module_of(nodeid))
+
+
+def check_groups(items) -> None:
+    for item in items:
+        for name in set(getattr(item, "fixturenames", ())) & set(SHARED_RUNS):
+            if group_of(item.nodeid) != SHARED_RUNS[name]:
+                raise pytest.UsageError(f"{module_of(item.nodeid)} uses {name}: add it to XDIST_GROUPS in "
+                                        f"tests/conftest.py as {SHARED_RUNS[name]!r}")
+
+
+def order_groups(items) -> None:
+    """The longest group first, then the groups with broker tests, then the rest (left last, a long group
+    would run alone at the end)."""
+    heavy = {group_of(item.nodeid) for item in items
+             if any(item.get_closest_marker(mark) for mark in ("kafka", "apache_kafka", "prometheus"))}
+    items.sort(key=lambda item: 0 if group_of(item.nodeid) == FIRST_GROUP else 1 if group_of(item.nodeid) in heavy
+               else 2)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope`` by the groups above (a module, or a group of modules), in collection order."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 FIGURES: list[str] = []
 
 
 @pytest.fixture
-def figure():
-    """Report a measured figure: printed at once (seen with -s) and again in the run's summary."""
+def figure(request):
+    """Report a measured figure: printed at once (seen with -s) and again in the run's summary (carried in the
+    test's report, so that it reaches the summary from a pytest-xdist worker too)."""
     def say(line: str) -> None:
-        FIGURES.append(line)
+        request.node.user_properties.append(("figure", line))
         print(line)
     return say
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        FIGURES.extend(value for name, value in report.user_properties if name == "figure")
 
 
 def pytest_terminal_summary(terminalreporter):
