@@ -34,7 +34,6 @@ from streams.runtime.topics import RESOLVE_PARTITION, consumed_topics
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
-BATCH = 32
 BATCH_KEY = b"batch"  # the key of a batch record between the stages (its partition is chosen explicitly)
 OUTPUT_KINDS = ("enriched", "stories", "events", "aggregates")
 Raw = tuple[bytes | None, bytes | None, int, int]  # key, value, partition, offset
@@ -102,7 +101,7 @@ class Worker:
     # -- stage 1: prepare --------------------------------------------------------------------------
     async def prepare(self, stream: Any) -> None:
         """raw articles -> a registration on the resolve topic and the fingerprint on each key's partition."""
-        async for events in stream.take_events(BATCH, within=self.settings.batch_wait_s):
+        async for events in stream.take_events(self.settings.batch_size, within=self.settings.batch_wait_s):
             ready = await self.redelivery.ready_messages(events, self.fold_raw)
             await self.prepare_batch([(m.key, m.value, m.partition, m.offset) for m in ready])
             for e in events:
@@ -194,7 +193,7 @@ class Worker:
     async def match(self, stream: Any) -> None:
         """fingerprints on the partition owning some of their keys -> verdicts against the held ones, one batch
         of reports on the resolve topic per input batch."""
-        async for events in stream.take_events(BATCH, within=self.settings.batch_wait_s):
+        async for events in stream.take_events(self.settings.batch_size, within=self.settings.batch_wait_s):
             ready = await self.redelivery.ready_messages(events, self.fold_keyed)
             records = [(m.partition, m.key, m.value) for m in ready]
             reports, bad = await in_executor(self.match_all, records)
@@ -242,7 +241,7 @@ class Worker:
     # -- stage 3: resolve --------------------------------------------------------------------------
     async def resolve(self, stream: Any) -> None:
         """registrations and verdicts, in one order -> stories, events, aggregates, enriched articles."""
-        async for events in stream.take_events(BATCH, within=self.settings.batch_wait_s):
+        async for events in stream.take_events(self.settings.batch_size, within=self.settings.batch_wait_s):
             ready = await self.redelivery.ready_messages(events, self.fold_resolve, self.resolver_rebuilt)
             records = [(m.key, m.value, m.offset) for m in ready]
             results = []
