@@ -126,8 +126,11 @@ class WorkerSettings(Section):
         "or containers)"))
     web_port: Port = Field(default=6066, description="Faust web port")
     metrics_port: Port = Field(default=9108, description="Prometheus /metrics port of the worker (0: none)")
+    batch_size: int = Field(default=32, ge=1, le=1024, description=(
+        "most records an agent takes and processes at once (32, 128 and 256 measured the same worker CPU per "
+        "article: docs/benchmarks.md)"))
     batch_wait_s: float = Field(default=0.05, gt=0, le=10, description=(
-        "longest an agent waits to fill a batch of 32 records before processing what it has"))
+        "longest an agent waits to fill a batch of batch_size records before processing what it has"))
     idle_after_s: float = Field(default=1.0, ge=0, le=3600, description=(
         "a raw partition read to its end and quiet this long is declared idle: it stops holding back the "
         "placement of newer articles"))

@@ -159,6 +159,8 @@ def test_out_of_range_threshold_names_the_field_its_range_and_description():
     ({"windows": "sixty"}, "windows"),
     ({"fetch_max_wait_ms": 0}, "fetch_max_wait_ms"),
     ({"batch_wait_s": 0.0}, "batch_wait_s"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"batch_size": 1025}, "batch_size"),
     ({"producer_linger_ms": -1}, "producer_linger_ms"),
     ({"near_copy_jaccard": 1.5}, "near_copy_jaccard"),
     ({"paraphrase_cosine": 0.0}, "paraphrase_cosine"),

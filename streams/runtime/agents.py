@@ -34,10 +34,10 @@ from streams.runtime.topics import RESOLVE_PARTITION, consumed_topics
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
-BATCH = 32
 BATCH_KEY = b"batch"  # the key of a batch record between the stages (its partition is chosen explicitly)
 OUTPUT_KINDS = ("enriched", "stories", "events", "aggregates")
 Raw = tuple[bytes | None, bytes | None, int, int]  # key, value, partition, offset
+Output = tuple[str, bytes, bytes | None]  # kind, key, encoded value (None: a tombstone)
 
 
 async def in_executor(func: Callable, *args: Any) -> Any:
@@ -102,7 +102,7 @@ class Worker:
     # -- stage 1: prepare --------------------------------------------------------------------------
     async def prepare(self, stream: Any) -> None:
         """raw articles -> a registration on the resolve topic and the fingerprint on each key's partition."""
-        async for events in stream.take_events(BATCH, within=self.settings.batch_wait_s):
+        async for events in stream.take_events(self.settings.batch_size, within=self.settings.batch_wait_s):
             ready = await self.redelivery.ready_messages(events, self.fold_raw)
             await self.prepare_batch([(m.key, m.value, m.partition, m.offset) for m in ready])
             for e in events:
@@ -113,18 +113,15 @@ class Worker:
         batch of fingerprints per keyed partition (several records if over ``internal_record_bytes``), or dead
         letters: a bad raw record, or an article one of whose messages alone is too large, goes to the
         dead-letter topic with its reason and the rest of the batch travels."""
+        parsed = self.parse_all(messages)
         articles: list[Article] = []
         sources: list[int] = []
         marks: list[tuple[int, float | None]] = []
         raws: list[tuple[int, int]] = []
         values: list[bytes] = []
-        for key, value, partition, offset in messages:
-            PROMETHEUS.increment("articles_in", stage="parse")
-            try:
-                with self.stages.preparer.clock("parse"):
-                    article = self.parse(value)
-            except BadRecord as bad:
-                await self.dead.send(key, value, bad, (partition, offset))
+        for (key, value, partition, offset), article in zip(messages, parsed):
+            if isinstance(article, BadRecord):
+                await self.dead.send(key, value, article, (partition, offset))
                 continue
             articles.append(article)
             sources.append(partition)
@@ -134,9 +131,7 @@ class Worker:
         if not articles:
             return
         PROMETHEUS.increment("articles_out", len(articles), stage="parse")
-        prepared_all = await in_executor(self.stages.preparer.prepare, articles, sources)
-        PROMETHEUS.increment("articles_in", len(prepared_all), stage="match")
-        encoded = await in_executor(self.encode_all, prepared_all, marks, raws)
+        prepared_all, encoded = await in_executor(self.prepare_encode, articles, sources, marks, raws)
         limit = self.settings.internal_record_bytes
         registrations: list[bytes] = []
         keyed: dict[int, list[bytes]] = {}
@@ -154,6 +149,25 @@ class Worker:
         for partition in sorted(keyed):
             for record in wire.pack(keyed[partition], limit):
                 await self.topics["keyed"].send(key=BATCH_KEY, value=record, partition=partition)
+
+    def parse_all(self, messages: list[Raw]) -> list[Article | BadRecord]:
+        """Each raw record's article, or why it cannot be one; timed and counted once for the batch."""
+        PROMETHEUS.increment("articles_in", len(messages), stage="parse")
+        parsed: list[Article | BadRecord] = []
+        with self.stages.preparer.clock("parse", count=len(messages)):
+            for _key, value, _partition, _offset in messages:
+                try:
+                    parsed.append(self.parse(value))
+                except BadRecord as bad:
+                    parsed.append(bad)
+        return parsed
+
+    def prepare_encode(self, articles: list[Article], sources: list[int], marks: list[tuple],
+                       raws: list[tuple[int, int]]) -> tuple[list[Prepared], list[tuple[bytes, dict[int, bytes]]]]:
+        """Prepare a batch and encode its messages: one executor hop per batch."""
+        prepared_all = self.stages.preparer.prepare(articles, sources)
+        PROMETHEUS.increment("articles_in", len(prepared_all), stage="match")
+        return prepared_all, self.encode_all(prepared_all, marks, raws)
 
     def encode_all(self, prepared_all: list[Prepared], marks: list[tuple], raws: list[tuple[int, int]]
                    ) -> list[tuple[bytes, dict[int, bytes]]]:
@@ -194,7 +208,7 @@ class Worker:
     async def match(self, stream: Any) -> None:
         """fingerprints on the partition owning some of their keys -> verdicts against the held ones, one batch
         of reports on the resolve topic per input batch."""
-        async for events in stream.take_events(BATCH, within=self.settings.batch_wait_s):
+        async for events in stream.take_events(self.settings.batch_size, within=self.settings.batch_wait_s):
             ready = await self.redelivery.ready_messages(events, self.fold_keyed)
             records = [(m.partition, m.key, m.value) for m in ready]
             reports, bad = await in_executor(self.match_all, records)
@@ -242,17 +256,23 @@ class Worker:
     # -- stage 3: resolve --------------------------------------------------------------------------
     async def resolve(self, stream: Any) -> None:
         """registrations and verdicts, in one order -> stories, events, aggregates, enriched articles."""
-        async for events in stream.take_events(BATCH, within=self.settings.batch_wait_s):
+        async for events in stream.take_events(self.settings.batch_size, within=self.settings.batch_wait_s):
             ready = await self.redelivery.ready_messages(events, self.fold_resolve, self.resolver_rebuilt)
             records = [(m.key, m.value, m.offset) for m in ready]
-            results = []
-            for key, value, out, raw in await in_executor(self.resolve_all, records):
+            handled, results, encoded = await in_executor(self.resolve_encode, records)
+            for key, value, out, raw in handled:
                 if isinstance(out, BadRecord):
                     await self.dead.send(key, value, out, raw)
-                else:
-                    results.append(out)
-            await self.emit(results)
+            await self.emit(results, encoded)
             self.replays.report()
+
+    def resolve_encode(self, records: list[tuple[bytes, bytes, int]]
+                       ) -> tuple[list[tuple[bytes | None, bytes, Any, Any]], list[Result], list[Output]]:
+        """Handle a batch of resolve records and encode its outputs: one executor hop per batch. Returns what
+        ``resolve_all`` returns, the results among it, and their output records."""
+        handled = self.resolve_all(records)
+        results = [out for _key, _value, out, _raw in handled if not isinstance(out, BadRecord)]
+        return handled, results, encode_outputs(results)
 
     def resolve_all(self, records: list[tuple[bytes, bytes, int]]) -> list[tuple[bytes | None, bytes, Any, Any]]:
         """Handle resolve records, and the messages of each, in order. Each result carries as its ``version``
@@ -316,9 +336,11 @@ class Worker:
     def resolver_rebuilt(self) -> None:
         self.stages.resolver.clock.observe = True
 
-    async def emit(self, results: list[Result]) -> None:
-        """Send a batch's outputs (each key once, its latest value) and count what was placed."""
-        records = await in_executor(encode_outputs, results)
+    async def emit(self, results: list[Result], records: list[Output] | None = None) -> None:
+        """Send a batch's outputs (each key once, its latest value; ``records``: already encoded, else encoded
+        here) and count what was placed."""
+        if records is None:
+            records = await in_executor(encode_outputs, results)
         for kind, key, value in records:
             if value is not None and len(value) > self.settings.internal_record_bytes:
                 await self.dead.send(key, value, BadRecord("too_large", f"{kind} record: " + oversized(
@@ -326,10 +348,10 @@ class Worker:
                 continue
             await self.topics[kind].send(key=key, value=value)
         now = time.time()
-        for result in results:
-            if result.replayed:
-                continue
-            PROMETHEUS.increment("articles_out", stage="aggregates")
+        placed = [result for result in results if not result.replayed]
+        if placed:
+            PROMETHEUS.increment("articles_out", len(placed), stage="aggregates")
+        for result in placed:
             if result.article.sent_at:
                 PROMETHEUS.timing("end_to_end_latency_seconds", max(0.0, now - result.article.sent_at))
 
@@ -391,7 +413,7 @@ def readable(decode: Callable[[bytes], list], value: bytes) -> list:
     return [m for m in messages if not isinstance(m, wire.BadItem)]
 
 
-def encode_outputs(results: list[Result]) -> list[tuple[str, bytes, bytes | None]]:
+def encode_outputs(results: list[Result]) -> list[Output]:
     return [(kind, key, wire.encode_output(value)) for kind, key, value in outputs(results)]
 
 

@@ -3,12 +3,14 @@ stand-in topics that keep what is sent). The same paths over a real broker: test
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import orjson
 
 from streams.core import wire
 from streams.core.messages import Idle, Keyed, Registration, Report
-from streams.runtime.agents import Worker
+from streams.core.model import BadRecord
+from streams.runtime.agents import Worker, encode_outputs
 from streams.settings import Settings
 from streams.sources.files import DirectorySource
 from tests.articles import SEEDS, lexical_settings, run_seeds
@@ -38,7 +40,7 @@ def seed_values() -> list[bytes]:
     return [orjson.dumps(record) for record in records]
 
 
-def prepare(worker: Worker, values: list[bytes | None]) -> None:
+def prepare(worker: Worker, values: Sequence[bytes | None]) -> None:
     asyncio.run(worker.prepare_batch([(b"k", value, 0, offset) for offset, value in enumerate(values)]))
 
 
@@ -189,5 +191,39 @@ def _outputs(out: list) -> list[tuple[str, bytes, dict | None]]:
 
 
 def _stable(value: dict | None) -> dict | None:
-    return None if value is None else {k: v for k, v in value.items() if k != "processed_at"}
+    return None if value is None else {k: v for k, v in value.items() if k not in ("processed_at", "seen_at")}
 
+
+
+def test_resolving_and_encoding_in_one_hop_gives_what_the_two_steps_gave():
+    worker, topics = make_worker()
+    prepare(worker, seed_values())
+    log = resolve_log(worker, topics)
+    again, again_topics = make_worker()
+    prepare(again, seed_values())
+    records = [(b"k", value, offset) for offset, value in enumerate(resolve_log(again, again_topics))]
+    handled, results, encoded = again.resolve_encode(records)
+    two_steps = resolve(worker, log)
+    assert [(k, v, type(out)) for k, v, out, _ in handled] == [(k, v, type(out)) for k, v, out, _ in two_steps]
+    assert [r.article.id for r in results] == list(placed(two_steps)) and len(results) == len(seed_values())
+    assert untimed(encoded) == untimed(encode_outputs(list(placed(two_steps).values())))  # type: ignore[arg-type]
+
+
+def untimed(records: list) -> list:
+    """Output records without the times that differ between two runs (``processed_at``, ``seen_at``)."""
+    def value(raw: bytes | None) -> object:
+        return None if raw is None else {k: v for k, v in orjson.loads(raw).items() if k not in ("processed_at", "seen_at")}
+    return [(kind, key, value(raw)) for kind, key, raw in records]
+
+
+def test_a_parse_batch_keeps_its_order_and_names_the_bad_records():
+    worker, _ = make_worker()
+    good = seed_values()[:2]
+    parsed = worker.parse_all([(b"k", good[0], 0, 0), (b"k", b"not json", 0, 1), (None, None, 0, 2),
+                               (b"k", good[1], 0, 3)])
+    assert [type(p).__name__ for p in parsed] == ["Article", "BadRecord", "BadRecord", "Article"]
+    assert [p.id for p in parsed if not isinstance(p, BadRecord)] == [worker.parse(v).id for v in good]
+
+
+def test_the_batch_size_is_a_setting():
+    assert Settings().batch_size == 32 and Settings(batch_size=256).batch_size == 256
