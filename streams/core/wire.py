@@ -179,7 +179,8 @@ def _join(items: Sequence[bytes]) -> bytes:
 
 def pack(items: Sequence[bytes], limit: int) -> list[bytes]:
     """Encoded messages (``encode``) as batch records, in order: each record at most ``limit`` bytes and
-    ``BATCH_ITEMS`` items. An item that does not fit a record on its own (see ``fits``) travels alone."""
+    ``BATCH_ITEMS`` items. An item that does not fit a record on its own travels alone (the worker
+    dead-letters such an article first: ``dead_letters.oversized`` with ``ENVELOPE``)."""
     records: list[bytes] = []
     group: list[bytes] = []
     size = ENVELOPE
@@ -192,11 +193,6 @@ def pack(items: Sequence[bytes], limit: int) -> list[bytes]:
     if group:
         records.append(_join(group))
     return records
-
-
-def fits(item: bytes, limit: int) -> bool:
-    """Whether an encoded message fits a batch record of at most ``limit`` bytes."""
-    return len(item) + ENVELOPE <= limit
 
 
 def decode(data: bytes | None, *allowed: type) -> Message:

@@ -336,11 +336,9 @@ class Worker:
     def resolver_rebuilt(self) -> None:
         self.stages.resolver.clock.observe = True
 
-    async def emit(self, results: list[Result], records: list[Output] | None = None) -> None:
-        """Send a batch's outputs (each key once, its latest value; ``records``: already encoded, else encoded
-        here) and count what was placed."""
-        if records is None:
-            records = await in_executor(encode_outputs, results)
+    async def emit(self, results: list[Result], records: list[Output]) -> None:
+        """Send a batch's outputs (``records``: each key once, its latest value, encoded with the results in
+        ``resolve_encode``) and count what was placed."""
         for kind, key, value in records:
             if value is not None and len(value) > self.settings.internal_record_bytes:
                 await self.dead.send(key, value, BadRecord("too_large", f"{kind} record: " + oversized(

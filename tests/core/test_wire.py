@@ -109,6 +109,7 @@ def test_a_dead_letter_keeps_its_fields():
 
 def test_a_batch_record_holds_messages_in_order_and_splits_by_size_and_count(monkeypatch):
     from streams.core.messages import Batch, Idle, Keyed, Report
+    from streams.runtime.dead_letters import oversized  # the worker's check that an article's item fits a record
 
     items = [wire.encode(Report(f"a{i}", "t", 5.0, 1, 0, [], 0.0)) for i in range(10)]
     [one] = wire.pack(items, 1_000_000)
@@ -120,7 +121,7 @@ def test_a_batch_record_holds_messages_in_order_and_splits_by_size_and_count(mon
     assert all(len(r) <= limit for r in records)
     assert [m for r in records for m in wire.unpack(r)] == wire.unpack(one)
     assert wire.pack([], 100) == []
-    assert wire.fits(items[0], limit) and not wire.fits(b"x" * limit, limit)
+    assert not oversized([items[0]], limit, wire.ENVELOPE) and oversized([b"x" * limit], limit, wire.ENVELOPE)
     monkeypatch.setattr(wire, "BATCH_ITEMS", 4)
     assert [len(wire.unpack(r)) for r in wire.pack(items, 1_000_000)] == [4, 4, 2]
     assert wire.unpack(wire.encode(Idle(2)), Keyed, Idle) == [Idle(2)]  # a plain record: one message
