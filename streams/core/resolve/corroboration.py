@@ -33,7 +33,7 @@ def corroborated(event: Event, facts: Facts, tolerance_days: float) -> str:
         return ""
     if person_names.keys(facts.actors) & event.actor_keys.keys():
         return "date+actor"
-    sure = event.sure_places.most_common(1)[0][0] if event.sure_places else None
+    sure = event.sure_location
     if sure is not None and facts.location_source in SURE_LOCATION_SOURCES and facts.location == sure:
         return "date+place"
     return ""
