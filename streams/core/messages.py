@@ -2,7 +2,8 @@
 
     raw topic       an article as the publisher sent it (streams/core/model.py ``parse_raw``)
     keyed topic     Batch of Keyed (per input batch, one record per keyed partition: the fingerprints of the
-                    batch's articles whose candidate keys go there), Idle
+                    batch's articles whose candidate keys go there); an Idle here (written by earlier versions)
+                    is read and ignored
     resolve topic   Batch of Registration (one record per input batch of prepare, one item per article),
                     Batch of Report (one record per input batch of match, one item per keyed record), Idle
     outputs         enriched articles, stories, events, aggregates (streams/core/pipeline.py ``outputs``)
@@ -66,8 +67,8 @@ class Report:
 
 @dataclass(slots=True)
 class Idle:
-    """A raw partition was read to its end and went quiet: it stops holding back the watermark until it gets
-    data again. Sent to the resolve topic and to every keyed partition."""
+    """A raw partition was read to its end and went quiet: it stops holding back the resolver's placement until
+    it gets data again. Sent to the resolve topic only (match state never expires on it)."""
 
     TYPE: ClassVar[str] = "idle"
     source: int  # the raw partition

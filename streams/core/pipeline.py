@@ -233,18 +233,13 @@ class Matcher:
 
     def hold(self, partition: int, message: KeyedMessage) -> None:
         """Rebuild: hold without judging (the verdicts were sent before)."""
-        if isinstance(message, Idle):
-            self.rest(partition, message.source)
-            return
-        self._index(partition).hold(message.fp, message.keys, message.mark)
-
-    def rest(self, partition: int, source: int) -> None:
-        self._index(partition).rest(source)
+        if not isinstance(message, Idle):
+            self._index(partition).hold(message.fp, message.keys, message.mark)
 
     def handle(self, partition: int, message: KeyedMessage) -> Report | None:
-        """A keyed message in, the report for the resolver out (None for an idle notice)."""
+        """A keyed message in, the report for the resolver out. An idle notice (only workers before idle
+        notices went to the resolver alone wrote them here) changes nothing: see ``MatchIndex``."""
         if isinstance(message, Idle):
-            self.rest(partition, message.source)
             return None
         fp = message.fp
         links, seconds = self.timed_match(partition, fp, message.keys, message.mark)

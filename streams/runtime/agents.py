@@ -357,7 +357,7 @@ class Worker:
     async def declare_idle(self) -> None:
         """Tell the later stages when a raw partition of this worker was read to its end and went quiet."""
         for source in await self.idle.newly_idle(self.app.consumer):
-            await announce(source, self.topics["resolve"], self.topics["keyed"], self.settings.partitions)
+            await announce(source, self.topics["resolve"])
 
     async def serve_metrics(self) -> None:
         """Expose the Prometheus registry on the metrics port."""

@@ -1,8 +1,9 @@
 """The idle protocol: tell the later stages when a raw partition was read to its end and went quiet.
 
-An idle raw partition stops holding back the watermark (placement order, state expiry) until it gets data again.
-The notice is one message (``Idle``, streams/core/messages.py) sent to the resolve topic and to every keyed
-partition; being records on the topics, notices take effect at the same point when state is rebuilt.
+An idle raw partition stops holding back the resolver's placement until it gets data again. The notice is one
+message (``Idle``, streams/core/messages.py) on the resolve topic; being a record there, it takes effect at the
+same point when the resolver's state is rebuilt. It goes to the resolver only: match state never expires on an
+idle notice (streams/core/match/index.py), since a partition declared idle can still deliver older articles.
 """
 from __future__ import annotations
 
@@ -69,9 +70,6 @@ class IdleWatch:
         return self.resume[partition]
 
 
-async def announce(source: int, resolve_topic: Any, keyed_topic: Any, keyed_partitions: int) -> None:
-    """Send the idle notice of raw partition ``source`` to the resolver and to every keyed partition."""
-    notice = wire.encode(Idle(source))
-    await resolve_topic.send(key=IDLE_KEY, value=notice, partition=RESOLVE_PARTITION)
-    for partition in range(keyed_partitions):
-        await keyed_topic.send(key=IDLE_KEY, value=notice, partition=partition)
+async def announce(source: int, resolve_topic: Any) -> None:
+    """Send the idle notice of raw partition ``source`` to the resolver."""
+    await resolve_topic.send(key=IDLE_KEY, value=wire.encode(Idle(source)), partition=RESOLVE_PARTITION)

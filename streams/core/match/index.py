@@ -40,7 +40,10 @@ def owner(a: np.ndarray, b: np.ndarray, partitions: int) -> int:
 class MatchIndex:
     """The fingerprints held by one partition of the keyed topic, indexed by the keys it owns.
 
-    ``sources``: how many raw partitions feed it (see ``Watermark``). Two articles sharing keys owned by
+    ``sources``: how many raw partitions feed it (see ``Watermark``). Held articles expire behind the slowest
+    raw partition (or ``max_skew_hours`` behind the newest), idle or not: a partition declared idle may still
+    deliver older articles (its worker was slow to start, an archive is replayed into it), and they must
+    find their pairs. Idleness only lets the resolver place without waiting for a quiet partition. Two articles sharing keys owned by
     several partitions meet on each of them; the pair is judged only on ``partition``, of ``partitions``,
     if it owns the smallest key they share (in key-hash order), so each pair is judged once in the group."""
 
@@ -89,10 +92,6 @@ class MatchIndex:
             if decision.evidence is None and decision.duplicate_of is not None:
                 decision.evidence = evidence_between(fp, self._held[decision.duplicate_of][0])
         return decisions
-
-    def rest(self, source: int) -> None:
-        """A raw partition is idle (see ``Watermark``)."""
-        self.watermark.rest(source)
 
     def hold(self, fp: Fingerprint, keys: list[str], mark: Mark | None = None) -> None:
         """Keep ``fp`` inside the window (also used to rebuild the index from the topic)."""

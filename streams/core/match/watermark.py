@@ -11,8 +11,9 @@ class Watermark:
 
     State older than this minus window and lateness can go, and the resolver places articles up to it.
     Taking the minimum over the raw partitions (as Flink does) keeps both independent of which worker
-    runs ahead. A partition whose worker said it is idle (read to its end) does not hold the others
-    back until it gets data again; ``max_skew`` bounds how far a silent one can."""
+    runs ahead. A partition whose worker said it is idle (``rest``: read to its end) does not hold the
+    others back until it gets data again; only the resolver's placement uses that (match state never
+    expires on an idle notice). ``max_skew`` bounds how far a silent one can hold anything back."""
 
     def __init__(self, sources: int, max_skew: float) -> None:
         self.sources = sources

@@ -177,6 +177,26 @@ def test_a_partition_that_idled_is_not_judged_late_by_the_others():
     assert [r.article.id for r in placed] == ["old"] and not placed[0].replayed
 
 
+def test_a_partition_declared_idle_too_early_still_finds_its_pairs():
+    """Raw partition 1 was declared idle before its worker got going (a model still loading, say) while
+    partition 0 ran days ahead; then partition 1 delivers the original of a copy partition 0 sent days before.
+    An idle notice lets the resolver place without waiting, but must not let the match state expire: the
+    pair still meets and the two articles are one story (a two-worker run once split early stories so)."""
+    settings = lexical_settings(partitions=2)  # as ``records`` routes
+    text = "Officials said on Monday that the harbour bridge would reopen in May after two years of repairs."
+    matcher, resolver = Matcher(settings, sources=2), Resolver(settings, sources=2)
+    for q in range(2):
+        assert matcher.handle(q, Idle(1)) is None
+    resolver.handle(Idle(1))
+    copy, later = records(settings, [article("copy", start() + 6 * HOUR, text, "copy.example.org"),
+                                     article("later", start() + 120 * HOUR)], source=0)
+    placed = place(matcher, resolver, *copy) + place(matcher, resolver, *later)
+    assert [r.article.id for r in placed] == ["copy", "later"]  # partition 1 idle: nothing waits for it
+    [original] = records(settings, [article("original", start(), text, "first.example.org")], source=1)
+    [result] = place(matcher, resolver, *original)
+    assert result.decision.duplicate_of == "copy" and result.story_id == placed[0].story_id
+
+
 def test_a_replayed_registration_beyond_the_horizon_is_a_replay_not_placed_again():
     settings = lexical_settings(replay_horizon_hours=48)
     first, later = records(settings, [article("a", start()), article("b", start() + 50 * HOUR)])
