@@ -174,27 +174,6 @@ def _worker_metrics(worker) -> list[tuple[str, dict[str, str], float]]:
         return []
 
 
-def _wait_assigned(workers: list, timeout: float, say: Callable[..., None]) -> None:
-    """Until every worker holds partitions and the assignment stayed the same for a moment:
-    group joins are slow on the embedded broker and must not count as processing time."""
-    deadline = time.monotonic() + timeout
-    last, stable_since = None, time.monotonic()
-    while time.monotonic() < deadline:
-        for worker in workers:
-            if worker.popen.poll() is not None:
-                raise BenchError(f"worker exited with {worker.popen.returncode}; see {worker.log_path}")
-        state = []
-        for worker in workers:
-            values = [v for name, _, v in _worker_metrics(worker) if name == "news_streams_assigned_partitions"]
-            state.append(sum(values))
-        if state != last:
-            last, stable_since = state, time.monotonic()
-        elif all(v > 0 for v in state) and time.monotonic() - stable_since >= 1.5:
-            return
-        time.sleep(0.25)
-    say(f"bench: warning: partitions not assigned to every worker after {timeout:.0f}s ({last}); publishing anyway")
-
-
 def _publish(settings: Settings, records: Sequence[dict], rate: float | None) -> tuple[float, float]:
     """Publish every record; returns (wall-clock start, seconds taken)."""
     from streams.runtime.publish import Publisher
@@ -229,7 +208,7 @@ def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float |
             timeout: float, partitions: int, say: Callable[..., None] = print) -> dict[str, Any]:
     from streams.brokers.tansu import ensure_topics
     from streams.runtime.outputs import read_outputs_sync
-    from streams.tools.demo import Worker
+    from streams.tools.demo import NotAssigned, Worker, wait_assigned
 
     n = len(records)
     settings = _unique_settings(base, partitions)
@@ -244,7 +223,12 @@ def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float |
         say(f"bench: waiting for {workers} worker(s) to start and join the consumer group")
         for worker in procs:
             worker.wait_metrics()
-        _wait_assigned(procs, timeout=60.0, say=say)
+        try:
+            wait_assigned(procs, timeout=60.0, settle=1.5)
+        except NotAssigned as exc:
+            say(f"bench: warning: {exc}; publishing anyway")
+        except RuntimeError as exc:
+            raise BenchError(str(exc)) from None
         cpu_before = [proc_cpu_seconds(w.popen.pid) or 0.0 for w in procs]
         say(f"bench: {workers} worker(s) ready; publishing {n} articles "
             f"{f'at {rate:g}/s' if rate else 'at full speed'} to {settings.topic_raw}")

@@ -8,11 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
+from streams.bench.probes import scrape
 from streams.brokers.tansu import ensure_topics, free_port, local_broker, wait_for_port
 from streams.runtime.outputs import Outputs, read_outputs_sync
 from streams.settings import Settings
@@ -76,6 +78,42 @@ class Worker:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+    def check_running(self) -> None:
+        """RuntimeError, with the end of its log, if the process has exited."""
+        if self.popen.poll() is not None:
+            tail = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
+            raise RuntimeError(f"worker exited with {self.popen.returncode}; see {self.log_path}:\n{tail}")
+
+    def assigned_partitions(self) -> float:
+        """How many partitions the worker holds now (its metrics; 0 while they cannot be read)."""
+        try:
+            return sum(v for name, _, v in scrape(self.settings.metrics_port)
+                       if name == "news_streams_assigned_partitions")
+        except OSError:
+            return 0.0
+
+
+class NotAssigned(RuntimeError):
+    """The workers did not all hold partitions in time."""
+
+
+def wait_assigned(workers: Sequence[Worker], timeout: float = 120.0, settle: float = 2.0) -> list[float]:
+    """Until every worker holds partitions and the assignment stayed the same for ``settle`` seconds (group
+    joins are slow on the embedded broker, and a run that starts before they end measures them); returns
+    the partitions each holds. RuntimeError if a worker exits, ``NotAssigned`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        for worker in workers:
+            worker.check_running()
+        state = [worker.assigned_partitions() for worker in workers]
+        if state != last:
+            last, since = state, time.monotonic()
+        elif all(v > 0 for v in state) and time.monotonic() - since >= settle:
+            return state
+        time.sleep(0.25)
+    raise NotAssigned(f"partitions not assigned to every worker after {timeout:.0f}s: {last}")
 
 
 def port_or_free(port: int) -> int:

@@ -11,7 +11,7 @@ from streams.brokers.tansu import ensure_topics, free_port
 from streams.runtime.outputs import Outputs, read_outputs_sync
 from streams.runtime.publish import Publisher
 from streams.settings import Settings
-from streams.tools.demo import Worker
+from streams.tools.demo import Worker, wait_assigned  # noqa: F401  (tests import it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
@@ -38,31 +38,6 @@ def start_workers(settings: Settings, count: int, logs: Path) -> list[Worker]:
     for worker in workers:
         worker.wait_metrics(timeout=90)
     return workers
-
-
-def assigned(worker: Worker) -> float:
-    try:
-        return sum(v for name, _, v in scrape(worker.settings.metrics_port)
-                   if name == "news_streams_assigned_partitions")
-    except OSError:
-        return 0.0
-
-
-def wait_assigned(workers: Sequence[Worker], timeout: float = 120.0) -> list[float]:
-    """Until every worker holds partitions and the assignment stayed the same for two seconds."""
-    deadline = time.monotonic() + timeout
-    last, since = None, time.monotonic()
-    while time.monotonic() < deadline:
-        for worker in workers:
-            if worker.process.poll() is not None:
-                raise RuntimeError(f"worker exited: {worker.log_path.read_text()[-2000:]}")
-        state = [assigned(w) for w in workers]
-        if state != last:
-            last, since = state, time.monotonic()
-        elif all(v > 0 for v in state) and time.monotonic() - since >= 2.0:
-            return state
-        time.sleep(0.25)
-    raise AssertionError(f"partitions not assigned to every worker: {last}")
 
 
 def publish(settings: Settings, records: Sequence[dict]) -> None:
