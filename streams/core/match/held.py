@@ -3,16 +3,15 @@ prepare stage sends, with its wire form) and ``Held`` (a fingerprint packed for 
 from __future__ import annotations
 
 import base64
-import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import orjson
 from datasketch import LeanMinHash
 
 from streams.core.match import evidence as ev
+from streams.core.match import packed
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +78,7 @@ class Held:
         self.article_id, self.outlet, self.timestamp = fp.article_id, fp.outlet, fp.timestamp
         self.exact, self.minhash, self.embedding = fp.exact, fp.minhash, fp.embedding
         self._quote_keys = tuple(sorted(fp.quote_keys))
-        self._packed = zlib.compress(orjson.dumps([fp.quotes, fp.entities, fp.numbers, fp.quote_norms]), 1)
+        self._packed = packed.pack([fp.quotes, fp.entities, fp.numbers, fp.quote_norms])
 
     @property
     def quote_keys(self) -> frozenset[str]:
@@ -111,6 +110,6 @@ def _b64(array: np.ndarray) -> str:
 
 
 @lru_cache(maxsize=256)
-def _unpack(packed: bytes) -> tuple[list[str], ...]:
+def _unpack(data: bytes) -> tuple[list[str], ...]:
     """The evidence lists of a held fingerprint (cached: one pair reads all four, a candidate meets several)."""
-    return tuple(orjson.loads(zlib.decompress(packed)))
+    return tuple(packed.unpack(data))

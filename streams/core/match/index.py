@@ -5,6 +5,7 @@ partitions is judged by one of them only (``owner``)."""
 from __future__ import annotations
 
 import heapq
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
@@ -26,15 +27,16 @@ def key_hashes(keys: list[str]) -> np.ndarray:
     return np.array(sorted({key_hash(k) for k in keys}), dtype=np.uint64)
 
 
-def owner(a: np.ndarray, b: np.ndarray, partitions: int) -> int:
-    """The partition that judges a pair: the one owning the smallest key (by hash) the two share.
+def owner(mine: AbstractSet[int], theirs: np.ndarray, partitions: int) -> int:
+    """The partition that judges a pair: the one owning the smallest key (by hash) the two share, -1 if none.
 
-    ``a`` and ``b`` are sorted (``key_hashes``): a binary search of ``a`` in ``b``, not a set intersection."""
-    if not len(a) or not len(b):
-        return -1
-    at = np.minimum(np.searchsorted(b, a), len(b) - 1)
-    shared = np.flatnonzero(b[at] == a)
-    return int(a[shared[0]] >> np.uint64(32)) % partitions if len(shared) else -1
+    ``mine``: one article's key hashes as a set; ``theirs``: the other's, sorted (``key_hashes``), so the first
+    of them in ``mine`` is the smallest shared one. Plain Python: on ~40 keys it is 4× faster than numpy's
+    searchsorted, and it runs once per candidate."""
+    for value in theirs.tolist():
+        if value in mine:
+            return (value >> 32) % partitions
+    return -1
 
 
 class MatchIndex:
@@ -78,10 +80,11 @@ class MatchIndex:
     def _judge_candidates(self, fp: Fingerprint, packed: bytes, every: np.ndarray) -> list[Decision]:
         found = self._by_key.holders_of(packed)
         decisions = []
+        mine = set(every.tolist())
         # in publication order: which of equally good verdicts comes first does not depend on the index layout
         for other in sorted(found, key=lambda a: (self._held[a][0].timestamp, a)):
             held, _, theirs = self._held[other]
-            if self.partitions > 1 and owner(every, theirs, self.partitions) != self.partition:
+            if self.partitions > 1 and owner(mine, theirs, self.partitions) != self.partition:
                 continue  # another partition judges this pair
             if abs(held.timestamp - fp.timestamp) <= self.window:
                 decision = judge(fp, held, self.settings)

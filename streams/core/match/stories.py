@@ -4,13 +4,11 @@ not depend on the order the verdicts arrive in."""
 from __future__ import annotations
 
 import heapq
-import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
+from streams.core.match import packed
 from streams.core.match.decision import Decision, Link, rank
 from streams.core.match.held import Member
 from streams.core.match.seen import OWN_STORY
@@ -37,7 +35,7 @@ class Story:
     size: int = 0
 
     def add(self, fp: Member, decision: Decision) -> None:
-        detail = zlib.compress(orjson.dumps({k: v for k, v in decision.as_dict().items() if k != "story_id"}), 1)
+        detail = packed.pack({k: v for k, v in decision.as_dict().items() if k != "story_id"})
         self.entries.append((fp.article_id, fp.outlet, fp.timestamp, detail))
         self.size += 1
         self.last_time = max(self.last_time, fp.timestamp)
@@ -63,7 +61,7 @@ class Story:
 
     @property
     def members(self) -> list[dict]:
-        return [{"article": a, "outlet": o, "time": t, **orjson.loads(zlib.decompress(d))} for a, o, t, d in self.entries]
+        return [{"article": a, "outlet": o, "time": t, **packed.unpack(d)} for a, o, t, d in self.entries]
 
     @property
     def outlets(self) -> list[str]:
