@@ -2,6 +2,7 @@
 and the trust checks a publication time must pass before the pipeline orders articles by it (``parse_date``)."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,11 @@ FUTURE_SKEW_S = 24 * 3600.0
 """Default: a publication time more than this after the article was sent/seen is not trusted."""
 PAST_S = 10_950 * 86400.0
 """Default: a publication time more than this (~30 years) before the article was sent/seen is not trusted."""
+
+
+PLAIN_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}:\d{2})?")
+"""The ISO 8601 shapes feeds and records mostly carry, which ``datetime.fromisoformat`` reads as dateutil does
+(checked in tests/core/test_dates.py) at a twentieth of the cost; anything else goes to dateutil."""
 
 
 class DateError(ValueError):
@@ -27,11 +33,23 @@ def read_date(value: Any) -> datetime:
         raise DateError(f"date is {type(value).__name__}, not text")
     if len(value) > MAX_DATE_CHARS:
         raise DateError(f"date string of {len(value)} characters (more than {MAX_DATE_CHARS}) not parsed")
-    try:
-        parsed = date_parser.parse(value)
-    except (ValueError, OverflowError) as exc:
-        raise DateError(f"unreadable date {value[:40]!r} ({exc.__class__.__name__})") from None
+    parsed = _plain_iso(value)
+    if parsed is None:
+        try:
+            parsed = date_parser.parse(value)
+        except (ValueError, OverflowError) as exc:
+            raise DateError(f"unreadable date {value[:40]!r} ({exc.__class__.__name__})") from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _plain_iso(value: str) -> datetime | None:
+    """``value`` read by ``datetime.fromisoformat`` if it has one of the ``PLAIN_ISO`` shapes, else None."""
+    if not PLAIN_ISO.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:  # 2023-02-30, 25:00: dateutil says why
+        return None
 
 
 def read_date_or_none(value: Any) -> datetime | None:
