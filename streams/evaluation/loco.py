@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from streams.evaluation import baseline
@@ -64,9 +65,9 @@ class Prepared:
     derived_from: str = ""
     """A title-only version of this tuning corpus (``title_only``): tuned on, not reported."""
 
-    @property
+    @cached_property
     def short(self) -> bool:
-        """Mostly headline-only items (``short_items.is_short``)."""
+        """Mostly headline-only items (``short_items.is_short``; read once per corpus, asked per grid point)."""
         from streams.core.resolve.short_items import is_short
 
         shorts = sum(is_short(article.title + ". " + p.cleaned) for article, p, _ in self.items)
