@@ -354,8 +354,10 @@ class Resolver:
 
     Articles are placed in publication order, not in the order their reports happen to complete: an
     article waits until every raw partition has passed its publication time or is idle (the
-    ``Watermark``; ``idle`` records come from the prepare stage when it read a partition to its end). Placement, and so the online event clustering and the
-    aggregates, then do not depend on which worker ran ahead (``ordered=False`` places on completion).
+    ``Watermark``; ``idle`` records come from the prepare stage when it read a partition to its end).
+    Placement, and so the online event clustering and the aggregates, then do not depend on which worker
+    ran ahead, as long as no partition was declared idle before articles still to come on it
+    (docs/faults.md); ``ordered=False`` places on completion.
 
     Placed ids are remembered until their raw partition is ``replay_horizon_hours`` further in publication
     time (``SeenIds``); an article that far behind its partition is dead-lettered as ``too_late`` (it could

@@ -42,12 +42,14 @@ def owner(mine: AbstractSet[int], theirs: np.ndarray, partitions: int) -> int:
 class MatchIndex:
     """The fingerprints held by one partition of the keyed topic, indexed by the keys it owns.
 
-    ``sources``: how many raw partitions feed it (see ``Watermark``). Held articles expire behind the slowest
-    raw partition (or ``max_skew_hours`` behind the newest), idle or not: a partition declared idle may still
-    deliver older articles (its worker was slow to start, an archive is replayed into it), and they must
-    find their pairs. Idleness only lets the resolver place without waiting for a quiet partition. Two articles sharing keys owned by
-    several partitions meet on each of them; the pair is judged only on ``partition``, of ``partitions``,
-    if it owns the smallest key they share (in key-hash order), so each pair is judged once in the group."""
+    ``sources``: how many raw partitions feed it (see ``Watermark``). Held articles expire behind the
+    slowest raw partition (or ``max_skew_hours`` behind the newest), idle or not: a partition declared idle
+    may still deliver older articles (its worker was slow to start, an archive is replayed into it), and
+    they must find their pairs. Idleness only lets the resolver place without waiting for a quiet partition.
+
+    Two articles sharing keys owned by several partitions meet on each of them; the pair is judged only on
+    ``partition``, of ``partitions``, if it owns the smallest key they share (in key-hash order), so each
+    pair is judged once in the group."""
 
     def __init__(self, settings: DedupSettings, sources: int = 1, partition: int = 0, partitions: int = 1) -> None:
         self.settings = settings
