@@ -237,7 +237,7 @@ def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float |
         try:
             start_wall, publish_s = _publish(settings, records, rate)
             say(f"bench: published; waiting for the {n} articles to come out of the pipeline"
-                f"{' (each worker loads the embedding model on its first batch)' if settings.semantic else ''}")
+                f"{' (each worker loads the embedding model as it starts)' if settings.semantic else ''}")
             outputs = read_outputs_sync(settings, lambda o: len(o.enriched) + len(o.dead) >= n, timeout=timeout)
         finally:
             sampler.stop()

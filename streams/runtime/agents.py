@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -45,20 +46,23 @@ async def in_executor(func: Callable, *args: Any) -> Any:
 
 
 class Stages:
-    """The worker's stage objects, created on first use (the model loads only where articles are prepared)."""
+    """The worker's stage objects; the preparer is created on first use (the event loop and the executor threads
+    both ask for it, so behind a lock)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._preparer: Preparer | None = None
+        self._lock = threading.Lock()
         self.matcher = Matcher(settings, StageClock(PROMETHEUS), sources=settings.partitions)
         self.resolver = Resolver(settings, StageClock(PROMETHEUS), sources=settings.partitions)
         self.marks = Marks()  # newest trusted publication time per raw partition this worker read
 
     @property
     def preparer(self) -> Preparer:
-        if self._preparer is None:
-            self._preparer = Preparer(self.settings, clock=StageClock(PROMETHEUS))
-        return self._preparer
+        with self._lock:
+            if self._preparer is None:
+                self._preparer = Preparer(self.settings, clock=StageClock(PROMETHEUS))
+            return self._preparer
 
     def state_size(self) -> dict[str, int]:
         return {**self.matcher.state_size(), **self.resolver.state_size()}
@@ -94,6 +98,7 @@ class Worker:
         self.stages = Stages(settings)
         self.redelivery = Redelivery(settings)
         self.idle = IdleWatch(settings)
+        self.parse_clock = StageClock(PROMETHEUS)  # the raw parse runs on the event loop: not the preparer's clock
         self.dead = DeadLetters(topics["dead"])
         self.replays = ReplayLog()
         self.inputs = consumed_topics(settings)
@@ -154,7 +159,7 @@ class Worker:
         """Each raw record's article, or why it cannot be one; timed and counted once for the batch."""
         PROMETHEUS.increment("articles_in", len(messages), stage="parse")
         parsed: list[Article | BadRecord] = []
-        with self.stages.preparer.clock("parse", count=len(messages)):
+        with self.parse_clock("parse", count=len(messages)):
             for _key, value, _partition, _offset in messages:
                 try:
                     parsed.append(self.parse(value))
@@ -359,6 +364,17 @@ class Worker:
         for source in await self.idle.newly_idle(self.app.consumer):
             await announce(source, self.topics["resolve"])
 
+    async def load_model(self) -> None:
+        """Make the preparer, and load the embedding model (semantic mode), as the worker starts rather than on
+        its first batch: the first articles do not wait ~10 s for the model, and a worker does not join the
+        stream that late while its partitions have been declared idle (docs/faults.md)."""
+        await in_executor(self._load_model)
+
+    def _load_model(self) -> None:
+        embedder = self.stages.preparer.embedder
+        if embedder is not None:
+            embedder.load()
+
     async def serve_metrics(self) -> None:
         """Expose the Prometheus registry on the metrics port."""
         if self.settings.metrics_port:
@@ -425,5 +441,6 @@ def register(app: Any, settings: Settings, topics: dict[str, Any]) -> Worker:
     app.timer(interval=0.25, name=f"{__name__}.declare_idle")(worker.declare_idle)
     app.timer(interval=5.0, name=f"{__name__}.report_state")(worker.report_state)
     app.task(worker.serve_metrics)
+    app.task(worker.load_model)
     app.on_partitions_assigned.connect(worker.on_assigned)
     return worker

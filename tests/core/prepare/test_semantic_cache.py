@@ -12,6 +12,9 @@ class CountingModel:
     def __init__(self) -> None:
         self.seen: list[str] = []
 
+    def load(self) -> None:
+        self.loaded = True
+
     def encode(self, texts):
         self.seen += list(texts)
         return np.array([[len(t), t.count("a"), 1.0] for t in texts], dtype=np.float32)
@@ -36,3 +39,9 @@ def test_cache_keeps_only_the_most_recent_texts():
     cache.encode(["a", "b"])
     assert model.seen == ["a", "b", "c", "b"]
     assert cache.encode([]).shape == (0, 3)
+
+
+def test_loading_the_cache_loads_its_model():
+    model = CountingModel()
+    CachedEmbedder(model, size=10).load()
+    assert model.loaded and model.seen == []
