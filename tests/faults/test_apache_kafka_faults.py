@@ -23,7 +23,7 @@ from streams.brokers.apache_kafka import ApacheKafka
 from streams.brokers.tansu import connect_admin, ensure_topics
 from streams.runtime.outputs import Outputs
 from streams.settings import Settings
-from streams.tools.demo import Worker
+from streams.tools.demo import Worker, wait_assigned
 from tests.conftest import reference_settings, skip_without_apache_kafka
 from tests.integration.workers import (
     REFERENCE_ARTICLES,
@@ -35,7 +35,6 @@ from tests.integration.workers import (
     start_workers,
     stop_all,
     summary,
-    wait_assigned,
 )
 
 pytestmark = [pytest.mark.kafka, pytest.mark.apache_kafka]

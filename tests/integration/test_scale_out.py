@@ -13,8 +13,9 @@ import pytest
 from streams.bench.probes import scrape
 from streams.core.model import parse_article
 from streams.core.pipeline import Pipeline
+from streams.tools.demo import wait_assigned
 from tests.conftest import kafka_settings
-from tests.integration.workers import corpus, publish, read_all, start_workers, stop_all, story_sets, wait_assigned
+from tests.integration.workers import corpus, publish, read_all, start_workers, stop_all, story_sets
 
 # the first test's budget also holds the in-process run (MiniLM on 80 articles): minutes on a loaded machine
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(1200)]

@@ -27,7 +27,7 @@ import pytest
 
 from streams.brokers.tansu import connect_admin, ensure_topics
 from streams.settings import Settings
-from streams.tools.demo import Worker
+from streams.tools.demo import Worker, wait_assigned
 from tests.conftest import reference_settings
 from tests.integration.workers import (
     assert_exactly_once,
@@ -38,7 +38,6 @@ from tests.integration.workers import (
     start_workers,
     stop_all,
     summary,
-    wait_assigned,
     wait_placed,
 )
 

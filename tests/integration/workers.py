@@ -11,7 +11,7 @@ from streams.brokers.tansu import ensure_topics, free_port
 from streams.runtime.outputs import Outputs, read_outputs_sync
 from streams.runtime.publish import Publisher
 from streams.settings import Settings
-from streams.tools.demo import Worker, wait_assigned  # noqa: F401  (tests import it from here)
+from streams.tools.demo import Worker, wait_assigned
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
