@@ -314,11 +314,11 @@ def outputs(results: Sequence[Result]) -> list[Output]:
     cuts the records sent per article without changing what a reader of the topics ends with. Enriched
     articles are a stream (a decision, then maybe replays of the same id): each is sent."""
     enriched: list[Output] = []
-    latest: dict[tuple[str, bytes], Any] = {}
+    latest: dict[tuple[str, bytes], tuple[Any, int | None]] = {}
 
     def put(kind: str, key: str, value: Any, version: int | None = None) -> None:
         latest.pop((kind, key.encode()), None)  # re-insert: the order follows the last update
-        latest[(kind, key.encode())] = value if value is None or version is None else {**value, "version": version}
+        latest[(kind, key.encode())] = (value, version)
 
     for result in results:
         enriched.append(("enriched", result.article.id.encode(), result.enriched()))
@@ -327,11 +327,20 @@ def outputs(results: Sequence[Result]) -> list[Output]:
         assert result.story is not None and result.event is not None  # every placed article has both
         for merged in result.merged_stories:
             put("stories", merged, None)
-        put("stories", result.story.id, result.story.as_dict(), result.version)
-        put("events", result.event.id, result.event.as_dict(), result.version)
+        put("stories", result.story.id, result.story, result.version)
+        put("events", result.event.id, result.event, result.version)
         for record in result.aggregates:
             put("aggregates", f"{record['kind']}:{record['key']}", record, result.version)
-    return enriched + [(kind, key, value) for (kind, key), value in latest.items()]
+    return enriched + [(kind, key, _value(value, version)) for (kind, key), (value, version) in latest.items()]
+
+
+def _value(value: Story | Event | dict | None, version: int | None) -> dict | None:
+    """An output's value as sent. A story or event is written out once per batch, for its last update only: the
+    results of a batch all point at the same objects, already as the whole batch left them."""
+    if value is None:
+        return None
+    data = value if isinstance(value, dict) else value.as_dict()
+    return data if version is None else {**data, "version": version}
 
 
 @dataclass

@@ -143,6 +143,9 @@ def test_outputs_send_each_key_once_with_its_latest_value():
     assert {key for kind, key, _ in records if kind == "enriched"} == {wire.id.encode(), b"copy-1"}
     stories = [value for kind, _, value in records if kind == "stories"]
     assert len(stories) == 1 and sorted(stories[0]["articles"]) == sorted([wire.id, "copy-1"])
+    story = results["copy-1"].story
+    assert story is not None and stories[0] == story.as_dict()  # as the batch left it (no version in process)
+    assert [m["article"] for m in stories[0]["members"]] == [wire.id, "copy-1"]
     windows = [value for kind, key, value in records if kind == "aggregates" and key.startswith(b"window:3600s")]
     assert windows and all(value["articles"] == 2 for value in windows)  # the last value, not the first
 
