@@ -242,8 +242,10 @@ def run_e2e(base: Settings, records: Sequence[dict], workers: int, rate: float |
         finally:
             sampler.stop()
         for worker in procs:
-            if worker.popen.poll() is not None:
-                raise BenchError(f"worker exited with {worker.popen.returncode}; see {worker.log_path}")
+            try:
+                worker.check_running()
+            except RuntimeError as exc:
+                raise BenchError(str(exc)) from None
         if len(outputs.enriched) + len(outputs.dead) < n:
             raise BenchError(f"timed out after {timeout:.0f}s: {len(outputs.enriched)} of {n} articles enriched, "
                              f"{len(outputs.dead)} dead letters; see {procs[0].log_path}")
