@@ -64,7 +64,9 @@ def test_two_workers_find_the_same_stories_as_one_process(any_broker, tmp_path, 
     """Two worker processes (4 keyed partitions) group exactly like one process with one partition."""
     two, parsed = run(any_broker, tmp_path / "two", records, workers=2)
     joined = [s for s in in_process if len(s) > 1]
-    assert len(joined) >= 5, "the corpus must give dedup real work"
+    # dedup has real work: several stories, holding at least half the articles (the seeds alone, when ../shared is
+    # not there, give 4 such stories holding all 80; with the dataset ~20 holding ~70)
+    assert len(joined) >= 4 and sum(map(len, joined)) >= len(records) // 2, "the corpus must give dedup real work"
     assert story_sets(two) == in_process
     members = [a for s in two.stories.values() for a in s["articles"]]
     assert len(members) == len(set(members)) == len(records)  # each article in exactly one story, once
