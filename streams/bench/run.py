@@ -47,7 +47,7 @@ import orjson
 
 from streams.bench import reference
 from streams.bench.errors import BenchError, UsageError
-from streams.bench.probes import STAGES, by_label, percentiles, proc_cpu_seconds, proc_status, scrape, stage_ms
+from streams.bench.probes import STAGES, by_label, percentiles, proc_cpu_seconds, proc_status, stage_ms
 from streams.bench.stream import DEFAULT_SPAN_DAYS, MICRO_BATCH, generate, load_pool
 from streams.runtime import metrics
 from streams.runtime.topics import unique_names
@@ -143,7 +143,7 @@ class StateSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
-            self.sample([_worker_metrics(w) for w in self.workers])
+            self.sample([w.metrics() for w in self.workers])
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -165,13 +165,6 @@ def _ports(count: int) -> list[int]:
         if port not in ports:
             ports.append(port)
     return ports
-
-
-def _worker_metrics(worker) -> list[tuple[str, dict[str, str], float]]:
-    try:
-        return scrape(worker.settings.metrics_port)
-    except OSError:
-        return []
 
 
 def _publish(settings: Settings, records: Sequence[dict], rate: float | None) -> tuple[float, float]:
@@ -197,7 +190,7 @@ def _wait_state(workers: list, processed: int, timeout: float = 7.0) -> list:
     """Scrape every worker until the state gauges (refreshed by a 5 s timer) cover every article."""
     deadline = time.monotonic() + timeout
     while True:
-        scraped = [_worker_metrics(w) for w in workers]
+        scraped = [w.metrics() for w in workers]
         seen = sum(by_label(s, "news_streams_state_entries", "state").get("seen_ids", 0.0) for s in scraped)
         if seen >= processed or time.monotonic() >= deadline:
             return scraped

@@ -85,13 +85,16 @@ class Worker:
             tail = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
             raise RuntimeError(f"worker exited with {self.popen.returncode}; see {self.log_path}:\n{tail}")
 
+    def metrics(self) -> list[tuple[str, dict[str, str], float]]:
+        """The worker's Prometheus samples now (none while they cannot be read)."""
+        try:
+            return scrape(self.settings.metrics_port)
+        except OSError:
+            return []
+
     def assigned_partitions(self) -> float:
         """How many partitions the worker holds now (its metrics; 0 while they cannot be read)."""
-        try:
-            return sum(v for name, _, v in scrape(self.settings.metrics_port)
-                       if name == "news_streams_assigned_partitions")
-        except OSError:
-            return 0.0
+        return sum(v for name, _, v in self.metrics() if name == "news_streams_assigned_partitions")
 
 
 class NotAssigned(RuntimeError):

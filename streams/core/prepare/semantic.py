@@ -46,6 +46,12 @@ class MiniLM:
         self._model = None
         self._lock = threading.Lock()
 
+    def _loaded(self):
+        """The model, loaded on the first call (the caller holds ``_lock``)."""
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
     def _load(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -63,11 +69,11 @@ class MiniLM:
 
     def load(self) -> None:
         with self._lock:
-            self._model = self._model or self._load()
+            self._loaded()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
-            model = self._model = self._model or self._load()
+            model = self._loaded()
             vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                          convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
