@@ -37,6 +37,7 @@ from streams.core.prepare import page
 from streams.core.prepare.clean import Cleaner, lead
 from streams.core.prepare.extract import Facts, extract
 from streams.core.prepare.fingerprint import exact_key, minhashes, words
+from streams.core.prepare.gazetteer import gazetteer
 from streams.core.prepare.semantic import Embedder, shared_embedder
 from streams.core.resolve.aggregates import Aggregator
 from streams.core.resolve.catalog import load_catalog
@@ -155,6 +156,13 @@ class Preparer:
         self.embedder = embedder if embedder is not None else (shared_embedder() if settings.semantic else None)
         self.cleaners: dict[int, Cleaner] = {}
         self.clock = clock or StageClock()
+
+    def load(self) -> None:
+        """Load what preparing reads from disk (the place names; the embedding model in semantic mode) now,
+        rather than in the first batch (~0.6 s of CPU for the place names alone)."""
+        gazetteer()
+        if self.embedder is not None:
+            self.embedder.load()
 
     def cleaner(self, source: int = 0) -> Cleaner:
         """The cleaner of one raw partition (created empty on first use)."""

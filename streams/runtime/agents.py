@@ -364,16 +364,11 @@ class Worker:
         for source in await self.idle.newly_idle(self.app.consumer):
             await announce(source, self.topics["resolve"])
 
-    async def load_model(self) -> None:
-        """Make the preparer, and load the embedding model (semantic mode), as the worker starts rather than on
-        its first batch: the first articles do not wait ~10 s for the model, and a worker does not join the
-        stream that late while its partitions have been declared idle (docs/faults.md)."""
-        await in_executor(self._load_model)
-
-    def _load_model(self) -> None:
-        embedder = self.stages.preparer.embedder
-        if embedder is not None:
-            embedder.load()
+    async def load_preparer(self) -> None:
+        """Make the preparer, and load the place names and the embedding model (semantic mode), as the worker
+        starts rather than on its first batch: the first articles do not wait ~10 s for the model, and a worker
+        does not join the stream that late while its partitions have been declared idle (docs/faults.md)."""
+        await in_executor(self.stages.preparer.load)
 
     async def serve_metrics(self) -> None:
         """Expose the Prometheus registry on the metrics port."""
@@ -441,6 +436,6 @@ def register(app: Any, settings: Settings, topics: dict[str, Any]) -> Worker:
     app.timer(interval=0.25, name=f"{__name__}.declare_idle")(worker.declare_idle)
     app.timer(interval=5.0, name=f"{__name__}.report_state")(worker.report_state)
     app.task(worker.serve_metrics)
-    app.task(worker.load_model)
+    app.task(worker.load_preparer)
     app.on_partitions_assigned.connect(worker.on_assigned)
     return worker

@@ -12,6 +12,7 @@ from __future__ import annotations
 from streams.core.model import Article, parse_article
 from streams.core.pipeline import Prepared, Preparer
 from streams.core.prepare.clean import OUTLET_BANNER_ARTICLES
+from streams.core.prepare.gazetteer import gazetteer
 from tests.articles import lexical_settings
 
 BANNER = "Daily Planet Morning Edition"
@@ -57,3 +58,24 @@ def test_without_sources_one_cleaner_sees_every_article():
     articles = [article(n) for n in range(OUTLET_BANNER_ARTICLES)]
     prepared = Preparer(lexical_settings()).prepare(articles)
     assert [BANNER in p.cleaned for p in prepared] == [True, True, False]
+
+
+class CountingEmbedder:
+    dim = 4
+
+    def __init__(self) -> None:
+        self.loads = 0
+
+    def load(self) -> None:
+        self.loads += 1
+
+    def encode(self, texts):
+        raise AssertionError("load() must not encode")
+
+
+def test_load_reads_the_place_names_and_the_model_before_the_first_batch():
+    gazetteer.cache_clear()
+    embedder = CountingEmbedder()
+    Preparer(lexical_settings(), embedder=embedder).load()
+    assert gazetteer.cache_info().currsize == 1 and embedder.loads == 1
+    Preparer(lexical_settings()).load()  # lexical mode: no model to load
