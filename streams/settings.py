@@ -193,6 +193,11 @@ class DedupSettings(Section):
         "article this far behind its raw partition is dead-lettered as too_late, so none counts twice; "
         "at least late_hours"))
 
+    record_members: int = Field(default=200, ge=1, le=100_000, description=(
+        "most members a story or event record lists, the last placed (its size counts them all, and every "
+        "article's story and event are on articles-enriched): a storyline with thousands of copies would "
+        "otherwise resend them all on every update"))
+
     @model_validator(mode="after")
     def _horizon_covers_late(self) -> DedupSettings:
         if not self.replay_horizon_hours >= self.late_hours:

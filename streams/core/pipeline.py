@@ -313,9 +313,10 @@ Output = tuple[str, bytes, Any]
 """(topic kind: enriched, stories, events or aggregates; key; JSON-able value, None for a tombstone)."""
 
 
-def outputs(results: Sequence[Result]) -> list[Output]:
+def outputs(results: Sequence[Result], listed: int | None = None) -> list[Output]:
     """The keyed records a batch of results makes: every enriched article, then each story, event and
-    aggregate key once with its last value.
+    aggregate key once with its last value (story and event records list their last ``listed`` members, all
+    held when None).
 
     Stories, events and aggregates are compacted topics where the latest value per key wins, and several
     articles of one batch often update the same story, event and windows: sending only the last value
@@ -339,15 +340,16 @@ def outputs(results: Sequence[Result]) -> list[Output]:
         put("events", result.event.id, result.event, result.version)
         for record in result.aggregates:
             put("aggregates", f"{record['kind']}:{record['key']}", record, result.version)
-    return enriched + [(kind, key, _value(value, version)) for (kind, key), (value, version) in latest.items()]
+    return enriched + [(kind, key, _value(value, version, listed))
+                       for (kind, key), (value, version) in latest.items()]
 
 
-def _value(value: Story | Event | dict | None, version: int | None) -> dict | None:
+def _value(value: Story | Event | dict | None, version: int | None, listed: int | None) -> dict | None:
     """An output's value as sent. A story or event is written out once per batch, for its last update only: the
     results of a batch all point at the same objects, already as the whole batch left them."""
     if value is None:
         return None
-    data = value if isinstance(value, dict) else value.as_dict()
+    data = value if isinstance(value, dict) else value.as_dict(listed)
     return data if version is None else {**data, "version": version}
 
 

@@ -277,7 +277,7 @@ class Worker:
         ``resolve_all`` returns, the results among it, and their output records."""
         handled = self.resolve_all(records)
         results = [out for _key, _value, out, _raw in handled if not isinstance(out, BadRecord)]
-        return handled, results, encode_outputs(results)
+        return handled, results, encode_outputs(results, self.settings.record_members)
 
     def resolve_all(self, records: list[tuple[bytes, bytes, int]]) -> list[tuple[bytes | None, bytes, Any, Any]]:
         """Handle resolve records, and the messages of each, in order. Each result carries as its ``version``
@@ -422,8 +422,9 @@ def readable(decode: Callable[[bytes], list], value: bytes) -> list:
     return [m for m in messages if not isinstance(m, wire.BadItem)]
 
 
-def encode_outputs(results: list[Result]) -> list[Output]:
-    return [(kind, key, wire.encode_output(value)) for kind, key, value in outputs(results)]
+def encode_outputs(results: list[Result], listed: int | None = None) -> list[Output]:
+    """The batch's output records, encoded (story and event records list their last ``listed`` members)."""
+    return [(kind, key, wire.encode_output(value)) for kind, key, value in outputs(results, listed)]
 
 
 def register(app: Any, settings: Settings, topics: dict[str, Any]) -> Worker:

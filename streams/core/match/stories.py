@@ -61,15 +61,21 @@ class Story:
 
     @property
     def members(self) -> list[dict]:
-        return [{"article": a, "outlet": o, "time": t, **packed.unpack(d)} for a, o, t, d in self.entries]
+        return _members(self.entries)
 
     @property
     def outlets(self) -> list[str]:
         return sorted({e[1] for e in self.entries})
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "canonical": self.canonical, "articles": self.articles, "size": self.size,
-                "outlets": self.outlets, "members": self.members}
+    def as_dict(self, listed: int | None = None) -> dict[str, Any]:
+        """The story record: its members held, or the last ``listed`` placed of them; ``size`` counts all."""
+        entries = self.entries if listed is None else self.entries[-listed:]
+        return {"id": self.id, "canonical": self.canonical, "articles": [e[0] for e in entries],
+                "size": self.size, "outlets": self.outlets, "members": _members(entries)}
+
+
+def _members(entries: list[StoryEntry]) -> list[dict]:
+    return [{"article": a, "outlet": o, "time": t, **packed.unpack(d)} for a, o, t, d in entries]
 
 
 class StoryBook:

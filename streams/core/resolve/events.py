@@ -21,8 +21,10 @@ from __future__ import annotations
 import hashlib
 from array import array
 from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -104,7 +106,7 @@ class Event:
     @property
     def members(self) -> list[dict]:
         """The members still held (the last ``replay_horizon_hours`` of publication time)."""
-        return [dict(zip(MEMBER_FIELDS, (a, s, *orjson.loads(rest)))) for _, a, s, rest in self.entries]
+        return _members(self.entries)
 
     @property
     def articles(self) -> list[str]:
@@ -218,8 +220,12 @@ class Event:
             parts.append(self.main_date.isoformat())
         return " · ".join(parts)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, listed: int | None = None) -> dict[str, Any]:
+        """The event record: its members held, or the last ``listed`` placed of them, and their stories;
+        ``size`` and ``outlets`` count every member."""
         span = self.date_range
+        entries = list(self.entries if listed is None else islice(self.entries, max(0, len(self.entries) - listed),
+                                                                  None))
         return {
             "id": self.id, "label": self.label, "type": self.type,
             "catalog_id": self.catalog.id if self.catalog else None,
@@ -229,9 +235,13 @@ class Event:
             "date_range": [span[0].isoformat(), span[1].isoformat()] if span else None,
             "date_inferred": self.date_inferred if self.dates else None, "date_source": self.date_source,
             "first_seen": self.first_seen, "last_seen": self.last_seen,
-            "articles": self.articles, "size": self.size, "stories": sorted(self.stories),
-            "outlets": sorted(self.outlets), "members": self.members,
+            "articles": [e[1] for e in entries], "size": self.size, "stories": sorted({e[2] for e in entries}),
+            "outlets": sorted(self.outlets), "members": _members(entries),
         }
+
+
+def _members(entries: Iterable[MemberEntry]) -> list[dict]:
+    return [dict(zip(MEMBER_FIELDS, (a, s, *orjson.loads(rest)))) for _, a, s, rest in entries]
 
 
 @dataclass

@@ -150,6 +150,28 @@ def test_outputs_send_each_key_once_with_its_latest_value():
     assert windows and all(value["articles"] == 2 for value in windows)  # the last value, not the first
 
 
+
+def test_story_and_event_records_list_their_last_members_and_count_all():
+    from dataclasses import replace
+
+    from streams.core.pipeline import outputs
+    from tests.articles import run_seeds
+    wire = sorted(seed_articles(), key=lambda a: a.timestamp)[0]
+    copies = [replace(wire, id=f"copy-{n}", source=f"outlet{n}.example.org",
+                      published=wire.published + timedelta(minutes=10 * n)) for n in range(1, 5)]
+    _pipeline, results = run_seeds(articles=[wire, *copies])
+    records = {kind: value for kind, _, value in outputs(list(results.values()), listed=2) if kind != "enriched"}
+    full = {kind: value for kind, _, value in outputs(list(results.values())) if kind != "enriched"}
+    story, event = records["stories"], records["events"]
+    assert full["stories"]["articles"] == [wire.id, *(c.id for c in copies)]  # every member held
+    assert story["articles"] == ["copy-3", "copy-4"] and [m["article"] for m in story["members"]] == story["articles"]
+    assert story["size"] == 5 and story["canonical"] == wire.id and story["outlets"] == full["stories"]["outlets"]
+    assert story["members"] == full["stories"]["members"][-2:]
+    assert event["articles"] == ["copy-3", "copy-4"] and event["size"] == 5
+    assert event["members"] == full["events"]["members"][-2:] and event["stories"] == [story["id"]]
+    assert event["outlets"] == full["events"]["outlets"] and len(event["outlets"]) == 5
+
+
 def test_a_pair_meeting_on_several_partitions_is_judged_on_one():
     from dataclasses import replace
     settings = lexical_settings(partitions=PARTITIONS)
