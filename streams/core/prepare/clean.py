@@ -42,7 +42,7 @@ _LINE_PATTERNS = [Guarded(p, re.IGNORECASE) for p in (
     r"^(this|the) (story|article|report|content) (was|is|has been) (created|written|generated|produced|"
     r"edited|compiled)( in part)? (with|by|using)\b",
 )]
-_BLANKS = re.compile(r"[ \t]+")
+_SPACES = re.compile(" {2,}")  # a run of blanks, tabs made spaces: one space (a single one left alone)
 _REPEATED_PHRASE = re.compile(r"(.{6,120}?\S)(?:\s*\1){2,}\s*")
 _TAG_LINE = re.compile(r"[a-z][a-z\-]*(?: [a-z][a-z\-]*){0,3}")
 _CREDIT_SUFFIX = re.compile(r"(?<=[.!?])\s+(photo|image|picture|video)s?( source| courtesy| credit)?\s*:\s*"
@@ -77,8 +77,8 @@ def _may_repeat(line: str) -> bool:
 
 def lines_of(text: str) -> list[str]:
     """Non-empty lines, whitespace normalised (NFKC, no-break spaces, runs of blanks)."""
-    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\u00a0", " ")
-    lines = [line.strip() for line in _BLANKS.sub(" ", text).split("\n")]  # blanks never span a newline
+    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\u00a0", " ").replace("\t", " ")
+    lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]  # blanks never span a newline
     return [line for line in lines if line]
 
 

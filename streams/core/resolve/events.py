@@ -330,7 +330,7 @@ class EventIndex:
         best = max(joinable, key=lambda item: item[0]) if joinable else None
         if best is not None and best[0] >= needed:
             p, contributions, features, event, _ = best
-            why = [f"p:{p:.2f}"] + self._score(event, facts, vector, embedding)[1]
+            why = [f"p:{p:.2f}"] + self._why(event, facts, *self._similarity(event, facts, vector, embedding)[1:])
             return event, p, why, _evidence(model, p, needed, features, contributions, event.id, "joined")
         if not scored:
             return None, None, [], None
@@ -345,7 +345,7 @@ class EventIndex:
                            ) -> tuple[Event | None, float | None, list[str]]:
         """``short``: a headline-only item, held to its own thresholds (``short_items``)."""
         threshold, strong = short_items.thresholds(self.settings, embedding is not None, short)
-        best, best_score, best_why = None, threshold, []
+        best, best_score, best_text, best_notes = None, threshold, (0.0, ""), []
         kept_apart: list[tuple[Event, str]] = []
         for event in self._candidates(timestamp):
             conflict, hard = _conflict(event, facts, self.settings.event_date_tolerance_days,
@@ -353,18 +353,19 @@ class EventIndex:
             if hard:
                 kept_apart.append((event, conflict))
                 continue
-            score, why = self._score(event, facts, vector, embedding)
+            score, text_score, signal = self._similarity(event, facts, vector, embedding)
             # A dormant event or a disagreeing (soft) date asks for the strong similarity.
             plain = not conflict and self._open(event, timestamp)
             needed = threshold if plain else strong
             why_lower = self._corroborated(event, facts) if plain else ""  # facts may lower the plain one
             needed *= self.settings.event_corroborated_factor if why_lower else 1.0
             if score >= needed and (best is None or score >= best_score):
-                best, best_score, best_why = event, score, why + ([f"despite:{conflict}"] if conflict else []) \
+                best, best_score, best_text = event, score, (text_score, signal)
+                best_notes = ([f"despite:{conflict}"] if conflict else []) \
                     + ([f"corroborated:{why_lower}"] if why_lower and needed < threshold else [])
         if best is None:
             return None, None, self._apart(kept_apart, facts, vector, embedding, threshold)
-        return best, best_score, best_why
+        return best, best_score, self._why(best, facts, *best_text) + best_notes
 
     def _corroborated(self, event: Event, facts: Facts) -> str:
         if self.settings.event_corroborated_factor >= 1.0:
@@ -375,7 +376,7 @@ class EventIndex:
                embedding: np.ndarray | None, threshold: float) -> list[str]:
         """Evidence of a new event: the most similar event that a sure fact kept it apart from, and which fact
         ("apart:<event id>:place" ...), when its text alone would have joined it."""
-        scored = [(self._score(e, facts, vector, embedding)[0], e, why) for e, why in kept_apart]
+        scored = [(self._similarity(e, facts, vector, embedding)[0], e, why) for e, why in kept_apart]
         close = [(score, e, why) for score, e, why in scored if score >= threshold]
         if not close:
             return []
@@ -390,10 +391,10 @@ class EventIndex:
         """Still joinable (with the strong similarity when not active): within ``event_retention_days``."""
         return event.first_seen - self.retention <= timestamp <= event.last_seen + self.retention
 
-    def _score(self, event: Event, facts: Facts, vector: tfidf.SparseVector,
-               embedding: np.ndarray | None) -> tuple[float, list[str]]:
-        """Text similarity to the event's centroid (lead embedding if available, else TF-IDF),
-        lowered when the event types cannot be the same happening."""
+    def _similarity(self, event: Event, facts: Facts, vector: tfidf.SparseVector,
+                    embedding: np.ndarray | None) -> tuple[float, float, str]:
+        """(score, text similarity, its signal): the text similarity to the event's centroid (lead embedding if
+        available, else TF-IDF), lowered in the score when the event types cannot be the same happening."""
         if embedding is not None and event.embedding is not None:
             norm = float(np.linalg.norm(event.embedding)) or 1.0
             text_score, signal = float(embedding @ event.embedding) / norm, "embedding"
@@ -403,6 +404,12 @@ class EventIndex:
         if facts.event_type != "other" and event.type != "other" \
                 and not compatible_types(facts.event_type, event.type) and (facts.event_type in RECURRING_TYPES or event.type in RECURRING_TYPES):
             score -= TYPE_MISMATCH_PENALTY
+        return score, text_score, signal
+
+    @staticmethod
+    def _why(event: Event, facts: Facts, text_score: float, signal: str) -> list[str]:
+        """What an article shares with the event it joined: the text similarity, names, actors, type, place, day
+        (worked out for the chosen event only)."""
         names = set(facts.people[:6]) | set(facts.organisations[:4])
         why = [f"{signal}:{text_score:.2f}"] + [f"entity:{n}" for n in sorted(n for n in names if n in event.entities)[:5]]
         shared = person_names.keys(facts.actors) & event.actor_keys.keys()
@@ -414,7 +421,7 @@ class EventIndex:
             why.append(f"place:{facts.location.label}")
         if facts.event_date is not None and facts.event_date.day in event.exact_days:
             why.append(f"date:{facts.event_date.day.isoformat()}")
-        return score, why
+        return why
 
     # -- fitting the pair classifier (streams/evaluation/fit_events.py) -----------------------------
     def candidate_features(self, facts: Facts, text: str, timestamp: float, embedding: np.ndarray | None,
