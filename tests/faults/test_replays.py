@@ -69,7 +69,9 @@ def replayed(any_broker, tmp_path_factory) -> Replayed:
     tmp = tmp_path_factory.mktemp("replays")
     # The written articles span 2022-2025: replayed again after the 2025 one, the 2022 one is years behind its
     # partition, beyond the default horizon (two weeks): it is recognised as a replay of a forgotten id, not too_late.
-    settings = kafka_settings(any_broker.bootstrap, tmp, semantic=False)
+    # Story and event records list every member here (by default the last 200), so that the tests below can
+    # check each article's placement in them.
+    settings = kafka_settings(any_broker.bootstrap, tmp, semantic=False, record_members=10 * JSONL_COUNT)
     ensure_topics(settings)
     worker = start_worker(settings, tmp / "worker.log")
     try:
@@ -140,12 +142,14 @@ def test_each_article_is_in_one_story_once(replayed: Replayed):
     members = Counter(a for story in replayed.outputs.stories.values() for a in story["articles"])
     assert set(members) == replayed.ids
     assert set(members.values()) == {1}, [a for a, n in members.items() if n > 1][:5]
+    assert sum(story["size"] for story in replayed.outputs.stories.values()) == len(replayed.ids)
 
 
 def test_each_article_is_in_one_event_once(replayed: Replayed):
     members = Counter(a for event in replayed.outputs.events.values() for a in event["articles"])
     assert set(members) == replayed.ids
     assert set(members.values()) == {1}, [a for a, n in members.items() if n > 1][:5]
+    assert sum(event["size"] for event in replayed.outputs.events.values()) == len(replayed.ids)
 
 
 def test_aggregates_count_each_article_once(replayed: Replayed):
