@@ -12,10 +12,15 @@ from rapidfuzz import fuzz, process
 QUOTE_MATCH = 85.0  # rapidfuzz ratio; "small yards with high fences" vs "small farms ..." scores ~89
 CACHED_SCORES = 2048
 """Quote lists whose score matrix is remembered: copies of one story bring the same quotes pair after pair."""
+CACHED_QUOTES = 8192
+"""Quotes whose normal form is remembered: each article's quotes are read again on each of its ~4 keyed
+partitions, and copies of a story repeat them."""
+_WORD = re.compile(r"\w+")
 
 
+@lru_cache(maxsize=CACHED_QUOTES)
 def _norm(quote: str) -> str:
-    return " ".join(re.findall(r"\w+", quote.lower()))
+    return " ".join(_WORD.findall(quote.lower()))
 
 
 @dataclass
