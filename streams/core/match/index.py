@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Set as AbstractSet
+from functools import lru_cache
 
 import numpy as np
 
@@ -13,18 +14,33 @@ from streams.core.match.decision import Decision, Link, rank
 from streams.core.match.held import Fingerprint, Held
 from streams.core.match.keyindex import KeyIndex
 from streams.core.match.keyindex import pack as pack_keys
-from streams.core.match.keys import key_hash, keys_of
+from streams.core.match.keys import candidate_keys, key_hash
 from streams.core.match.pair import evidence_between, judge
 from streams.core.match.watermark import Mark, Watermark
 from streams.settings import DedupSettings
 
 EVIDENCE_CANDIDATES = 1  # evidence for the best verdict of each partition (the resolver keeps the best)
 _NO_KEYS = np.empty(0, dtype=np.uint64)
+CACHED_KEY_SETS = 4096
+"""Articles whose key hashes are remembered: an article reaches each of its ~4 keyed partitions, often on one
+worker, and each needs all its keys to find who owns a pair (~0.5 KB an entry)."""
 
 
 def key_hashes(keys: list[str]) -> np.ndarray:
     """Sorted hashes of keys (``keys.key_hash``: the owning partition can be read off the high half)."""
     return np.array(sorted({key_hash(k) for k in keys}), dtype=np.uint64)
+
+
+@lru_cache(maxsize=CACHED_KEY_SETS)
+def _every_key_hash(exact: str, hashvalues: tuple[str, bytes], embedding: tuple[str, bytes] | None,
+                    quote_keys: tuple[str, ...], near_copy_jaccard: float) -> np.ndarray:
+    """``key_hashes`` of ``keys.candidate_keys``, from the inputs as (dtype, bytes) (hashable, so remembered);
+    read-only."""
+    vector = None if embedding is None else np.frombuffer(embedding[1], dtype=embedding[0])
+    out = key_hashes(candidate_keys(exact, np.frombuffer(hashvalues[1], dtype=hashvalues[0]), vector,
+                                    frozenset(quote_keys), near_copy_jaccard))
+    out.flags.writeable = False
+    return out
 
 
 def owner(mine: AbstractSet[int], theirs: np.ndarray, partitions: int) -> int:
@@ -111,7 +127,12 @@ class MatchIndex:
 
     def _all_keys(self, fp: Fingerprint) -> np.ndarray:
         """Hashes of every key of ``fp`` (on every partition), sorted: to find who owns a pair."""
-        return key_hashes(keys_of(fp, self.settings)) if self.partitions > 1 else _NO_KEYS
+        if self.partitions <= 1:
+            return _NO_KEYS
+        hashvalues, embedding = fp.minhash.hashvalues, fp.embedding
+        return _every_key_hash(fp.exact, (hashvalues.dtype.str, hashvalues.tobytes()),
+                               None if embedding is None else (embedding.dtype.str, embedding.tobytes()),
+                               tuple(sorted(fp.quote_keys)), self.settings.near_copy_jaccard)
 
     def _expire(self, mark: Mark) -> None:
         horizon = self.watermark.see(mark) - self.keep
