@@ -19,7 +19,7 @@ from tests.faults.helpers import ROOT, article, clean_env, count_records, lines,
 
 pytestmark = pytest.mark.kafka
 
-COUNT = 300
+COUNT = 1200  # 30 s of replay at RATE: the broker always dies mid-replay, however slow the count below is
 RATE = 40  # records a second: the broker is stopped after 40 of them, the rest meet a dead broker
 
 
