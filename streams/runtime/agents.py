@@ -42,15 +42,16 @@ Output = tuple[str, bytes, bytes | None]  # kind, key, encoded value (None: a to
 
 
 async def in_executor(func: Callable, *args: Any) -> Any:
-    """Work that may take seconds (rebuilding state, loading the model, the model's encoding) on a thread, so the
-    event loop keeps sending and receiving meanwhile."""
+    """Work on a thread, so the event loop keeps sending and receiving meanwhile: preparing (the stage a backlog
+    of raw records keeps busy, and the model's encoding), rebuilding state, loading the model."""
     return await asyncio.get_running_loop().run_in_executor(None, func, *args)
 
 
 async def on_loop(func: Callable, *args: Any) -> Any:
-    """A batch's stage work on the event loop itself (a batch of 32 lexical articles is ~0.1 s), then a turn for
-    the loop's other tasks. Python work holds the GIL anyway: on a thread it only contended with the loop for it
-    (one worker: ~30 % more articles/s and ~15 % less CPU per article on the loop; docs/benchmarks.md)."""
+    """A match or resolve batch on the event loop itself (~30 ms for 32 articles), then a turn for the loop's other
+    tasks. Python work holds the GIL anyway: on a thread it only contended with the loop for it (one worker: ~25 %
+    more articles/s, docs/benchmarks.md). Preparing stays on a thread: on the loop, a backlog of raw records kept
+    it busy batch after batch and the sends of the other stages waited (the first output came 3-7 s late)."""
     result = func(*args)
     await asyncio.sleep(0)
     return result
@@ -147,8 +148,7 @@ class Worker:
         if not articles:
             return
         PROMETHEUS.increment("articles_out", len(articles), stage="parse")
-        run = in_executor if self.settings.semantic else on_loop  # the model releases the GIL: a thread
-        prepared_all, encoded = await run(self.prepare_encode, articles, sources, marks, raws)
+        prepared_all, encoded = await in_executor(self.prepare_encode, articles, sources, marks, raws)
         limit = self.settings.internal_record_bytes
         registrations: list[bytes] = []
         keyed: dict[int, list[bytes]] = {}
