@@ -42,19 +42,10 @@ Output = tuple[str, bytes, bytes | None]  # kind, key, encoded value (None: a to
 
 
 async def in_executor(func: Callable, *args: Any) -> Any:
-    """Work on a thread, so the event loop keeps sending and receiving meanwhile: preparing (the stage a backlog
-    of raw records keeps busy, and the model's encoding), rebuilding state, loading the model."""
+    """A stage's batch, a rebuild or the model's load on a thread, so the event loop keeps sending and receiving
+    meanwhile (running match and resolve on the loop was faster but changed the timing of kills and takeovers:
+    docs/benchmarks.md)."""
     return await asyncio.get_running_loop().run_in_executor(None, func, *args)
-
-
-async def on_loop(func: Callable, *args: Any) -> Any:
-    """A match or resolve batch on the event loop itself (~30 ms for 32 articles), then a turn for the loop's other
-    tasks. Python work holds the GIL anyway: on a thread it only contended with the loop for it (one worker: ~25 %
-    more articles/s, docs/benchmarks.md). Preparing stays on a thread: on the loop, a backlog of raw records kept
-    it busy batch after batch and the sends of the other stages waited (the first output came 3-7 s late)."""
-    result = func(*args)
-    await asyncio.sleep(0)
-    return result
 
 
 class Stages:
@@ -228,7 +219,7 @@ class Worker:
         async for events in stream.take_events(self.settings.batch_size, within=self.settings.batch_wait_s):
             ready = await self.redelivery.ready_messages(events, self.fold_keyed)
             records = [(m.partition, m.key, m.value) for m in ready]
-            reports, bad = await on_loop(self.match_all, records)
+            reports, bad = await in_executor(self.match_all, records)
             for key, value, why in bad:
                 await self.dead.send(key, value, why)
             for record in wire.pack(reports, self.settings.internal_record_bytes):
@@ -276,7 +267,7 @@ class Worker:
         async for events in stream.take_events(self.settings.batch_size, within=self.settings.batch_wait_s):
             ready = await self.redelivery.ready_messages(events, self.fold_resolve, self.resolver_rebuilt)
             records = [(m.key, m.value, m.offset) for m in ready]
-            handled, results, encoded = await on_loop(self.resolve_encode, records)
+            handled, results, encoded = await in_executor(self.resolve_encode, records)
             for key, value, out, raw in handled:
                 if isinstance(out, BadRecord):
                     await self.dead.send(key, value, out, raw)
