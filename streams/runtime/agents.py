@@ -412,6 +412,7 @@ class Worker:
         owned = Counter(tp.topic for tp in assigned)
         for topic in self.inputs:
             PROMETHEUS.gauge("assigned_partitions", owned[topic], topic=topic)
+        self.redelivery.assigned({(tp.topic, tp.partition) for tp in assigned}, sender.consumer_generation_id)
         self.idle.assigned()
 
 

@@ -24,12 +24,17 @@ FETCH_RECORDS = 2000
 
 @dataclass
 class Progress:
-    """Last offset applied to the local state, per (topic, partition)."""
+    """Last offset applied to the local state, per (topic, partition), while this worker owns the partition
+    without a break."""
 
     applied: dict[tuple[str, int], int] = field(default_factory=dict)
+    stale: set[tuple[str, int]] = field(default_factory=set)
+    """Partitions whose local state another worker may have moved past since: rebuilt before their next record."""
 
     def verdict(self, topic: str, partition: int, offset: int) -> str:
         """``"process"`` the record, ``"skip"`` it (already in the state) or ``"rebuild"`` first."""
+        if (topic, partition) in self.stale:
+            return "rebuild"
         last = self.applied.get((topic, partition))
         if last is None:
             return "process" if offset == 0 else "rebuild"
@@ -39,6 +44,18 @@ class Progress:
 
     def done(self, topic: str, partition: int, offset: int) -> None:
         self.applied[(topic, partition)] = offset
+        self.stale.discard((topic, partition))
+
+    def keep(self, owned: set[tuple[str, int]]) -> None:
+        """Keep the state of the partitions in ``owned`` only, those this worker held without a break.
+
+        Another worker that held a partition in between processed its records again and sent their outputs:
+        story, event and aggregate records of an earlier state than this worker's, written after its own. Skipping
+        the records this worker had already applied would leave those older records as the latest; rebuilding up to
+        the committed offset and processing from there sends the newest state again."""
+        for key in set(self.applied) - owned:
+            del self.applied[key]
+            self.stale.add(key)
 
 
 async def fold_partition(settings: Settings, topic: str, partition: int, until: int,

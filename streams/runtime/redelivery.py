@@ -24,6 +24,19 @@ class Redelivery:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.progress = Progress()
+        self.generation: int | None = None
+
+    def assigned(self, owned: set[tuple[str, int]], generation: int) -> None:
+        """A new assignment (consumer group ``generation``): the state of a partition is kept only if this worker
+        held it in the previous generation too. A gap in the generations (this worker was dropped from the group,
+        say a pause longer than the session timeout, and joined again) means its partitions may have been
+        processed elsewhere in between: all are rebuilt before their next record."""
+        continuous = self.generation is not None and generation == self.generation + 1
+        if not continuous and self.progress.applied:
+            log.info("group generation %s after %s: rebuilding the state of every partition before its next "
+                     "record", generation, self.generation)
+        self.progress.keep(owned if continuous else set())
+        self.generation = generation
 
     async def ready(self, topic: str, partition: int, offset: int, make_fold: Callable[[], Fold],
                     rebuilt: Callable[[], None] | None = None) -> bool:

@@ -5,8 +5,9 @@ records processed but not committed before the kill are processed again (at-leas
 idempotent by article id. Lexical mode keeps the runs short; the keyed/resolve machinery is the same.
 
 On the embedded broker these are smoke tests: one SIGKILL (its rebuild goes through the embedded broker's own
-offset workaround), one of two workers killed once the group has committed offsets, and a second worker joining
-mid-replay (a rebalance with batch records in flight). Repeated SIGKILLs (ten)
+offset workaround), one of two workers killed once the group has committed offsets, a second worker joining
+mid-replay (a rebalance with batch records in flight), and a worker paused past its session timeout that gets
+partitions back after another worker processed them. Repeated SIGKILLs (ten)
 and broker failures are proven on Apache Kafka (tests/faults/test_apache_kafka_faults.py). Both compare with
 the session's one undisturbed run of the same 600 articles (``undisturbed`` in tests/conftest.py).
 
@@ -135,5 +136,36 @@ def test_a_worker_joining_mid_replay_loses_nothing_and_counts_nothing_twice(brok
     finally:
         stop_all(workers)
     assert parsed[1] > 0, "the second worker must have taken raw partitions over mid-replay"
+    assert_exactly_once(outputs, {r["id"] for r in records})
+    assert summary(outputs) == summary(undisturbed)
+
+
+def test_a_worker_paused_past_its_session_and_handed_partitions_back_loses_nothing(broker, tmp_path,
+                                                                                   reference_records, undisturbed):
+    """A worker paused (SIGSTOP) longer than the group session timeout is dropped from the group; a second worker
+    takes every partition over and processes the records after the committed offsets again, sending story, event
+    and aggregate records of an earlier state than those the paused worker had sent. Resumed, the first worker
+    joins again (a gap in the group generations) and partitions are shared out: whatever it gets back it rebuilds
+    before processing, instead of skipping the records it had applied, so the newest state is sent again and the
+    older records are not left as the latest."""
+    records = reference_records
+    settings = reference_settings(broker.bootstrap, tmp_path)
+    ensure_topics(settings)
+    publish(settings, records)
+    workers = start_workers(settings, 1, tmp_path / "first")
+    try:
+        wait_assigned(workers)
+        wait_placed(workers[0], len(records) / 4)
+        os.kill(workers[0].popen.pid, signal.SIGSTOP)
+        try:
+            workers += start_workers(settings, 1, tmp_path / "second")
+            wait_placed(workers[1], 1)  # the first worker was dropped: the second owns the resolve partition
+        finally:
+            os.kill(workers[0].popen.pid, signal.SIGCONT)
+        outputs = read_all(settings, {r["id"] for r in records}, timeout=400)
+    finally:
+        stop_all(workers)
+    first = workers[0].log_path.read_text()
+    assert "rebuilding the state of every partition" in first, "the first worker must have been dropped and rejoined"
     assert_exactly_once(outputs, {r["id"] for r in records})
     assert summary(outputs) == summary(undisturbed)

@@ -110,7 +110,17 @@ def summary(outputs: Outputs) -> dict:
 
 
 def assert_exactly_once(outputs: Outputs, ids: set[str]) -> None:
-    assert ids <= set(outputs.enriched)
+    """Every id enriched, and a member of exactly one story and one event; the message names what is not."""
+    assert ids <= set(outputs.enriched), f"not enriched: {sorted(ids - set(outputs.enriched))[:10]}"
     for kind in ("stories", "events"):
-        members = [a for record in getattr(outputs, kind).values() for a in record["articles"]]
-        assert len(members) == len(set(members)) == len(ids), kind
+        holders: dict[str, list[str]] = {}
+        for key, record in getattr(outputs, kind).items():
+            for article in record["articles"]:
+                holders.setdefault(article, []).append(key)
+        twice = {a: keys for a, keys in holders.items() if len(keys) > 1}
+        missing = ids - set(holders)
+        extra = set(holders) - ids
+        assert not (twice or missing or extra), (
+            f"{kind}: {len(twice)} in two records {dict(list(twice.items())[:3])}, "
+            f"{len(missing)} in none {sorted(missing)[:5]}, {len(extra)} unknown {sorted(extra)[:5]}; "
+            + "; ".join(f"{key}: {getattr(outputs, kind)[key]}" for keys in list(twice.values())[:1] for key in keys))
