@@ -11,7 +11,10 @@ partitions back after another worker processed them. Repeated SIGKILLs (ten)
 and broker failures are proven on Apache Kafka (tests/faults/test_apache_kafka_faults.py). Both compare with
 the session's one undisturbed run of the same 600 articles (``undisturbed`` in tests/conftest.py).
 
-Every run publishes the whole corpus before its workers start. A worker declares a raw partition idle when
+Every run publishes the corpus before its workers start; the runs that kill a worker keep back the last third
+(the latest by publication time) and publish it once one worker alone holds every partition again, so that the
+worker taking over has records left on every partition (and rebuilds those it takes over) however fast the
+killed one was. A worker declares a raw partition idle when
 it has read it to its end and it stayed quiet for ``idle_after_s`` (so that the partition stops holding back
 the watermark); with workers already waiting on empty topics, whether a partition is declared idle just
 before its first articles arrive is a race, and when it is, the articles of the other partitions are placed
@@ -32,7 +35,6 @@ from streams.tools.demo import Worker, wait_assigned
 from tests.conftest import reference_settings
 from tests.integration.workers import (
     assert_exactly_once,
-    kill_when,
     placed,
     publish,
     read_all,
@@ -51,12 +53,15 @@ def test_sigkill_during_replay_loses_nothing_and_counts_nothing_twice(broker, tm
     records = reference_records
     settings = reference_settings(broker.bootstrap, tmp_path)
     ensure_topics(settings)
-    publish(settings, records)
+    head, tail = split(records)
+    publish(settings, head)
     worker = start_workers(settings, 1, tmp_path)[0]
     try:
         wait_assigned([worker])
-        for _ in range(KILLS):  # each incarnation places a third of the articles, then dies
-            kill_when(worker, len(records) / 3)
+        for _ in range(KILLS):  # each incarnation places a third of the articles and commits, then dies
+            kill_after_a_commit(worker, settings, len(records) / 3, stage="aggregates", topic=settings.topic_resolve,
+                                partitions=1)
+            publish(settings, tail)
             worker.start()
             worker.wait_metrics(timeout=90)
             time.sleep(0.5)  # the killed worker's output so far is on the topics; the new one rebuilds
@@ -69,38 +74,59 @@ def test_sigkill_during_replay_loses_nothing_and_counts_nothing_twice(broker, tm
     assert summary(outputs) == summary(undisturbed)
 
 
-def committed(settings: Settings) -> int:
-    """Raw partitions for which the worker group has committed an offset."""
+def split(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The first two thirds by publication time, published first, and the last third, kept back."""
+    cut = 2 * len(records) // 3
+    return records[:cut], records[cut:]
+
+
+def committed(settings: Settings, topic: str) -> int:
+    """Partitions of ``topic`` (the raw or the resolve topic) for which the worker group has committed an offset."""
     from kafka import TopicPartition
 
     admin = connect_admin(settings)
     try:
-        wanted = [TopicPartition(settings.topic_raw, p) for p in range(settings.partitions)]
+        count = 1 if topic == settings.topic_resolve else settings.partitions
+        wanted = [TopicPartition(topic, p) for p in range(count)]
         offsets = admin.list_group_offsets({settings.app_id: wanted})[settings.app_id]
     finally:
         admin.close()
     return sum(1 for meta in offsets.values() if meta.offset > 0)
 
 
-def kill_after_a_commit(worker: Worker, settings: Settings, parsed: float, timeout: float = 180.0) -> None:
-    """SIGKILL ``worker`` once it has parsed ``parsed`` articles and the group has committed raw offsets on at
-    least three of the four partitions (so at least one of the killed worker's), unless it is done before."""
+def kill_after_a_commit(worker: Worker, settings: Settings, count: float, stage: str, topic: str, partitions: int,
+                        timeout: float = 180.0) -> None:
+    """SIGKILL ``worker`` once it has got ``count`` articles through ``stage`` and the group has committed offsets
+    on ``partitions`` partitions of ``topic``."""
     deadline = time.monotonic() + timeout
-    while placed(worker, "parse") < parsed or committed(settings) < 3:
+    while placed(worker, stage) < count or committed(settings, topic) < partitions:
         assert time.monotonic() < deadline, f"no commit: {worker.log_path.read_text()[-2000:]}"
         time.sleep(0.2)
     worker.kill()
+
+
+def wait_holds_all(worker: Worker, timeout: float = 120.0) -> None:
+    """Until ``worker`` was assigned partitions a second time: the group dropped the killed worker."""
+    deadline = time.monotonic() + timeout
+    while worker.log_path.read_text().count("Setting newly assigned partitions") < 2:
+        assert time.monotonic() < deadline, f"no rebalance: {worker.log_path.read_text()[-2000:]}"
+        time.sleep(0.2)
 
 
 def test_second_worker_takes_over_a_killed_ones_partitions(broker, tmp_path, reference_records, undisturbed):
     records = reference_records
     settings = reference_settings(broker.bootstrap, tmp_path)
     ensure_topics(settings)
-    publish(settings, records)
+    head, tail = split(records)
+    publish(settings, head)
     workers = start_workers(settings, 2, tmp_path)
     try:
         wait_assigned(workers)
-        kill_after_a_commit(workers[0], settings, 0.3 * len(records) / 2)
+        # raw offsets committed on at least three of the four partitions: at least one of the killed worker's
+        kill_after_a_commit(workers[0], settings, 0.3 * len(head) / 2, stage="parse", topic=settings.topic_raw,
+                            partitions=3)
+        wait_holds_all(workers[1])
+        publish(settings, tail)
         outputs = read_all(settings, {r["id"] for r in records}, timeout=400)
     finally:
         stop_all(workers)
