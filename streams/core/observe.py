@@ -91,6 +91,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("state_bytes", "gauge", "Bytes of this worker's in-memory state whose size is measured: "
            "state=vector, the embedding vectors held for matching.", ("state",)),
     Metric("rebalances", "counter", "Partition assignments received by this worker."),
+    Metric("state_rebuilds", "counter", "Input partitions whose state this worker rebuilt from the partition "
+           "before processing it (taken over, or handed back after another worker held it), by input topic.",
+           ("topic",)),
+    Metric("state_rebuild_records", "counter", "Records folded into state by those rebuilds.", ("topic",)),
     Metric("assigned_partitions", "gauge", "Partitions of each input topic (raw, keyed, resolve) "
            "currently assigned to this worker.", ("topic",)),
     Metric("worker_up", "gauge", "1 while the worker is running."),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streams.runtime.kafka_config import aiokafka_config
+from streams.runtime.metrics import PROMETHEUS
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ async def fold_partition(settings: Settings, topic: str, partition: int, until: 
         await consumer.stop()
     log.info("rebuilt state of %s[%d] from %d records (offsets 0..%d) in %.1fs",
              topic, partition, count, until - 1, time.monotonic() - started)
+    PROMETHEUS.increment("state_rebuilds", topic=topic)
+    PROMETHEUS.increment("state_rebuild_records", count, topic=topic)
     return count
 
 

@@ -14,7 +14,7 @@ the session's one undisturbed run of the same 600 articles (``undisturbed`` in t
 Every run publishes the corpus before its workers start; the runs that kill a worker keep back the last third
 (the latest by publication time) and publish it once one worker alone holds every partition again, so that the
 worker taking over has records left on every partition (and rebuilds those it takes over) however fast the
-killed one was. A worker declares a raw partition idle when
+killed one was, and declare a partition idle only after ``SPLIT_IDLE_AFTER_S`` of quiet, longer than that pause. A worker declares a raw partition idle when
 it has read it to its end and it stayed quiet for ``idle_after_s`` (so that the partition stops holding back
 the watermark); with workers already waiting on empty topics, whether a partition is declared idle just
 before its first articles arrive is a race, and when it is, the articles of the other partitions are placed
@@ -34,7 +34,9 @@ from streams.settings import Settings
 from streams.tools.demo import Worker, wait_assigned
 from tests.conftest import reference_settings
 from tests.integration.workers import (
+    SPLIT_IDLE_AFTER_S,
     assert_exactly_once,
+    metric,
     placed,
     publish,
     read_all,
@@ -51,7 +53,7 @@ KILLS = 1  # a smoke test on the embedded broker: test_apache_kafka_faults kills
 def test_sigkill_during_replay_loses_nothing_and_counts_nothing_twice(broker, tmp_path, reference_records,
                                                                       undisturbed):
     records = reference_records
-    settings = reference_settings(broker.bootstrap, tmp_path)
+    settings = reference_settings(broker.bootstrap, tmp_path, idle_after_s=SPLIT_IDLE_AFTER_S)
     ensure_topics(settings)
     head, tail = split(records)
     publish(settings, head)
@@ -66,10 +68,12 @@ def test_sigkill_during_replay_loses_nothing_and_counts_nothing_twice(broker, tm
             worker.wait_metrics(timeout=90)
             time.sleep(0.5)  # the killed worker's output so far is on the topics; the new one rebuilds
         outputs = read_all(settings, {r["id"] for r in records}, timeout=400)
+        rebuilds = metric(worker, "news_streams_state_rebuilds_total")
     finally:
         stop_all([worker])
     log = worker.log_path.read_text()
     assert log.count("rebuilt state of") >= KILLS, "the restarted worker must rebuild state from the topics"
+    assert rebuilds >= 1, "the last incarnation's rebuilds are counted on /metrics"
     assert_exactly_once(outputs, {r["id"] for r in records})
     assert summary(outputs) == summary(undisturbed)
 
@@ -115,7 +119,7 @@ def wait_holds_all(worker: Worker, timeout: float = 120.0) -> None:
 
 def test_second_worker_takes_over_a_killed_ones_partitions(broker, tmp_path, reference_records, undisturbed):
     records = reference_records
-    settings = reference_settings(broker.bootstrap, tmp_path)
+    settings = reference_settings(broker.bootstrap, tmp_path, idle_after_s=SPLIT_IDLE_AFTER_S)
     ensure_topics(settings)
     head, tail = split(records)
     publish(settings, head)
