@@ -265,14 +265,39 @@ class Worker:
     async def resolve(self, stream: Any) -> None:
         """registrations and verdicts, in one order -> stories, events, aggregates, enriched articles."""
         async for events in stream.take_events(self.settings.batch_size, within=self.settings.batch_wait_s):
+            if self.dropped(events):  # fetched before the group dropped this worker: left to the new owner
+                self.redelivery.forget({(e.message.topic, e.message.partition) for e in events})
+                continue
             ready = await self.redelivery.ready_messages(events, self.fold_resolve, self.resolver_rebuilt)
             records = [(m.key, m.value, m.offset) for m in ready]
             handled, results, encoded = await in_executor(self.resolve_encode, records)
+            if self.dropped(events):  # dropped meanwhile
+                self.redelivery.forget({(m.topic, m.partition) for m in ready})
+                continue
             for key, value, out, raw in handled:
                 if isinstance(out, BadRecord):
                     await self.dead.send(key, value, out, raw)
             await self.emit(results, encoded)
             self.replays.report()
+
+    def dropped(self, events: list[Any]) -> bool:
+        """Whether the group dropped this worker since ``events`` were fetched (its consumer's generation is no
+        longer theirs: a pause past the session timeout). Another worker holds their partition now and
+        processes them again from the committed offset; outputs sent from here would be of an older state than
+        that worker's and could arrive after them, so the batch's outputs are not sent and its partition is
+        rebuilt before this worker processes it again (docs/delivery.md). A batch that straddles an ordinary
+        rebalance is not affected: Faust waits for it before the generation changes."""
+        generation = self.consumer_generation()
+        return generation is not None and any(
+            e.message.generation_id is not None and e.message.generation_id != generation for e in events)
+
+    def consumer_generation(self) -> int | None:
+        """The consumer group generation the worker's Kafka consumer is in now (-1 once the group has dropped it,
+        until it joins again); None when it cannot be read."""
+        try:
+            return int(self.app.consumer._thread._consumer._coordinator.generation)
+        except (AttributeError, TypeError, ValueError):
+            return None
 
     def resolve_encode(self, records: list[tuple[bytes, bytes, int]]
                        ) -> tuple[list[tuple[bytes | None, bytes, Any, Any]], list[Result], list[Output]]:

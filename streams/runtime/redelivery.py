@@ -32,11 +32,15 @@ class Redelivery:
         say a pause longer than the session timeout, and joined again) means its partitions may have been
         processed elsewhere in between: all are rebuilt before their next record."""
         continuous = self.generation is not None and generation == self.generation + 1
-        if not continuous and self.progress.applied:
+        if self.generation is not None and not continuous:
             log.info("group generation %s after %s: rebuilding the state of every partition before its next "
                      "record", generation, self.generation)
         self.progress.keep(owned if continuous else set())
         self.generation = generation
+
+    def forget(self, partitions: set[tuple[str, int]]) -> None:
+        """Records of these partitions were processed but their outputs not sent: rebuild before the next one."""
+        self.progress.keep(set(self.progress.applied) - partitions)
 
     async def ready(self, topic: str, partition: int, offset: int, make_fold: Callable[[], Fold],
                     rebuilt: Callable[[], None] | None = None) -> bool:

@@ -54,3 +54,35 @@ def test_a_gap_in_the_group_generations_rebuilds_every_partition():
     redelivery.assigned({RAW, RESOLVE}, generation=3)
     assert redelivery.progress.verdict(*RAW, 9) == "rebuild"
     assert redelivery.progress.verdict(*RESOLVE, 3) == "rebuild"
+
+
+class _Stub:
+    """Attributes by keyword: stands in for the Faust app's consumer chain and for stream events."""
+
+    def __init__(self, **attrs: object) -> None:
+        self.__dict__.update(attrs)
+
+
+def app_in_generation(generation: int) -> _Stub:
+    coordinator = _Stub(generation=generation)
+    return _Stub(consumer=_Stub(_thread=_Stub(_consumer=_Stub(_coordinator=coordinator))))
+
+
+def events_of(generation: int) -> list[_Stub]:
+    return [_Stub(message=_Stub(generation_id=generation, topic="resolve", partition=0))]
+
+
+def test_a_batch_fetched_before_the_group_dropped_the_worker_is_not_sent_and_its_partition_is_rebuilt():
+    from streams.runtime.agents import Worker
+    from tests.runtime.test_batches import make_worker
+
+    worker, _ = make_worker()
+    assert not worker.dropped(events_of(3))  # no consumer to ask (tests without Kafka): never dropped
+    worker.app = app_in_generation(3)
+    assert not worker.dropped(events_of(3))
+    worker.app = app_in_generation(-1)  # paused past the session timeout: aiokafka reset its generation
+    assert worker.dropped(events_of(3))
+    applied(worker.redelivery.progress, RESOLVE, 9)
+    worker.redelivery.forget({RESOLVE})
+    assert worker.redelivery.progress.verdict(*RESOLVE, 9) == "rebuild"
+    assert isinstance(worker, Worker)
