@@ -26,6 +26,8 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -142,6 +144,16 @@ def test_second_worker_takes_over_a_killed_ones_partitions(broker, tmp_path, ref
     assert summary(outputs) == summary(undisturbed)
 
 
+@contextmanager
+def paused(worker: Worker) -> Iterator[None]:
+    """``worker`` stopped (SIGSTOP) for the block, and resumed (SIGCONT) after it whatever happens."""
+    os.kill(worker.popen.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(worker.popen.pid, signal.SIGCONT)
+
+
 def test_a_worker_joining_mid_replay_loses_nothing_and_counts_nothing_twice(broker, tmp_path, reference_records,
                                                                            undisturbed):
     """A rebalance with batch records in flight: a second worker joins while the first is a third through the
@@ -156,11 +168,8 @@ def test_a_worker_joining_mid_replay_loses_nothing_and_counts_nothing_twice(brok
     try:
         wait_assigned(workers)
         wait_placed(workers[0], len(records) / 3, stage="parse")
-        os.kill(workers[0].popen.pid, signal.SIGSTOP)
-        try:
+        with paused(workers[0]):
             workers += start_workers(settings, 1, tmp_path / "second")
-        finally:
-            os.kill(workers[0].popen.pid, signal.SIGCONT)
         outputs = read_all(settings, {r["id"] for r in records}, timeout=400)
         parsed = [placed(worker, "parse") for worker in workers]
     finally:
@@ -187,12 +196,9 @@ def test_a_worker_paused_past_its_session_and_handed_partitions_back_loses_nothi
     try:
         wait_assigned(workers)
         wait_placed(workers[0], len(records) / 4)
-        os.kill(workers[0].popen.pid, signal.SIGSTOP)
-        try:
+        with paused(workers[0]):
             workers += start_workers(settings, 1, tmp_path / "second")
             wait_placed(workers[1], 1)  # the first worker was dropped: the second owns the resolve partition
-        finally:
-            os.kill(workers[0].popen.pid, signal.SIGCONT)
         outputs = read_all(settings, {r["id"] for r in records}, timeout=400)
     finally:
         stop_all(workers)
