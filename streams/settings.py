@@ -140,7 +140,7 @@ class WorkerSettings(Section):
 
 
 class InputSettings(Section):
-    """Limits on raw records: size and trusted publication times."""
+    """Raw records: size limits, trusted publication times, and the ticks of a publisher in publication order."""
 
     max_record_bytes: int = Field(default=2_000_000, ge=1, le=100_000_000, description="larger raw records are dead-lettered")
     max_future_skew_hours: float = Field(default=24.0, ge=0, description=(
@@ -148,6 +148,10 @@ class InputSettings(Section):
         "flagged (published_trusted false, date_error) and placed at its partition's event time"))
     max_past_days: float = Field(default=10_950.0, gt=0, description=(
         "a publication time more than this before the record was sent (default ~30 years) is not trusted"))
+    tick_every_s: float = Field(default=0.1, ge=0, le=3600, description=(
+        "how often the replayer (and the benchmark), sending in publication order, tells every raw partition "
+        "that nothing older will come (a tick record), so that the resolver need not wait for each "
+        "partition's next article; 0: no ticks"))
 
     @property
     def internal_record_bytes(self) -> int:

@@ -171,7 +171,7 @@ def _publish(settings: Settings, records: Sequence[dict], rate: float | None) ->
     """Publish every record; returns (wall-clock start, seconds taken)."""
     from streams.runtime.publish import Publisher
 
-    publisher = Publisher(settings)
+    publisher = Publisher(settings, ticks=True)  # the generated stream is in publication order
     try:
         start_wall, start = time.time(), time.monotonic()
         for n, record in enumerate(records):

@@ -1,11 +1,13 @@
 """What travels between the stages, one class per message (the codec is streams/core/wire.py).
 
-    raw topic       an article as the publisher sent it (streams/core/model.py ``parse_raw``)
+    raw topic       an article as the publisher sent it (streams/core/model.py ``parse_raw``), or a tick
+                    (streams/core/ticks.py)
     keyed topic     Batch of Keyed (per input batch, one record per keyed partition: the fingerprints of the
                     batch's articles whose candidate keys go there); an Idle here (written by earlier versions)
                     is read and ignored
-    resolve topic   Batch of Registration (one record per input batch of prepare, one item per article),
-                    Batch of Report (one record per input batch of match, one item per keyed record), Idle
+    resolve topic   Batch of Registration (one record per input batch of prepare, one item per article, then
+                    a Tick per raw partition that had one), Batch of Report (one record per input batch of
+                    match, one item per keyed record), Idle
     outputs         enriched articles, stories, events, aggregates (streams/core/pipeline.py ``outputs``)
     dead letters    DeadLetter
 
@@ -75,6 +77,16 @@ class Idle:
 
 
 @dataclass(slots=True)
+class Tick:
+    """A publisher promised that raw partition ``source`` gets no article published before ``when``: it moves that
+    partition's mark as an article of that time would (streams/core/ticks.py). Sent to the resolve topic."""
+
+    TYPE: ClassVar[str] = "tick"
+    source: int  # the raw partition
+    when: float  # POSIX seconds
+
+
+@dataclass(slots=True)
 class DeadLetter:
     """A record the pipeline could not process, with the reason; the copy of its value may be cut."""
 
@@ -94,10 +106,10 @@ class Batch:
     stages; an idle notice travels alone). A batch larger than ``internal_record_bytes`` is several records."""
 
     TYPE: ClassVar[str] = "batch"
-    items: list[Keyed | Registration | Report]
+    items: list[Keyed | Registration | Report | Tick]
 
 
 KeyedMessage = Keyed | Idle
-ResolveMessage = Registration | Report | Idle
-Message = Keyed | Registration | Report | Idle | DeadLetter | Batch
+ResolveMessage = Registration | Report | Idle | Tick
+Message = Keyed | Registration | Report | Idle | Tick | DeadLetter | Batch
 MESSAGES: dict[str, Any] = {kind.TYPE: kind for kind in (Keyed, Registration, Report, Idle, DeadLetter, Batch)}

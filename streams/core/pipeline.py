@@ -30,7 +30,7 @@ from streams.core.match.pair import compare
 from streams.core.match.seen import Outcome, SeenIds
 from streams.core.match.stories import Story, StoryBook
 from streams.core.match.watermark import Mark, Watermark
-from streams.core.messages import Idle, Keyed, KeyedMessage, Registration, Report, ResolveMessage
+from streams.core.messages import Idle, Keyed, KeyedMessage, Registration, Report, ResolveMessage, Tick
 from streams.core.model import Article, BadRecord
 from streams.core.observe import NoObserver, Observer
 from streams.core.prepare import page
@@ -130,6 +130,12 @@ class Marks:
         else:
             article.stand_in = self.newest.get(source)
         return source, self.newest.get(source)
+
+    def tick(self, source: int, when: float) -> float:
+        """A publisher's tick (streams/core/ticks.py): the partition has passed ``when``, as if an article of
+        that time came. Returns the partition's progress."""
+        self.newest[source] = max(self.newest.get(source, when), when)
+        return self.newest[source]
 
     def drop(self, source: int) -> None:
         self.newest.pop(source, None)
@@ -373,7 +379,8 @@ class Resolver:
 
     Articles are placed in publication order, not in the order their reports happen to complete: an
     article waits until every raw partition has passed its publication time or is idle (the
-    ``Watermark``; ``idle`` records come from the prepare stage when it read a partition to its end).
+    ``Watermark``; ``idle`` records come from the prepare stage when it read a partition to its end, ``tick``
+    records when a publisher in publication order promised a partition nothing older).
     Placement, and so the online event clustering and the aggregates, then do not depend on which worker
     ran ahead, as long as no partition was declared idle before articles still to come on it
     (docs/faults.md); ``ordered=False`` places on completion.
@@ -402,6 +409,10 @@ class Resolver:
         """One resolve-topic message in; the articles it lets go (or a dead letter) out."""
         if isinstance(message, Idle):
             self.watermark.rest(message.source)
+            return self._release()
+        if isinstance(message, Tick):
+            self.watermark.see((message.source, message.when))
+            self._advance(message.source)
             return self._release()
         if isinstance(message, Report):
             return self._report(message)

@@ -31,6 +31,7 @@ from streams.core.messages import (
     Registration,
     Report,
     ResolveMessage,
+    Tick,
 )
 from streams.core.model import Article
 from streams.core.prepare.extract import EventDate, Facts
@@ -136,6 +137,8 @@ def _to_json(message: Message) -> dict[str, Any]:
                 "links": [decision.as_dict() for decision in message.links], "seconds": message.seconds}
     if isinstance(message, Idle):
         return {"source": message.source}
+    if isinstance(message, Tick):
+        return {"source": message.source, "when": message.when}
     if isinstance(message, DeadLetter):
         record: dict[str, Any] = {"reason": message.reason, "detail": message.detail, "at": message.at,
                                   "raw": None if message.raw is None else list(message.raw)}
@@ -163,6 +166,8 @@ def _from_json(kind: str, data: dict[str, Any]) -> Message:
                       float(data.get("seconds") or 0.0))
     if kind == "idle":
         return Idle(int(data["source"]))
+    if kind == "tick":
+        return Tick(int(data["source"]), float(data["when"]))
     raise WireError(f"unknown message type {kind!r}")
 
 
@@ -209,7 +214,7 @@ def decode(data: bytes | None, *allowed: type) -> Message:
         for item in items:
             if isinstance(item, BadItem):
                 raise item
-        return Batch(cast(list[Keyed | Registration | Report], items))
+        return Batch(cast(list[Keyed | Registration | Report | Tick], items))
     return _message(record, allowed)
 
 
@@ -265,8 +270,9 @@ def decode_keyed(data: bytes | None) -> list[KeyedMessage | BadItem]:
 
 
 def decode_resolve(data: bytes | None) -> list[ResolveMessage | BadItem]:
-    """A resolve-topic record's messages: ``Registration`` or ``Report`` (a batch of them) or ``Idle``."""
-    return cast(list[ResolveMessage | BadItem], unpack(data, Registration, Report, Idle))
+    """A resolve-topic record's messages: ``Registration`` and ``Tick`` or ``Report`` (a batch of them) or
+    ``Idle``."""
+    return cast(list[ResolveMessage | BadItem], unpack(data, Registration, Report, Idle, Tick))
 
 
 def encode_output(value: DeadLetter | dict[str, Any] | None) -> bytes | None:

@@ -24,9 +24,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from streams.core import wire
-from streams.core.messages import Registration, Report, ResolveMessage
+from streams.core.messages import Registration, Report, ResolveMessage, Tick
 from streams.core.model import Article, BadRecord, parse_raw
 from streams.core.pipeline import Marks, Matcher, Prepared, Preparer, Resolver, Result, StageClock, outputs
+from streams.core.ticks import tick_time
 from streams.runtime.dead_letters import DeadLetters, oversized
 from streams.runtime.idle import IdleWatch, announce
 from streams.runtime.metrics import PROMETHEUS
@@ -127,7 +128,11 @@ class Worker:
         marks: list[tuple[int, float | None]] = []
         raws: list[tuple[int, int]] = []
         values: list[bytes] = []
+        ticks: dict[int, Tick] = {}  # per raw partition, its newest mark after a tick in this batch
         for (key, value, partition, offset), article in zip(messages, parsed):
+            if isinstance(article, Tick):
+                ticks[partition] = Tick(partition, self.stages.marks.tick(partition, article.when))
+                continue
             if isinstance(article, BadRecord):
                 await self.dead.send(key, value, article, (partition, offset))
                 continue
@@ -136,10 +141,11 @@ class Worker:
             marks.append(self.stages.marks.mark(partition, article))
             raws.append((partition, offset))
             values.append(value)  # type: ignore[arg-type]  # parsed, so not None
-        if not articles:
+        if not articles and not ticks:
             return
         PROMETHEUS.increment("articles_out", len(articles), stage="parse")
-        prepared_all, encoded = await in_executor(self.prepare_encode, articles, sources, marks, raws)
+        prepared_all, encoded = await in_executor(self.prepare_encode, articles, sources, marks, raws) \
+            if articles else ([], [])
         limit = self.settings.internal_record_bytes
         registrations: list[bytes] = []
         keyed: dict[int, list[bytes]] = {}
@@ -152,18 +158,25 @@ class Worker:
             registrations.append(registration)
             for partition, record in records.items():
                 keyed.setdefault(partition, []).append(record)
+        registrations += [wire.encode(tick) for tick in ticks.values()]  # after the articles they follow
         for record in wire.pack(registrations, limit):
             await self.topics["resolve"].send(key=BATCH_KEY, value=record, partition=RESOLVE_PARTITION)
         for partition in sorted(keyed):
             for record in wire.pack(keyed[partition], limit):
                 await self.topics["keyed"].send(key=BATCH_KEY, value=record, partition=partition)
 
-    def parse_all(self, messages: list[Raw]) -> list[Article | BadRecord]:
-        """Each raw record's article, or why it cannot be one; timed and counted once for the batch."""
-        PROMETHEUS.increment("articles_in", len(messages), stage="parse")
-        parsed: list[Article | BadRecord] = []
-        with self.parse_clock("parse", count=len(messages)):
-            for _key, value, _partition, _offset in messages:
+    def parse_all(self, messages: list[Raw]) -> list[Article | BadRecord | Tick]:
+        """Each raw record's article, its tick (streams/core/ticks.py), or why it is neither; timed and counted
+        once for the batch."""
+        whens = [tick_time(value) for _key, value, _partition, _offset in messages]
+        count = sum(when is None for when in whens)
+        PROMETHEUS.increment("articles_in", count, stage="parse")
+        parsed: list[Article | BadRecord | Tick] = []
+        with self.parse_clock("parse", count=count):
+            for (_key, value, partition, _offset), when in zip(messages, whens):
+                if when is not None:
+                    parsed.append(Tick(partition, when))
+                    continue
                 try:
                     parsed.append(self.parse(value))
                 except BadRecord as bad:
@@ -200,13 +213,17 @@ class Worker:
         def fold_all(values: list[bytes]) -> None:
             articles = []
             for value in values:
+                when = tick_time(value)
+                if when is not None:
+                    self.stages.marks.tick(partition, when)
+                    continue
                 try:
-                    articles.append(self.parse(value))
+                    article = self.parse(value)
                 except BadRecord:
-                    pass  # dead-lettered when it was first processed; it taught the cleaner nothing
-            self.stages.preparer.learn(partition, articles)
-            for article in articles:
+                    continue  # dead-lettered when it was first processed; it taught the cleaner nothing
+                articles.append(article)
                 self.stages.marks.mark(partition, article)
+            self.stages.preparer.learn(partition, articles)
 
         async def fold(values: list[bytes]) -> None:
             await in_executor(fold_all, values)

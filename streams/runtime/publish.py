@@ -1,4 +1,6 @@
-"""Publisher: sends raw article records to the raw topic with kafka-python (acks=all, keyed by id)."""
+"""Publisher: sends raw article records to the raw topic with kafka-python (acks=all, keyed by id), and with
+``ticks`` (a source sent in publication order: the replayer, the benchmark) a tick on every partition every
+``tick_every_s`` (streams/core/ticks.py)."""
 from __future__ import annotations
 
 import time
@@ -7,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from streams.core.ticks import TickClock, tick_value
 from streams.runtime.kafka_config import kafka_python_config
 from streams.runtime.topics import request_bytes
 from streams.settings import Settings
@@ -23,10 +26,13 @@ class Publisher:
 
     settings: Settings
     topic: str = ""
+    ticks: bool = False  # the records come in publication order: tick (streams/core/ticks.py)
     sent: int = 0
     failed: int = 0
     acked: int = 0
+    ticked: int = 0  # tick records handed to the producer (not counted in sent)
     _producer: Any = field(default=None, repr=False)
+    _clock: TickClock | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         from kafka import KafkaProducer
@@ -43,6 +49,9 @@ class Publisher:
                 **kafka_python_config(self.settings))
         except KafkaError as exc:
             raise PublishError(f"cannot reach Kafka at {self.settings.bootstrap}: {exc}") from None
+        if self.ticks and self.settings.tick_every_s > 0:
+            self._clock = TickClock(self.settings.tick_every_s, self.settings.max_future_skew_hours * 3600,
+                                    self.settings.max_past_days * 86400)
 
     def send(self, record: RawRecord) -> str:
         """Publish one record; returns its id. Records that are raw bytes go out unchanged."""
@@ -54,7 +63,24 @@ class Publisher:
             record = {**record, "id": ident, "sent_at": time.time()}
             key, value = ident.encode(), orjson.dumps(record)
         self._send(key or None, value)
+        if self._clock is not None:
+            self._clock.sent(record, record.get("sent_at") or time.time())
+            self._tick(self._clock.due(time.monotonic()))
         return ident
+
+    def _tick(self, when: float | None) -> None:
+        """A tick at ``when`` on every partition of the topic, after the records sent so far. A tick that is
+        lost costs only time (the next one says more), so its delivery is not counted."""
+        from kafka.errors import KafkaError
+
+        if when is None:
+            return
+        try:
+            for partition in sorted(self._producer.partitions_for(self.topic) or ()):
+                self._producer.send(self.topic, value=tick_value(when), partition=partition)
+                self.ticked += 1
+        except KafkaError as exc:
+            raise PublishError(f"the broker at {self.settings.bootstrap} did not take a tick: {exc}") from None
 
     def send_bytes(self, value: bytes | None, key: bytes | None = None) -> None:
         """Publish raw bytes, or a record without a value (used by tests and fault injection)."""
@@ -82,6 +108,8 @@ class Publisher:
     def flush(self, timeout: float = 60.0) -> None:
         from kafka.errors import KafkaError
 
+        if self._clock is not None:
+            self._tick(self._clock.due(time.monotonic(), final=True))
         try:
             self._producer.flush(timeout=timeout)
         except KafkaError:  # timed out: what is not acknowledged by now counts as failed

@@ -62,7 +62,7 @@ def replay(settings: Settings, source: Source, *, topic: str = "", rate: float |
     arrives more than the lateness allowance behind the newest one may miss its candidates."""
     ordered = sorted(source.records(), key=_publication_time)
     records = [r for _ in range(max(1, loops)) for r in ordered]
-    publisher = Publisher(settings, topic=topic or settings.topic_raw)
+    publisher = Publisher(settings, topic=topic or settings.topic_raw, ticks=True)
     show = sys.stderr.isatty() and len(records) > 200 if progress is None else progress
     start = time.monotonic()
     unsent = 0

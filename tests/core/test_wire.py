@@ -81,6 +81,18 @@ def test_every_stage_message_round_trips_through_the_codec():
     assert wire.decode(wire.encode(Idle(3))) == Idle(3)
 
 
+def test_a_tick_travels_in_a_resolve_batch_and_nowhere_else():
+    from streams.core.messages import Keyed, Tick
+
+    assert orjson.loads(wire.encode(Tick(2, 1_700_000_000.25))) == {"type": "tick", "source": 2,
+                                                                     "when": 1_700_000_000.25}
+    record = wire.pack([wire.encode(Tick(0, 5.0)), wire.encode(Tick(1, 6.5))], 10_000)[0]
+    assert wire.decode_resolve(record) == [Tick(0, 5.0), Tick(1, 6.5)]
+    with pytest.raises(ValueError, match="does not belong"):
+        wire.decode(wire.encode(Tick(0, 5.0)), Keyed)
+    assert type(wire.decode_keyed(record)[0]).__name__ == "BadItem"
+
+
 def test_one_idle_shape_and_the_codec_refuses_what_does_not_belong():
     from streams.core.messages import Idle, Keyed, Registration, Report
 

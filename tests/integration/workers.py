@@ -47,7 +47,8 @@ def start_workers(settings: Settings, count: int, logs: Path) -> list[Worker]:
 
 
 def publish(settings: Settings, records: Sequence[dict]) -> None:
-    publisher = Publisher(settings)
+    """Publish ``records`` (in publication order) as the replayer does: with ticks (streams/core/ticks.py)."""
+    publisher = Publisher(settings, ticks=True)
     try:
         for record in records:
             publisher.send(record)

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import orjson
 
 from streams.core import wire
-from streams.core.messages import Idle, Keyed, Registration, Report
+from streams.core.messages import Idle, Keyed, Registration, Report, Tick
 from streams.core.model import BadRecord
+from streams.core.ticks import tick_value
 from streams.runtime.agents import Worker, encode_outputs
 from streams.settings import Settings
 from streams.sources.files import DirectorySource
@@ -104,6 +105,37 @@ def test_a_batch_mixing_good_and_bad_records_dead_letters_the_bad_and_sends_the_
     _, in_process = run_seeds(lexical_settings(partitions=PARTITIONS))
     assert {i: r.decision.as_dict() for i, r in results.items()} == \
         {i: r.decision.as_dict() for i, r in in_process.items()}  # the same decisions as in process
+
+
+def test_a_tick_in_a_batch_follows_its_articles_to_the_resolver_and_moves_its_partition_mark():
+    worker, topics = make_worker()
+    seeds = seed_values()
+    newest = max(orjson.loads(v)["published"] for v in seeds)
+    from streams.core.dates import parse_date
+
+    when = parse_date(newest)[0].timestamp() + 60
+    values = [seeds[0], tick_value(when - 3600 * 24 * 365 * 10), b"not json", *seeds[1:], tick_value(when)]
+    prepare(worker, values)
+    assert [orjson.loads(v)["reason"] for _, v, _ in topics["dead"].sent] == ["not_json"]  # the ticks are not
+    [(_, registrations, _)] = topics["resolve"].sent
+    messages = wire.decode_resolve(registrations)
+    assert [type(m) for m in messages] == [Registration] * len(seeds) + [Tick]
+    assert messages[-1] == Tick(0, when)  # one per raw partition: its newest mark
+    assert worker.stages.marks.newest == {0: when}
+    rebuilt, _ = make_worker()
+    asyncio.run(rebuilt.fold_raw(0)(values))  # a worker taking the partition over reads the ticks too
+    assert rebuilt.stages.marks.newest == {0: when}
+    reports, _ = worker.match_all(keyed_records(topics))
+    log = [registrations, *wire.pack(reports, worker.settings.internal_record_bytes),
+           wire.encode(Tick(1, when))]  # the other raw partition's tick: no idle notice needed
+    assert sorted(placed(resolve(worker, log))) == sorted(orjson.loads(v)["id"] for v in seeds)
+
+
+def test_a_batch_of_ticks_only_sends_them_alone():
+    worker, topics = make_worker()
+    prepare(worker, [tick_value(5.0), tick_value(7.0)])
+    assert [wire.decode_resolve(v) for _, v, _ in topics["resolve"].sent] == [[Tick(0, 7.0)]]
+    assert topics["keyed"].sent == [] and topics["dead"].sent == []
 
 
 def test_a_batch_over_the_record_limit_is_split_and_an_article_too_large_alone_is_dead_lettered(monkeypatch):

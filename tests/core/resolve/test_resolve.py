@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from streams.core import wire as codec
 from streams.core.match.watermark import Watermark
-from streams.core.messages import Idle
+from streams.core.messages import Idle, Tick
 from streams.core.pipeline import Matcher, Preparer, Resolver
 from tests.articles import lexical_settings, seed_articles
 
@@ -89,6 +89,21 @@ def test_an_article_waits_for_every_partition_and_the_slow_source():
     assert resolver.waiting == 1
     placed = resolver.handle(Idle(1))
     assert [r.article.id for r in placed] == [reg.article.id]
+
+
+def test_a_tick_lets_an_article_go_as_an_article_of_that_time_on_the_silent_partition_would():
+    settings = lexical_settings(partitions=PARTITIONS)
+    (reg, keyed), = records_for(settings, seed_articles()[:1])
+    matcher, resolver = Matcher(settings, sources=2), Resolver(settings, sources=2)
+    resolver.handle(reg)
+    for q, record in keyed:
+        resolver.handle(wire(matcher.handle(q, record)))
+    when = reg.article.timestamp
+    assert resolver.handle(wire(Tick(1, when - 1))) == []  # source 1 promised less than the article's time
+    assert resolver.handle(wire(Tick(0, when + 3600))) == []  # the other partition's tick changes nothing
+    placed = resolver.handle(wire(Tick(1, when)))
+    assert [r.article.id for r in placed] == [reg.article.id]
+    assert resolver.watermark.marks == {0: when + 3600, 1: when}
 
 
 def test_a_redelivered_fingerprint_reports_nothing_and_the_first_report_counts():
