@@ -48,7 +48,7 @@ def test_the_replayer_ticks_every_partition_after_the_articles_it_covers(broker,
     log = raw_log(settings)
     newest = (START + timedelta(minutes=11)).timestamp()
     for partition, values in log.items():
-        ticks = [tick_time(v) for v in values if tick_time(v) is not None]
+        ticks = [when for when in map(tick_time, values) if when is not None]
         assert ticks and ticks[-1] == newest, partition  # the last one, at the end of the replay, says it all
         assert ticks == sorted(ticks)
         promised = float("-inf")
