@@ -23,7 +23,7 @@ class BadRecord(ValueError):
     """A raw record that cannot become an article; ``reason`` is a short, bounded code."""
 
     REASONS = ("not_json", "bad_encoding", "wrong_shape", "missing_title", "empty_body", "too_large",
-               "id_conflict", "bad_internal_record")
+               "id_conflict", "bad_internal_record", "untrusted_tick")
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
@@ -55,13 +56,19 @@ class BadItem(WireError):
         self.value = value
 
 
+@functools.cache
+def _field_names(name: str) -> tuple[str, ...]:
+    """The fields of the dataclass ``TYPES[name]``."""
+    return tuple(f.name for f in dataclasses.fields(TYPES[name]))
+
+
 def to_tagged(value: Any) -> Any:
     """Dataclasses and dates as tagged JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if hasattr(type(value), "__dataclass_fields__") and not isinstance(value, type):
         name = type(value).__name__
         if name not in TYPES:
             raise WireError(f"{name} cannot travel between stages")
-        return {"__t": name, **{f.name: to_tagged(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        return {"__t": name, **{f: to_tagged(getattr(value, f)) for f in _field_names(name)}}
     if isinstance(value, date):
         return {"__d": value.isoformat()}
     if isinstance(value, (list, tuple)):
@@ -82,7 +89,7 @@ def from_tagged(value: Any) -> Any:
         kind = TYPES.get(value["__t"])
         if kind is None:
             raise WireError(f"unknown type {value['__t']!r}")
-        names = {f.name for f in dataclasses.fields(kind)}
+        names = _field_names(value["__t"])
         return kind(**{k: from_tagged(v) for k, v in value.items() if k in names})
     return {k: from_tagged(v) for k, v in value.items()}
 

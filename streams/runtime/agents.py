@@ -175,13 +175,22 @@ class Worker:
         with self.parse_clock("parse", count=count):
             for (_key, value, partition, _offset), when in zip(messages, whens):
                 if when is not None:
-                    parsed.append(Tick(partition, when))
+                    parsed.append(self.tick(partition, when))
                     continue
                 try:
                     parsed.append(self.parse(value))
                 except BadRecord as bad:
                     parsed.append(bad)
         return parsed
+
+    def tick(self, partition: int, when: float) -> Tick | BadRecord:
+        """A tick, or ``untrusted_tick`` for one further ahead of now than a publication time is trusted: it would
+        hold every later article as late."""
+        ahead = when - time.time()
+        if ahead > self.settings.max_future_skew_hours * 3600:
+            return BadRecord("untrusted_tick", f"a tick {ahead / 3600:.1f} h ahead of now (max_future_skew_hours "
+                                               f"{self.settings.max_future_skew_hours:g})")
+        return Tick(partition, when)
 
     def prepare_encode(self, articles: list[Article], sources: list[int], marks: list[tuple],
                        raws: list[tuple[int, int]]) -> tuple[list[Prepared], list[tuple[bytes, dict[int, bytes]]]]:
@@ -215,7 +224,8 @@ class Worker:
             for value in values:
                 when = tick_time(value)
                 if when is not None:
-                    self.stages.marks.tick(partition, when)
+                    if isinstance(self.tick(partition, when), Tick):  # else dead-lettered when first processed
+                        self.stages.marks.tick(partition, when)
                     continue
                 try:
                     article = self.parse(value)

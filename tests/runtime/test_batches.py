@@ -3,6 +3,7 @@ stand-in topics that keep what is sent). The same paths over a real broker: test
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 
 import orjson
@@ -129,6 +130,18 @@ def test_a_tick_in_a_batch_follows_its_articles_to_the_resolver_and_moves_its_pa
     log = [registrations, *wire.pack(reports, worker.settings.internal_record_bytes),
            wire.encode(Tick(1, when))]  # the other raw partition's tick: no idle notice needed
     assert sorted(placed(resolve(worker, log))) == sorted(orjson.loads(v)["id"] for v in seeds)
+
+
+def test_a_tick_far_ahead_of_now_is_a_dead_letter_and_moves_nothing():
+    worker, topics = make_worker()
+    ahead = time.time() + 3 * 86400  # past max_future_skew_hours (24)
+    prepare(worker, [tick_value(5.0), tick_value(ahead)])
+    [letter] = [orjson.loads(v) for _, v, _ in topics["dead"].sent]
+    assert letter["reason"] == "untrusted_tick" and letter["raw"] == [0, 1]
+    assert [wire.decode_resolve(v) for _, v, _ in topics["resolve"].sent] == [[Tick(0, 5.0)]]
+    rebuilt, _ = make_worker()
+    asyncio.run(rebuilt.fold_raw(0)([tick_value(5.0), tick_value(ahead)]))
+    assert rebuilt.stages.marks.newest == {0: 5.0}
 
 
 def test_a_batch_of_ticks_only_sends_them_alone():
