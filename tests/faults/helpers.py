@@ -14,6 +14,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
+from streams.core.ticks import tick_time
 from streams.runtime.outputs import Outputs, partitions_of, read_outputs_sync
 from streams.settings import Settings
 from streams.tools.demo import Worker
@@ -65,7 +66,8 @@ def read_until(settings: Settings, done: Callable[[Outputs], bool], timeout: flo
 
 
 def count_records(settings: Settings, topic: str, timeout: float = 10.0) -> int:
-    """Records on ``topic``, read from the beginning with aiokafka (ListOffsets is wrong on the embedded broker)."""
+    """Records on ``topic`` but ticks (streams/core/ticks.py: a replayer's, on the raw topic), read from the beginning
+    with aiokafka (ListOffsets is wrong on the embedded broker)."""
     async def count() -> int:
         consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
         await consumer.start()
@@ -79,9 +81,9 @@ def count_records(settings: Settings, topic: str, timeout: float = 10.0) -> int:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and time.monotonic() - idle_since < 1.5:
                 batches = await consumer.getmany(timeout_ms=300, max_records=10000)
-                got = sum(len(records) for records in batches.values())
+                got = [r for records in batches.values() for r in records]
                 if got:
-                    total += got
+                    total += sum(tick_time(r.value) is None for r in got)
                     idle_since = time.monotonic()
             return total
         finally:
