@@ -62,7 +62,8 @@ class Metric:
 METRICS: tuple[Metric, ...] = (
     Metric("build_info", "gauge", "Always 1; the labels name the running news-streams version.", ("version",)),
     # Pipeline flow
-    Metric("articles_in", "counter", "Records that entered a stage: stage=parse counts raw records read, "
+    Metric("articles_in", "counter", "Records that entered a stage: stage=parse counts raw records read (not "
+           "ticks), "
            "stage=match the prepared articles sent to matching.", ("stage",)),
     Metric("articles_out", "counter", "Articles a stage passed on: stage=parse counts records decoded into "
            "articles (the rest are dead letters), stage=aggregates the articles placed, tagged "
@@ -75,6 +76,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("dead_letters", "counter", "Records sent to the dead-letter topic, by reason.", ("reason",)),
     Metric("articles_late_for_window", "counter",
            "Articles whose tumbling window had closed (they count in every other aggregate)."),
+    Metric("ticks", "counter", "Ticks read from the raw topic: a publisher in publication order (the replayer) "
+           "promising a raw partition nothing older, so that placement need not wait for its next article."),
     Metric("articles_replayed", "counter", "Articles seen again (same id, same text) and not counted twice."),
     Metric("outlet_articles", "counter", "Articles per outlet (capped label set).", ("outlet",)),
     Metric("outlet_rewrites", "counter", "Articles that rewrite another outlet's story, per outlet.", ("outlet",)),

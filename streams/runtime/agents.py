@@ -171,6 +171,8 @@ class Worker:
         whens = [tick_time(value) for _key, value, _partition, _offset in messages]
         count = sum(when is None for when in whens)
         PROMETHEUS.increment("articles_in", count, stage="parse")
+        if count < len(messages):
+            PROMETHEUS.increment("ticks", len(messages) - count)
         parsed: list[Article | BadRecord | Tick] = []
         with self.parse_clock("parse", count=count):
             for (_key, value, partition, _offset), when in zip(messages, whens):

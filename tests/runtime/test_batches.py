@@ -145,8 +145,15 @@ def test_a_tick_far_ahead_of_now_is_a_dead_letter_and_moves_nothing():
 
 
 def test_a_batch_of_ticks_only_sends_them_alone():
+    from streams.runtime.metrics import REGISTRY
+
+    def counted(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(f"news_streams_{name}_total", labels) or 0.0
+
     worker, topics = make_worker()
+    before = counted("ticks"), counted("articles_in", stage="parse")
     prepare(worker, [tick_value(5.0), tick_value(7.0)])
+    assert (counted("ticks"), counted("articles_in", stage="parse")) == (before[0] + 2, before[1])
     assert [wire.decode_resolve(v) for _, v, _ in topics["resolve"].sent] == [[Tick(0, 7.0)]]
     assert topics["keyed"].sent == [] and topics["dead"].sent == []
 
