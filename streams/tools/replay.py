@@ -20,11 +20,13 @@ class ReplaySummary:
     published: int  # acknowledged by the broker
     failed: int  # not acknowledged, or not sent because the broker was gone
     seconds: float
+    ticks: int = 0  # tick records sent (streams/core/ticks.py), not counted in published
 
     def line(self) -> str:
         rate = self.published / self.seconds if self.seconds else 0.0
+        ticks = f", {self.ticks} ticks" if self.ticks else ""
         return (f"replay: published {self.published} records ({self.failed} failed) "
-                f"in {self.seconds:.2f}s, {rate:.0f} records/s")
+                f"in {self.seconds:.2f}s, {rate:.0f} records/s{ticks}")
 
 
 def _timed(records: Iterable[RawRecord], rate: float | None, speed: float | None) -> Iterable[RawRecord]:
@@ -80,4 +82,5 @@ def replay(settings: Settings, source: Source, *, topic: str = "", rate: float |
             pass  # counted in publisher.failed
     finally:
         publisher.close(timeout=5.0)
-    return ReplaySummary(publisher.sent - publisher.failed, publisher.failed + unsent, time.monotonic() - start)
+    return ReplaySummary(publisher.sent - publisher.failed, publisher.failed + unsent, time.monotonic() - start,
+                         publisher.ticked)

@@ -45,6 +45,7 @@ def test_the_replayer_ticks_every_partition_after_the_articles_it_covers(broker,
     path.write_bytes(b"\n".join(orjson.dumps(r) for r in records))
     summary = replay(settings, open_source(str(path)))
     assert (summary.published, summary.failed) == (13, 0)  # ticks are not counted as records
+    assert summary.ticks >= 3 and summary.line().endswith(f", {summary.ticks} ticks")  # one per partition at least
     log = raw_log(settings)
     newest = (START + timedelta(minutes=11)).timestamp()
     for partition, values in log.items():
