@@ -112,4 +112,5 @@ class Batch:
 KeyedMessage = Keyed | Idle
 ResolveMessage = Registration | Report | Idle | Tick
 Message = Keyed | Registration | Report | Idle | Tick | DeadLetter | Batch
-MESSAGES: dict[str, Any] = {kind.TYPE: kind for kind in (Keyed, Registration, Report, Idle, DeadLetter, Batch)}
+MESSAGES: dict[str, Any] = {kind.TYPE: kind for kind in (Keyed, Registration, Report, Idle, Tick, DeadLetter,
+                                                          Batch)}

@@ -411,8 +411,7 @@ class Resolver:
             self.watermark.rest(message.source)
             return self._release()
         if isinstance(message, Tick):
-            self.watermark.see((message.source, message.when))
-            self._advance(message.source)
+            self._passed((message.source, message.when))
             return self._release()
         if isinstance(message, Report):
             return self._report(message)
@@ -431,8 +430,7 @@ class Resolver:
                 pending.replays.append(record)  # a replay of an article in flight: answered once it is placed
             return []  # else the same raw record again (a redelivery): it gets its one answer when placed
         source = record.mark[0]
-        self.watermark.see(record.mark)
-        self._advance(source)
+        self._passed(record.mark)
         if not article.trusted:
             if self.seen.was_forgotten(article_id, record.text_key):  # never too late: check it here
                 self.pending.pop(article_id, None)
@@ -501,6 +499,12 @@ class Resolver:
             article.stand_in = article.seen_at if when is None else when
             heapq.heappush(self._queue, (article.stand_in, article_id))
         self._undated = []
+
+    def _passed(self, mark: Mark) -> None:
+        """A raw partition reached a publication time (an article's mark, or a tick): the watermark and that
+        partition's replay cutoff move with it."""
+        self.watermark.see(mark)
+        self._advance(mark[0])
 
     def _advance(self, source: int) -> None:
         """Move a raw partition's replay cutoff with the newest publication time it reached; forget the reports
@@ -580,8 +584,7 @@ class Resolver:
         member = Member(article.id, article.source, article.timestamp)
         if mark is None:  # in process (Pipeline): one source, articles in publication order, each its own mark
             mark = (IN_PROCESS, article.timestamp if article.trusted else self.watermark.marks.get(IN_PROCESS))
-            self.watermark.see(mark)
-            self._advance(IN_PROCESS)
+            self._passed(mark)
         with self.clock("place"):
             decision, story, merged = self.book.place(member, _best_first(links), mark)
         with self.clock("events"):

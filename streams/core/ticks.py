@@ -14,6 +14,7 @@ in order, so it can promise nothing).
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from streams.core.dates import parse_date
@@ -34,7 +35,7 @@ def tick_time(value: bytes | None) -> float | None:
         when = float(value[len(PREFIX):].decode("ascii"))
     except (UnicodeDecodeError, ValueError):
         return None
-    return when if when == when and abs(when) != float("inf") else None
+    return when if math.isfinite(when) else None
 
 
 class TickClock:
