@@ -134,6 +134,10 @@ class WorkerSettings(Section):
     idle_after_s: float = Field(default=1.0, ge=0, le=3600, description=(
         "a raw partition read to its end and quiet this long is declared idle: it stops holding back the "
         "placement of newer articles"))
+    resolve_share: float | None = Field(default=None, ge=0, le=0.9, description=(
+        "the resolve stage's share of the work when one worker runs every stage: the worker holding the resolve "
+        "partition gets that much less of the other topics' partitions (0: an even share; unset: 0.3 with "
+        "semantic off, 0.05 with it on, as measured in docs/benchmarks.md)"))
     stop_timeout_s: float = Field(default=10.0, gt=0, le=3600, description=(
         "a worker asked to stop (SIGTERM, or its broker lost its state) that has not stopped this many seconds "
         "later exits anyway (uncommitted records are processed again)"))
@@ -363,13 +367,14 @@ class Settings(BaseSettings):
         return {name: getattr(getattr(self, section), field) for name, (section, field) in FLAT.items()}
 
     def as_env(self) -> dict[str, str]:
-        """The settings as ``STREAMS_*`` variables (what ``load`` reads back), e.g. for a worker process.
-        A secret read from a file is passed on as the file's name, not its content."""
+        """The settings as ``STREAMS_*`` variables (what ``load`` reads back), e.g. for a worker process; an unset
+        one (None) is left out. A secret read from a file is passed on as the file's name, not its content."""
         values = {name: _plain(value) for name, value in self.flat().items()}
         for file_field, secret in SECRET_FILES.items():
             if values[file_field]:
                 values[secret] = ""
-        return {f"{ENV_PREFIX}{name.upper()}": str(value) for name, value in values.items()}
+        return {f"{ENV_PREFIX}{name.upper()}": str(value) for name, value in values.items()
+                if value is not None}  # an unset setting stays unset
 
     def secrets(self) -> list[str]:
         """The secret values set (to keep them out of logs)."""

@@ -11,6 +11,7 @@ from typing import Any
 import faust
 
 from streams.runtime import agents
+from streams.runtime.assignment import assignor
 from streams.runtime.kafka_config import faust_credentials
 from streams.runtime.redact import redact_logs
 from streams.runtime.topics import INPUT, TopicSpec, request_bytes, topic_specs
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> faust.App:
         web_bind=settings.bind_address,
         web_enabled=True,
         autodiscover=False,
+        PartitionAssignor=assignor(settings),
     )
     topics = {spec.kind: faust_topic(app, spec) for spec in topic_specs(settings)}
     agents.register(app, settings, topics)

@@ -13,6 +13,7 @@ import pytest
 from streams.bench.probes import scrape
 from streams.core.model import parse_article
 from streams.core.pipeline import Pipeline
+from streams.runtime.topics import topic_specs
 from streams.tools.demo import wait_assigned
 from tests.conftest import kafka_settings
 from tests.integration.workers import corpus, publish, read_all, start_workers, stop_all, story_sets
@@ -30,14 +31,16 @@ def records():
 
 
 def run(broker, tmp, records, workers: int):
-    settings = kafka_settings(broker.bootstrap, tmp, partitions=4)
+    # the lexical share (the model's would share the partitions evenly): the assignment is checked on a real broker
+    settings = kafka_settings(broker.bootstrap, tmp, partitions=4, resolve_share=0.3)
     running = start_workers(settings, workers, tmp)
     try:
         wait_assigned(running)
+        held = [_held(w) for w in running]
         publish(settings, records)
         outputs = read_all(settings, {r["id"] for r in records})
         parsed = [_parsed(w) for w in running]
-        return outputs, parsed
+        return outputs, parsed, held
     finally:
         stop_all(running)
 
@@ -62,7 +65,7 @@ def in_process(tmp_path_factory, records) -> set[frozenset[str]]:
 
 def test_two_workers_find_the_same_stories_as_one_process(any_broker, tmp_path, records, in_process):
     """Two worker processes (4 keyed partitions) group exactly like one process with one partition."""
-    two, parsed = run(any_broker, tmp_path / "two", records, workers=2)
+    two, parsed, held = run(any_broker, tmp_path / "two", records, workers=2)
     joined = [s for s in in_process if len(s) > 1]
     # dedup has real work: several stories, holding at least half the articles (the seeds alone, when ../shared is
     # not there, give 4 such stories holding all 80; with the dataset ~20 holding ~70)
@@ -71,6 +74,17 @@ def test_two_workers_find_the_same_stories_as_one_process(any_broker, tmp_path, 
     members = [a for s in two.stories.values() for a in s["articles"]]
     assert len(members) == len(set(members)) == len(records)  # each article in exactly one story, once
     assert all(n > 0 for n in parsed) and sum(parsed) == len(records)  # both workers prepared articles
+    # the worker holding the resolve partition holds fewer of the others (streams/runtime/assignment.py)
+    resolver, other = sorted(held, key=lambda h: -h["resolve"])
+    assert (resolver["resolve"], other["resolve"]) == (1, 0)
+    assert (resolver["raw"], other["raw"]) == (resolver["keyed"], other["keyed"]) == (1, 3)
+
+
+def _held(worker) -> dict[str, float]:
+    """Partitions of each consumed topic the worker holds, by topic kind."""
+    kinds = {spec.name: spec.kind for spec in topic_specs(worker.settings)}
+    return {kinds[labels["topic"]]: v for name, labels, v in scrape(worker.settings.metrics_port)
+            if name == "news_streams_assigned_partitions" and labels.get("topic") in kinds}
 
 
 def _parsed(worker) -> float:
