@@ -12,7 +12,7 @@ fewer rebuilds). Which worker holds what never changes what the pipeline decides
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,47 +29,48 @@ SEMANTIC_SHARE = 0.05
 
 @dataclass(frozen=True)
 class Plan:
-    """What the assignment weighs: the resolve topic, the partitioned topics the stages read (all with
-    ``partitions`` partitions) and the resolve partition's weight in partitions of those."""
+    """What the assignment weighs: the resolve topic, the partitioned topics the stages read, and the resolve
+    stage's share of a worker's work when one worker runs every stage."""
 
     resolve_topic: str
     partitioned: tuple[str, ...]
-    partitions: int
-    weight: float
+    share: float
+
+    def weight(self, partitions: int) -> float:
+        """The resolve partition's work in partitions of a topic that has ``partitions``."""
+        return self.share / (1 - self.share) * partitions
 
 
 def plan_of(settings: Settings) -> Plan:
     consumed = {spec.kind: spec.name for spec in topic_specs(settings) if spec.consumed}
     resolve = consumed.pop("resolve")
-    share = settings.resolve_share  # of a worker's work, when one worker runs every stage
+    share = settings.resolve_share
     if share is None:
         share = SEMANTIC_SHARE if settings.semantic else LEXICAL_SHARE
-    weight = share / (1 - share) * settings.partitions  # the same work in partitions of the others
-    return Plan(resolve, tuple(sorted(consumed.values())), settings.partitions, weight)
+    return Plan(resolve, tuple(sorted(consumed.values())), share)
 
 
-def balance(owned: Mapping[str, Iterable[int]], partitions: int, holder: str | None,
+def balance(owned: Mapping[str, Iterable[int]], partitions: Sequence[int], holder: str | None,
             weight: float) -> dict[str, list[int]]:
-    """Partitions ``0..partitions-1`` shared out among the members of ``owned`` (member -> the partitions it
-    holds now): each next one to the member with the least load (its count, plus ``weight`` for ``holder``; a
-    tie goes to a member that is not the holder, then by name), each member keeping what it holds now up to its
-    count."""
+    """``partitions`` shared out among the members of ``owned`` (member -> the partitions it holds now): each
+    next one to the member with the least load (its count, plus ``weight`` for ``holder``; a tie goes to a
+    member that is not the holder, then by name), each member keeping what it holds now up to its count."""
     members = sorted(owned)
     if not members:
         return {}
     load = {m: (weight if m == holder else 0.0) for m in members}
     counts = dict.fromkeys(members, 0)
-    for _ in range(partitions):
+    for _ in partitions:
         chosen = min(members, key=lambda m: (load[m] + counts[m], m == holder, m))
         counts[chosen] += 1
     kept: dict[str, list[int]] = {m: [] for m in members}
     taken: set[int] = set()
     for m in members:
-        for p in sorted(set(owned[m])):
-            if 0 <= p < partitions and p not in taken and len(kept[m]) < counts[m]:
+        for p in sorted(set(owned[m]) & set(partitions)):
+            if p not in taken and len(kept[m]) < counts[m]:
                 kept[m].append(p)
                 taken.add(p)
-    free = [p for p in range(partitions) if p not in taken]
+    free = [p for p in sorted(partitions) if p not in taken]
     for m in members:
         while len(kept[m]) < counts[m]:
             kept[m].append(free.pop(0))
@@ -77,18 +78,21 @@ def balance(owned: Mapping[str, Iterable[int]], partitions: int, holder: str | N
 
 
 def rebalance(actives: Mapping[str, dict[str, list[int]]], plan: Plan) -> None:
-    """Share the partitioned topics of ``actives`` (member -> topic -> partitions, as Faust assigned them; changed
-    in place) out again with ``balance``. Faust gives a member the same partitions of every partitioned topic
-    (they have as many partitions and every member reads them all), and so does this."""
-    topics = [t for t in plan.partitioned if any(t in a for a in actives.values())]
-    if not topics or not actives:
-        return
+    """Share the partitioned topics of ``actives`` (member -> topic -> partitions, as Faust assigned them from
+    the cluster's metadata; changed in place) out again with ``balance``. Topics with the same partitions move
+    together, as Faust assigns them (every member reads them all)."""
     holder = next((m for m, a in sorted(actives.items()) if 0 in a.get(plan.resolve_topic, ())), None)
-    owned = {m: a.get(topics[0], []) for m, a in actives.items()}
-    shares = balance(owned, plan.partitions, holder, plan.weight)
-    for member, assigned in actives.items():
-        for topic in topics:
-            assigned[topic] = list(shares[member])
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for topic in plan.partitioned:
+        partitions = tuple(sorted({p for a in actives.values() for p in a.get(topic, ())}))
+        if partitions:
+            groups.setdefault(partitions, []).append(topic)
+    for partitions, topics in groups.items():
+        owned = {m: a.get(topics[0], []) for m, a in actives.items()}
+        shares = balance(owned, partitions, holder, plan.weight(len(partitions)))
+        for member, assigned in actives.items():
+            for topic in topics:
+                assigned[topic] = list(shares[member])
 
 
 def assignor(settings: Settings) -> type:
