@@ -53,10 +53,12 @@ class Outputs:
 
 
 async def read_outputs(settings: Settings, done: Callable[[Outputs], bool], timeout: float = 120.0,
-                       settle: float = 1.0) -> Outputs:
-    """Read all output topics from the beginning until ``done(outputs)`` holds and nothing new arrived
-    for ``settle`` seconds, or until ``timeout``."""
+                       settle: float = 1.0, only: Iterable[str] | None = None) -> Outputs:
+    """Read the output topics (``only`` those kinds, when given) from the beginning until ``done(outputs)`` holds
+    and nothing new arrived for ``settle`` seconds, or until ``timeout``."""
     kinds = output_kinds(settings)
+    if only is not None:
+        kinds = {name: kind for name, kind in kinds.items() if kind in set(only)}
     consumer = AIOKafkaConsumer(enable_auto_commit=False, auto_offset_reset="earliest", **aiokafka_config(settings))
     await consumer.start()
     outputs = Outputs()
@@ -105,6 +107,7 @@ async def _assign(consumer: AIOKafkaConsumer, kinds: dict[str, str], assigned: s
     return partitions
 
 
-def read_outputs_sync(settings: Settings, done: Callable[[Outputs], bool], timeout: float = 120.0) -> Outputs:
-    return asyncio.run(read_outputs(settings, done, timeout))
+def read_outputs_sync(settings: Settings, done: Callable[[Outputs], bool], timeout: float = 120.0,
+                      only: Iterable[str] | None = None) -> Outputs:
+    return asyncio.run(read_outputs(settings, done, timeout, only=only))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from streams.runtime.outputs import read_outputs_sync
 from streams.runtime.publish import Publisher
 from tests.conftest import complete
 
@@ -80,3 +81,12 @@ def test_malformed_records_dead_lettered_and_worker_goes_on(seeded_any):
     assert {"not_json", "empty_body"} <= reasons
     assert "after-bad" in outputs.enriched
     assert all("value" in d or d["reason"] == "empty_body" for d in outputs.dead)
+
+
+def test_a_reader_can_read_only_some_output_topics(seeded_any):
+    """What `bench` does: it reads the enriched articles and the dead letters only (streams/runtime/outputs.py)."""
+    seeds = set(seeded_any.outputs.enriched)
+    outputs = read_outputs_sync(seeded_any.settings, lambda o: seeds <= set(o.enriched), timeout=60,
+                                only=("enriched", "dead"))
+    assert seeds <= set(outputs.enriched)  # (and any article a test before this one added)
+    assert not outputs.stories and not outputs.events and not outputs.aggregates
