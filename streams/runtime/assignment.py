@@ -7,8 +7,12 @@ two-worker group and held the group back (docs/benchmarks.md). Here the resolve 
 ``weight`` partitions of the others: after Faust's assignment, the partitioned topics' partitions are shared out
 again so that every worker's count plus, for the worker holding the resolve partition, the weight is as even as
 it can be. A worker keeps the partitions it had as far as its count allows (fewer partitions change hands,
-fewer rebuilds). Which worker holds what never changes what the pipeline decides: any assignment is correct
-(docs/delivery.md); this one is faster.
+fewer rebuilds). Which worker holds what does not change what the pipeline decides (timing apart: any
+assignment is correct, docs/delivery.md); this one is faster.
+
+Faust has no public hook between computing an assignment and encoding it for the group; ``_protocol_assignments``
+is where faust-streaming 0.15.3 (pinned) encodes it, and tests/integration/test_scale_out.py checks the split that
+reaches the workers on both brokers.
 """
 from __future__ import annotations
 
