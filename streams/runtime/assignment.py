@@ -22,7 +22,7 @@ from typing import Any
 
 from faust.assignor import PartitionAssignor
 
-from streams.runtime.topics import topic_specs
+from streams.runtime.topics import RESOLVE_PARTITION, topic_specs
 from streams.settings import Settings
 
 LEXICAL_SHARE = 0.3
@@ -69,8 +69,9 @@ def balance(owned: Mapping[str, Iterable[int]], partitions: Sequence[int], holde
         counts[chosen] += 1
     kept: dict[str, list[int]] = {m: [] for m in members}
     taken: set[int] = set()
+    given = set(partitions)
     for m in members:
-        for p in sorted(set(owned[m]) & set(partitions)):
+        for p in sorted(set(owned[m]) & given):
             if p not in taken and len(kept[m]) < counts[m]:
                 kept[m].append(p)
                 taken.add(p)
@@ -85,7 +86,8 @@ def rebalance(actives: Mapping[str, dict[str, list[int]]], plan: Plan) -> None:
     """Share the partitioned topics of ``actives`` (member -> topic -> partitions, as Faust assigned them from
     the cluster's metadata; changed in place) out again with ``balance``. Topics with the same partitions move
     together, as Faust assigns them (every member reads them all)."""
-    holder = next((m for m, a in sorted(actives.items()) if 0 in a.get(plan.resolve_topic, ())), None)
+    holder = next((m for m, a in sorted(actives.items()) if RESOLVE_PARTITION in a.get(plan.resolve_topic, ())),
+                  None)
     groups: dict[tuple[int, ...], list[str]] = {}
     for topic in plan.partitioned:
         partitions = tuple(sorted({p for a in actives.values() for p in a.get(topic, ())}))

@@ -58,7 +58,8 @@ async def read_outputs(settings: Settings, done: Callable[[Outputs], bool], time
     and nothing new arrived for ``settle`` seconds, or until ``timeout``."""
     kinds = output_kinds(settings)
     if only is not None:
-        kinds = {name: kind for name, kind in kinds.items() if kind in set(only)}
+        wanted = set(only)
+        kinds = {name: kind for name, kind in kinds.items() if kind in wanted}
     consumer = AIOKafkaConsumer(enable_auto_commit=False, auto_offset_reset="earliest", **aiokafka_config(settings))
     await consumer.start()
     outputs = Outputs()
